@@ -1,0 +1,356 @@
+package org.focaldl4j.loss;
+
+import java.util.Arrays;
+import java.util.Objects;
+
+import org.nd4j.common.primitives.Pair;
+import org.nd4j.linalg.activations.IActivation;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.BooleanIndexing;
+import org.nd4j.linalg.indexing.conditions.Conditions;
+import org.nd4j.linalg.lossfunctions.ILossFunction;
+import org.nd4j.serde.jackson.shaded.NDArrayTextSerializer;
+import org.nd4j.shade.jackson.annotation.JsonInclude;
+import org.nd4j.shade.jackson.annotation.JsonProperty;
+import org.nd4j.shade.jackson.databind.annotation.JsonSerialize;
+
+/**
+ * The DL4J side of every focal loss in this library, written once.
+ *
+ * <p>For a loss whose kernel yields per-element terms ℓ[i,j] (see {@link #terms}), this class
+ * implements DL4J's {@link ILossFunction} contract:
+ * <pre>
+ *   scoreArray[i]  = s · Σ_j  w[j] · m[i,j] · ℓ[i,j]        (shape [rows, 1])
+ *   score          = Σ_i scoreArray[i]   (÷ rows when average)
+ *   gradient[i,j]  = s · ∂(Σ w·m·ℓ)/∂preOutput[i,j]          (summed over rows, not averaged)
+ * </pre>
+ * with w the optional per-column weights, m the optional mask (per example [rows,1] or per output,
+ * the labels' shape, as in DL4J's {@code LossUtil}) and s the {@link Normalization} scale
+ * (1, or rows / max(1, positives)).
+ *
+ * <p>It also owns: input validation (shapes, label range, mask and weight shapes, all as
+ * {@link IllegalArgumentException}s naming the offending value), dtype handling (half-precision
+ * inputs are computed in FLOAT and cast back; labels, masks and weights are cast to the compute
+ * type), label smoothing and the one-pass {@link #computeGradientAndScore}. The inputs
+ * {@code labels} and {@code preOutput} are never modified.
+ *
+ * <p>Subclasses supply the maths only, through {@link #terms}.
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public abstract class AbstractFocalLoss implements ILossFunction {
+
+    private static final long serialVersionUID = 1L;
+
+    /** Probability clipping for activations other than the logit shortcut (as LossBinaryXENT). */
+    public static final double DEFAULT_CLIP_EPSILON = 1e-5;
+
+    private final INDArray weights;
+    private final double labelSmoothing;
+    private final Normalization normalization;
+    private final double clipEpsilon;
+
+    protected AbstractFocalLoss(INDArray weights, double labelSmoothing, Normalization normalization,
+                                double clipEpsilon) {
+        this.weights = copyWeights(weights);
+        if (!(labelSmoothing >= 0 && labelSmoothing < 1)) {
+            throw new IllegalArgumentException("labelSmoothing must be in [0, 1); got " + labelSmoothing);
+        }
+        if (!(clipEpsilon >= 0 && clipEpsilon < 0.5)) {
+            throw new IllegalArgumentException("clipEpsilon must be in [0, 0.5); got " + clipEpsilon);
+        }
+        this.labelSmoothing = labelSmoothing;
+        this.normalization = normalization == null ? Normalization.SUM : normalization;
+        this.clipEpsilon = clipEpsilon;
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // What a subclass provides
+    // ------------------------------------------------------------------------------------------
+
+    /**
+     * The loss maths. Given validated labels {@code y} and pre-activations {@code x} (both
+     * [rows, cols] in the compute dtype; read-only: they may be the caller's arrays), return the
+     * per-element loss already multiplied by {@code multipliers}, and, if {@code wantGradient},
+     * dL/dx of the multiplied loss summed over all elements. Returned arrays must be new.
+     */
+    protected abstract LossTerms terms(INDArray y, INDArray x, IActivation activationFn,
+                                       Multipliers multipliers, boolean wantGradient);
+
+    /** Label smoothing target count K: y ← y(1−ε) + ε/K. Binary losses use 2. */
+    protected abstract int smoothingClasses(long nOut);
+
+    /** Throws if the (raw, compute-dtype) labels are not valid for this loss. Default: all in [0, 1]. */
+    protected void validateLabels(INDArray labels) {
+        requireInUnitInterval(labels, "labels");
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // ILossFunction
+    // ------------------------------------------------------------------------------------------
+
+    @Override
+    public double computeScore(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask,
+                               boolean average) {
+        Result r = evaluate(labels, preOutput, activationFn, mask, true, false);
+        return average ? r.score / r.rows : r.score;
+    }
+
+    @Override
+    public INDArray computeScoreArray(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask) {
+        return evaluate(labels, preOutput, activationFn, mask, true, false).scoreArray;
+    }
+
+    @Override
+    public INDArray computeGradient(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask) {
+        return evaluate(labels, preOutput, activationFn, mask, false, true).gradient;
+    }
+
+    @Override
+    public Pair<Double, INDArray> computeGradientAndScore(INDArray labels, INDArray preOutput,
+                                                         IActivation activationFn, INDArray mask, boolean average) {
+        Result r = evaluate(labels, preOutput, activationFn, mask, true, true);
+        return new Pair<>(average ? r.score / r.rows : r.score, r.gradient);
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // The shared pass
+    // ------------------------------------------------------------------------------------------
+
+    private static final class Result {
+        final long rows;
+        final double score;
+        final INDArray scoreArray;
+        final INDArray gradient;
+
+        Result(long rows, double score, INDArray scoreArray, INDArray gradient) {
+            this.rows = rows;
+            this.score = score;
+            this.scoreArray = scoreArray;
+            this.gradient = gradient;
+        }
+    }
+
+    private Result evaluate(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask,
+                            boolean wantScore, boolean wantGradient) {
+        validateShapes(labels, preOutput, mask, activationFn);
+        long rows = preOutput.size(0);
+        long cols = preOutput.size(1);
+        DataType outType = preOutput.dataType();
+        DataType calcType = computeType(outType);
+
+        // castTo returns the same object when the type already matches: x and y are read-only below.
+        INDArray x = preOutput.castTo(calcType);
+        INDArray rawY = labels.castTo(calcType);
+        validateLabels(rawY);
+        INDArray y = rawY;
+        if (labelSmoothing > 0) {
+            y = rawY.mul(1.0 - labelSmoothing).addi(labelSmoothing / smoothingClasses(cols));
+        }
+        INDArray maskC = mask == null ? null : mask.castTo(calcType);
+        INDArray weightsC = weights == null ? null : weights.castTo(calcType);
+        Multipliers multipliers = new Multipliers(weightsC, maskC);
+
+        LossTerms t = terms(y, x, activationFn, multipliers, wantGradient);
+
+        double scale = 1.0;
+        if (normalization == Normalization.POSITIVES) {
+            scale = rows / Math.max(1.0, countPositives(rawY, maskC));
+        }
+
+        INDArray scoreArray = null;
+        double score = Double.NaN;
+        if (wantScore) {
+            scoreArray = t.loss.sum(true, 1);
+            if (scale != 1.0) {
+                scoreArray.muli(scale);
+            }
+            score = scoreArray.sumNumber().doubleValue();
+            scoreArray = scoreArray.castTo(outType);
+        }
+        INDArray gradient = null;
+        if (wantGradient) {
+            gradient = t.gradient;
+            if (scale != 1.0) {
+                gradient.muli(scale);
+            }
+            gradient = gradient.castTo(outType);
+        }
+        return new Result(rows, score, scoreArray, gradient);
+    }
+
+    /** Half-precision inputs are computed in FLOAT (their exp/log range is too small); others as given. */
+    static DataType computeType(DataType outType) {
+        if (!outType.isFPType()) {
+            throw new IllegalArgumentException("preOutput must have a floating-point data type; got " + outType);
+        }
+        return (outType == DataType.HALF || outType == DataType.BFLOAT16) ? DataType.FLOAT : outType;
+    }
+
+    /** Number of positive label entries (raw label ≥ 0.5) that are not masked out. */
+    private static double countPositives(INDArray rawY, INDArray mask) {
+        INDArray positive = rawY.gte(0.5).castTo(rawY.dataType());
+        if (mask != null) {
+            INDArray keep = mask.neq(0.0).castTo(rawY.dataType());
+            if (keep.isColumnVector()) {
+                positive.muliColumnVector(keep);
+            } else {
+                positive.muli(keep);
+            }
+        }
+        return positive.sumNumber().doubleValue();
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Validation
+    // ------------------------------------------------------------------------------------------
+
+    private void validateShapes(INDArray labels, INDArray preOutput, INDArray mask, IActivation activationFn) {
+        if (labels == null || preOutput == null) {
+            throw new IllegalArgumentException("labels and preOutput must not be null");
+        }
+        if (activationFn == null) {
+            throw new IllegalArgumentException("activationFn must not be null");
+        }
+        if (preOutput.rank() != 2) {
+            throw new IllegalArgumentException("preOutput must be rank 2 [rows, nOut]; got shape "
+                    + Arrays.toString(preOutput.shape()));
+        }
+        if (!Arrays.equals(labels.shape(), preOutput.shape())) {
+            throw new IllegalArgumentException("labels shape " + Arrays.toString(labels.shape())
+                    + " must equal preOutput shape " + Arrays.toString(preOutput.shape()));
+        }
+        long rows = preOutput.size(0);
+        long cols = preOutput.size(1);
+        if (weights != null && weights.length() != cols) {
+            throw new IllegalArgumentException("weights has length " + weights.length()
+                    + " but the output has nOut = " + cols + " columns");
+        }
+        if (mask != null) {
+            boolean perExample = mask.rank() == 2 && mask.size(0) == rows && mask.size(1) == 1;
+            boolean perOutput = Arrays.equals(mask.shape(), preOutput.shape());
+            if (!perExample && !perOutput) {
+                throw new IllegalArgumentException("mask shape " + Arrays.toString(mask.shape())
+                        + " must be per-example [" + rows + ", 1] or per-output " + Arrays.toString(preOutput.shape()));
+            }
+        }
+    }
+
+    /** Throws an {@link IllegalArgumentException} naming the first value of {@code arr} outside [0, 1] or NaN. */
+    protected static void requireInUnitInterval(INDArray arr, String what) {
+        boolean bad = BooleanIndexing.or(arr, Conditions.isNan())
+                || arr.minNumber().doubleValue() < 0.0 || arr.maxNumber().doubleValue() > 1.0;
+        if (bad) {
+            throw new IllegalArgumentException(what + " must lie in [0, 1]; found " + firstOutsideUnitInterval(arr));
+        }
+    }
+
+    private static String firstOutsideUnitInterval(INDArray arr) {
+        long cols = arr.size(1);
+        for (long i = 0; i < arr.size(0); i++) {
+            for (long j = 0; j < cols; j++) {
+                double v = arr.getDouble(i, j);
+                if (!(v >= 0.0 && v <= 1.0)) {
+                    return v + " at [" + i + ", " + j + "]";
+                }
+            }
+        }
+        return "an out-of-range value";
+    }
+
+    private static INDArray copyWeights(INDArray w) {
+        if (w == null) {
+            return null;
+        }
+        if (!w.isVector() && !(w.isScalar() && w.length() == 1)) {
+            throw new IllegalArgumentException("weights must be a vector (one value per output column); got shape "
+                    + Arrays.toString(w.shape()));
+        }
+        INDArray copy;
+        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            copy = w.castTo(DataType.DOUBLE).dup().reshape(1, w.length());
+        }
+        for (int j = 0; j < copy.length(); j++) {
+            double v = copy.getDouble(j);
+            if (!(v >= 0.0) || Double.isInfinite(v)) {
+                throw new IllegalArgumentException("weights must be finite and >= 0; weights[" + j + "] = " + v);
+            }
+        }
+        return copy;
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Configuration accessors (serialised to JSON)
+    // ------------------------------------------------------------------------------------------
+
+    /** Per-output-column weights as a [1, nOut] DOUBLE copy, or null. */
+    @JsonProperty("weights")
+    @JsonSerialize(using = NDArrayTextSerializer.class)
+    public INDArray getWeights() {
+        return weights == null ? null : weights.dup();
+    }
+
+    @JsonProperty("labelSmoothing")
+    public double getLabelSmoothing() {
+        return labelSmoothing;
+    }
+
+    @JsonProperty("normalization")
+    public Normalization getNormalization() {
+        return normalization;
+    }
+
+    /** Probabilities are clipped to [ε, 1−ε] when the activation is not the logit shortcut. */
+    @JsonProperty("clipEpsilon")
+    public double getClipEpsilon() {
+        return clipEpsilon;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        if (this == o) {
+            return true;
+        }
+        if (o == null || getClass() != o.getClass()) {
+            return false;
+        }
+        AbstractFocalLoss that = (AbstractFocalLoss) o;
+        return Double.compare(labelSmoothing, that.labelSmoothing) == 0
+                && Double.compare(clipEpsilon, that.clipEpsilon) == 0
+                && normalization == that.normalization
+                && weightsEqual(weights, that.weights);
+    }
+
+    private static boolean weightsEqual(INDArray a, INDArray b) {
+        if (a == null || b == null) {
+            return a == b;
+        }
+        return Arrays.equals(a.toDoubleVector(), b.toDoubleVector());
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(labelSmoothing, clipEpsilon, normalization,
+                weights == null ? 0 : Arrays.hashCode(weights.toDoubleVector()));
+    }
+
+    /** The shared part of {@link #toString()}: ", weights=…, labelSmoothing=…" etc., non-defaults only. */
+    protected String commonToString() {
+        StringBuilder sb = new StringBuilder();
+        if (weights != null) {
+            sb.append(", weights=").append(Arrays.toString(weights.toDoubleVector()));
+        }
+        if (labelSmoothing != 0) {
+            sb.append(", labelSmoothing=").append(labelSmoothing);
+        }
+        if (normalization != Normalization.SUM) {
+            sb.append(", normalization=").append(normalization);
+        }
+        if (clipEpsilon != DEFAULT_CLIP_EPSILON) {
+            sb.append(", clipEpsilon=").append(clipEpsilon);
+        }
+        return sb.toString();
+    }
+}
