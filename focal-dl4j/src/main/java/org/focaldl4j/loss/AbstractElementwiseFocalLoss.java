@@ -15,7 +15,8 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  *       then w·m·dℓ/dx.</li>
  *   <li>With any other activation, its output a is read as the probability p, clipped to
  *       [ε, 1−ε] ({@link #getClipEpsilon()}); {@link #fromProbabilities} gives ℓ(p) and dℓ/dp,
- *       and w·m·dℓ/dp is backpropagated through the activation. As in DL4J's LossBinaryXENT,
+ *       and w·m·dℓ/dp is backpropagated through the activation, then masked again (DL4J's layers
+ *       zero masked pre-activations in their forward pass; see {@link Multipliers}). As in DL4J's LossBinaryXENT,
  *       the gradient is evaluated at the clipped p (it is not zeroed where clipping is active).</li>
  * </ul>
  */
@@ -66,6 +67,6 @@ public abstract class AbstractElementwiseFocalLoss extends AbstractFocalLoss {
         }
         INDArray dLda = multipliers.applyInPlace(t.gradient);
         INDArray dLdz = activationFn.backprop(x.dup(), dLda).getFirst();
-        return new LossTerms(t.loss, dLdz);
+        return new LossTerms(t.loss, multipliers.applyMaskInPlace(dLdz));
     }
 }

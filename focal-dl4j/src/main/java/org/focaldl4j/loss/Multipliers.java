@@ -17,11 +17,21 @@ public final class Multipliers {
         this.mask = mask;
     }
 
-    /** Multiplies {@code arr} ([rows, cols], owned by the caller) in place; returns it. */
+    /** Multiplies {@code arr} ([rows, cols], owned by the caller) by w and m in place; returns it. */
     public INDArray applyInPlace(INDArray arr) {
         if (weights != null) {
             arr.muliRowVector(weights);
         }
+        return applyMaskInPlace(arr);
+    }
+
+    /**
+     * Multiplies {@code arr} by the mask only. DL4J's layers multiply a per-output mask into the
+     * pre-activations z in their forward pass ({@code BaseLayer.preOutput}) but do not backprop
+     * through that product, so a loss whose activation mixes columns (softmax) must mask dL/dz
+     * as well as dL/da, as DL4J's own losses do.
+     */
+    public INDArray applyMaskInPlace(INDArray arr) {
         if (mask != null) {
             if (mask.size(1) == 1 && arr.size(1) != 1) {
                 arr.muliColumnVector(mask);
