@@ -101,54 +101,52 @@ class LossFocalGradientCheckTest {
         return m;
     }
 
-    private static boolean check(MultiLayerNetwork net, INDArray in, INDArray labels, INDArray labelMask) {
-        return GradientCheckUtil.checkGradients(new GradientCheckUtil.MLNConfig().net(net).input(in)
-                .labels(labels).labelMask(labelMask).epsilon(EPS).maxRelError(MAX_REL_ERROR)
-                .minAbsoluteError(MIN_ABS_ERROR));
+    /** A mask for the given kind: null, per example (e.g. [N,1], [N,1,H,W], [N,T]) or per output (labels' shape). */
+    private static INDArray maskFor(MaskKind kind, Random r, long[] perExampleShape, long[] labelShape) {
+        return kind == MaskKind.NONE ? null : mask(r, kind == MaskKind.PER_EXAMPLE ? perExampleShape : labelShape);
+    }
+
+    /** Builds the network, draws input in [-2, 2), labels and mask, and runs GradientCheckUtil. */
+    private static void assertGradientsMatch(MultiLayerConfiguration conf, Random r, MaskKind maskKind,
+                                             long[] inShape, long[] labelShape, long[] perExampleMaskShape) {
+        MultiLayerNetwork net = new MultiLayerNetwork(conf);
+        net.init();
+        INDArray in = Nd4j.rand(DataType.DOUBLE, inShape).subi(0.5).muli(4);
+        INDArray y = labels(r, labelShape);
+        INDArray m = maskFor(maskKind, r, perExampleMaskShape, labelShape);
+        assertTrue(GradientCheckUtil.checkGradients(new GradientCheckUtil.MLNConfig().net(net).input(in)
+                .labels(y).labelMask(m).epsilon(EPS).maxRelError(MAX_REL_ERROR).minAbsoluteError(MIN_ABS_ERROR)));
     }
 
     @ParameterizedTest(name = "mb={0} mask={1} loss#{2}")
     @MethodSource("grid")
     void outputLayer(int mb, MaskKind maskKind, int lossIndex) {
-        Random r = new Random(1 + mb * 31L + lossIndex);
         int nIn = 4, nOut = 3;
         MultiLayerConfiguration conf = base(12345).list()
                 .layer(new DenseLayer.Builder().nIn(nIn).nOut(5).activation(Activation.TANH).build())
                 .layer(new OutputLayer.Builder().nIn(5).nOut(nOut).activation(Activation.SIGMOID)
                         .lossFunction(losses(nOut)[lossIndex]).build())
                 .build();
-        MultiLayerNetwork net = new MultiLayerNetwork(conf);
-        net.init();
-        INDArray in = Nd4j.rand(DataType.DOUBLE, mb, nIn).subi(0.5).muli(4);
-        INDArray y = labels(r, mb, nOut);
-        INDArray m = maskKind == MaskKind.NONE ? null
-                : maskKind == MaskKind.PER_EXAMPLE ? mask(r, mb, 1) : mask(r, mb, nOut);
-        assertTrue(check(net, in, y, m));
+        assertGradientsMatch(conf, new Random(1 + mb * 31L + lossIndex), maskKind,
+                new long[] {mb, nIn}, new long[] {mb, nOut}, new long[] {mb, 1});
     }
 
     @ParameterizedTest(name = "mb={0} mask={1} loss#{2}")
     @MethodSource("grid")
     void lossLayer(int mb, MaskKind maskKind, int lossIndex) {
-        Random r = new Random(2 + mb * 31L + lossIndex);
         int nIn = 4, nOut = 3;
         MultiLayerConfiguration conf = base(23456).list()
                 .layer(new DenseLayer.Builder().nIn(nIn).nOut(nOut).activation(Activation.IDENTITY).build())
                 .layer(new LossLayer.Builder().activation(Activation.SIGMOID)
                         .lossFunction(losses(nOut)[lossIndex]).build())
                 .build();
-        MultiLayerNetwork net = new MultiLayerNetwork(conf);
-        net.init();
-        INDArray in = Nd4j.rand(DataType.DOUBLE, mb, nIn).subi(0.5).muli(4);
-        INDArray y = labels(r, mb, nOut);
-        INDArray m = maskKind == MaskKind.NONE ? null
-                : maskKind == MaskKind.PER_EXAMPLE ? mask(r, mb, 1) : mask(r, mb, nOut);
-        assertTrue(check(net, in, y, m));
+        assertGradientsMatch(conf, new Random(2 + mb * 31L + lossIndex), maskKind,
+                new long[] {mb, nIn}, new long[] {mb, nOut}, new long[] {mb, 1});
     }
 
     @ParameterizedTest(name = "mb={0} mask={1} loss#{2}")
     @MethodSource("grid")
     void cnnLossLayerNchw(int mb, MaskKind maskKind, int lossIndex) {
-        Random r = new Random(3 + mb * 31L + lossIndex);
         int c = 2, nOut = 3, h = 3, w = 4;
         MultiLayerConfiguration conf = base(34567).list()
                 .layer(new ConvolutionLayer.Builder().nIn(c).nOut(nOut).kernelSize(2, 2).stride(1, 1)
@@ -156,34 +154,23 @@ class LossFocalGradientCheckTest {
                 .layer(new CnnLossLayer.Builder().activation(Activation.SIGMOID)
                         .lossFunction(losses(nOut)[lossIndex]).build())
                 .build();
-        MultiLayerNetwork net = new MultiLayerNetwork(conf);
-        net.init();
-        INDArray in = Nd4j.rand(DataType.DOUBLE, mb, c, h, w).subi(0.5).muli(4);
-        INDArray y = labels(r, mb, nOut, h, w);
-        // CnnLossLayer masks: [N,1,H,W] per position (per example of the [N*H*W] rows) or [N,C,H,W] per output.
-        INDArray m = maskKind == MaskKind.NONE ? null
-                : maskKind == MaskKind.PER_EXAMPLE ? mask(r, mb, 1, h, w) : mask(r, mb, nOut, h, w);
-        assertTrue(check(net, in, y, m));
+        // CnnLossLayer masks: [N,1,H,W] per position (per example of the N·H·W rows) or [N,C,H,W] per output.
+        assertGradientsMatch(conf, new Random(3 + mb * 31L + lossIndex), maskKind,
+                new long[] {mb, c, h, w}, new long[] {mb, nOut, h, w}, new long[] {mb, 1, h, w});
     }
 
     @ParameterizedTest(name = "mb={0} mask={1} loss#{2}")
     @MethodSource("grid")
     void rnnOutputLayer(int mb, MaskKind maskKind, int lossIndex) {
-        Random r = new Random(4 + mb * 31L + lossIndex);
         int nIn = 3, nOut = 3, t = 4;
         MultiLayerConfiguration conf = base(45678).list()
                 .layer(new SimpleRnn.Builder().nIn(nIn).nOut(4).activation(Activation.TANH).build())
                 .layer(new RnnOutputLayer.Builder().nIn(4).nOut(nOut).activation(Activation.SIGMOID)
                         .lossFunction(losses(nOut)[lossIndex]).build())
                 .build();
-        MultiLayerNetwork net = new MultiLayerNetwork(conf);
-        net.init();
-        INDArray in = Nd4j.rand(DataType.DOUBLE, mb, nIn, t).subi(0.5).muli(4);
-        INDArray y = labels(r, mb, nOut, t);
-        // RNN masks: [N,T] per time step (per example of the [N*T] rows) or [N,C,T] per output.
-        INDArray m = maskKind == MaskKind.NONE ? null
-                : maskKind == MaskKind.PER_EXAMPLE ? mask(r, mb, t) : mask(r, mb, nOut, t);
-        assertTrue(check(net, in, y, m));
+        // RNN masks: [N,T] per time step (per example of the N·T rows) or [N,C,T] per output.
+        assertGradientsMatch(conf, new Random(4 + mb * 31L + lossIndex), maskKind,
+                new long[] {mb, nIn, t}, new long[] {mb, nOut, t}, new long[] {mb, t});
     }
 
     @ParameterizedTest(name = "mb={0} mask={1} loss#{2}")
@@ -224,12 +211,6 @@ class LossFocalGradientCheckTest {
                 .layer(new OutputLayer.Builder().nIn(5).nOut(nOut).activation(Activation.SOFTMAX)
                         .lossFunction(loss).build())
                 .build();
-        MultiLayerNetwork net = new MultiLayerNetwork(conf);
-        net.init();
-        INDArray in = Nd4j.rand(DataType.DOUBLE, mb, nIn).subi(0.5).muli(4);
-        INDArray y = labels(r, mb, nOut);
-        INDArray m = maskKind == MaskKind.NONE ? null
-                : maskKind == MaskKind.PER_EXAMPLE ? mask(r, mb, 1) : mask(r, mb, nOut);
-        assertTrue(check(net, in, y, m));
+        assertGradientsMatch(conf, r, maskKind, new long[] {mb, nIn}, new long[] {mb, nOut}, new long[] {mb, 1});
     }
 }
