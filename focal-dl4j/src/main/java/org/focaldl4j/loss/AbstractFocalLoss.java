@@ -12,6 +12,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.BooleanIndexing;
 import org.nd4j.linalg.indexing.conditions.Conditions;
 import org.nd4j.linalg.lossfunctions.ILossFunction;
+import org.nd4j.linalg.ops.transforms.Transforms;
 import org.nd4j.serde.jackson.shaded.NDArrayTextSerializer;
 import org.nd4j.shade.jackson.annotation.JsonInclude;
 import org.nd4j.shade.jackson.annotation.JsonProperty;
@@ -37,7 +38,18 @@ import org.nd4j.shade.jackson.databind.annotation.JsonSerialize;
  * type), label smoothing and the one-pass {@link #computeGradientAndScore}. The inputs
  * {@code labels} and {@code preOutput} are never modified.
  *
- * <p>Subclasses supply the maths only, through {@link #terms}.
+ * <p>Subclasses supply the maths only:
+ * <ul>
+ *   <li>{@link #fromLogits}: when {@link #isLogitActivation} recognises the layer's activation
+ *       (sigmoid for the binary losses, softmax for the categorical one), loss and dL/dz straight
+ *       from the pre-activations z, stable for any finite z and with no clipping;</li>
+ *   <li>{@link #fromProbabilities}: with any other activation, its output a is read as the
+ *       probability p, checked to lie in [0, 1], clipped to [ε, 1−ε] ({@link #getClipEpsilon()}),
+ *       and the per-element terms ℓ(p) and dℓ/dp are weighted, masked and backpropagated through
+ *       the activation, then masked again (DL4J's layers zero masked pre-activations in their
+ *       forward pass; see {@link Multipliers}). As in DL4J's LossBinaryXENT the gradient is taken
+ *       at the clipped p (not zeroed where clipping is active).</li>
+ * </ul>
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public abstract class AbstractFocalLoss implements ILossFunction {
@@ -70,21 +82,37 @@ public abstract class AbstractFocalLoss implements ILossFunction {
     // What a subclass provides
     // ------------------------------------------------------------------------------------------
 
+    /** Whether {@code activationFn} is the one {@link #fromLogits} is written for. */
+    protected abstract boolean isLogitActivation(IActivation activationFn);
+
     /**
-     * The loss maths. Given validated labels {@code y} and pre-activations {@code x} (both
-     * [rows, cols] in the compute dtype; read-only: they may be the caller's arrays), return the
-     * per-element loss already multiplied by {@code multipliers}, and, if {@code wantGradient},
-     * dL/dx of the multiplied loss summed over all elements. Returned arrays must be new.
+     * Loss and (if asked) dL/dz from the pre-activations. {@code x} and {@code y} are [rows, cols]
+     * in the compute dtype and read-only (they may be the caller's arrays). The returned loss
+     * must already include {@code multipliers}, and the gradient must be that of the multiplied
+     * loss. Returned arrays must be new.
      */
-    protected abstract LossTerms terms(INDArray y, INDArray x, IActivation activationFn,
-                                       Multipliers multipliers, boolean wantGradient);
+    protected abstract LossTerms fromLogits(INDArray x, INDArray y, Multipliers multipliers, boolean wantGradient);
+
+    /**
+     * Per-element loss terms ℓ(p, y) and (if asked) dℓ/dp, from probabilities p ∈ [ε, 1−ε]
+     * (owned: may be overwritten) and labels y (read-only). The caller applies weights and masks.
+     */
+    protected abstract LossTerms fromProbabilities(INDArray p, INDArray y, boolean wantGradient);
 
     /** Label smoothing target count K: y ← y(1−ε) + ε/K. Binary losses use 2. */
     protected abstract int smoothingClasses(long nOut);
 
-    /** Throws if the (raw, compute-dtype) labels are not valid for this loss. Default: all in [0, 1]. */
-    protected void validateLabels(INDArray labels) {
+    /**
+     * Throws if the (raw, compute-dtype) labels are not valid for this loss. Default: all in [0, 1].
+     * {@code mask} is the caller's mask (compute dtype) or null.
+     */
+    protected void validateLabels(INDArray labels, INDArray mask) {
         requireInUnitInterval(labels, "labels");
+    }
+
+    /** Lets a loss adapt or refuse a (shape-checked, compute-dtype) mask. Default: used as given. */
+    protected INDArray adaptMask(INDArray mask) {
+        return mask;
     }
 
     // ------------------------------------------------------------------------------------------
@@ -144,12 +172,12 @@ public abstract class AbstractFocalLoss implements ILossFunction {
         // castTo returns the same object when the type already matches: x and y are read-only below.
         INDArray x = preOutput.castTo(calcType);
         INDArray rawY = labels.castTo(calcType);
-        validateLabels(rawY);
+        INDArray maskC = mask == null ? null : adaptMask(mask.castTo(calcType));
+        validateLabels(rawY, maskC);
         INDArray y = rawY;
         if (labelSmoothing > 0) {
             y = rawY.mul(1.0 - labelSmoothing).addi(labelSmoothing / smoothingClasses(cols));
         }
-        INDArray maskC = mask == null ? null : mask.castTo(calcType);
         INDArray weightsC = weights == null ? null : weights.castTo(calcType);
         Multipliers multipliers = new Multipliers(weightsC, maskC);
 
@@ -179,6 +207,28 @@ public abstract class AbstractFocalLoss implements ILossFunction {
             gradient = gradient.castTo(outType);
         }
         return new Result(rows, score, scoreArray, gradient);
+    }
+
+    private LossTerms terms(INDArray y, INDArray x, IActivation activationFn, Multipliers multipliers,
+                            boolean wantGradient) {
+        if (isLogitActivation(activationFn)) {
+            return fromLogits(x, y, multipliers, wantGradient);
+        }
+        // Activations work in place: always hand them a copy of the caller's preOutput.
+        INDArray p = activationFn.getActivation(x.dup(), true);
+        requireInUnitInterval(p, "the output of activation " + activationFn + " (read as a probability)");
+        if (clipEpsilon > 0) {
+            Transforms.max(p, clipEpsilon, false);
+            Transforms.min(p, 1.0 - clipEpsilon, false);
+        }
+        LossTerms t = fromProbabilities(p, y, wantGradient);
+        multipliers.applyInPlace(t.loss);
+        if (!wantGradient) {
+            return t;
+        }
+        INDArray dLda = multipliers.applyInPlace(t.gradient);
+        INDArray dLdz = activationFn.backprop(x.dup(), dLda).getFirst();
+        return new LossTerms(t.loss, multipliers.applyMaskInPlace(dLdz));
     }
 
     /** Half-precision inputs are computed in FLOAT (their exp/log range is too small); others as given. */
@@ -245,6 +295,19 @@ public abstract class AbstractFocalLoss implements ILossFunction {
         if (bad) {
             throw new IllegalArgumentException(what + " must lie in [0, 1]; found " + firstOutsideUnitInterval(arr));
         }
+    }
+
+    /** α must be in [0, 1], or −1 for "off" (torchvision's convention). */
+    protected static double checkAlpha(double alpha) {
+        if (!(alpha == -1.0 || (alpha >= 0.0 && alpha <= 1.0))) {
+            throw new IllegalArgumentException("alpha must be in [0, 1], or -1 to disable alpha-balancing; got " + alpha);
+        }
+        return alpha;
+    }
+
+    /** α_t = α·y + (1−α)(1−y) = (2α−1)·y + (1−α) for binary labels y, or null when α = −1 (off). */
+    protected static INDArray alphaT(INDArray y, double alpha) {
+        return alpha < 0 ? null : y.mul(2 * alpha - 1).addi(1 - alpha);
     }
 
     private static String firstOutsideUnitInterval(INDArray arr) {
@@ -352,5 +415,52 @@ public abstract class AbstractFocalLoss implements ILossFunction {
             sb.append(", clipEpsilon=").append(clipEpsilon);
         }
         return sb.toString();
+    }
+
+    /** Copies this loss's shared settings (weights, smoothing, normalisation, clipping) into a builder. */
+    protected <B extends BaseBuilder<?, B>> B withSharedSettings(B builder) {
+        return builder.weights(getWeights()).labelSmoothing(labelSmoothing).normalization(normalization)
+                .clipEpsilon(clipEpsilon);
+    }
+
+    /**
+     * The settings every focal loss shares; each loss's builder adds its own hyper-parameters.
+     *
+     * @param <L> the loss built
+     * @param <B> the concrete builder (for chaining)
+     */
+    public abstract static class BaseBuilder<L extends AbstractFocalLoss, B extends BaseBuilder<L, B>> {
+        protected INDArray weights;
+        protected double labelSmoothing = 0.0;
+        protected Normalization normalization = Normalization.SUM;
+        protected double clipEpsilon = DEFAULT_CLIP_EPSILON;
+
+        protected abstract B self();
+
+        /** Per-output-column weights (length nOut, each ≥ 0), or null. Copied. */
+        public B weights(INDArray weights) {
+            this.weights = weights;
+            return self();
+        }
+
+        /** y ← y(1−ε) + ε/K (K = 2 for the binary losses, nOut for the categorical one), ε ∈ [0, 1). Default 0. */
+        public B labelSmoothing(double labelSmoothing) {
+            this.labelSmoothing = labelSmoothing;
+            return self();
+        }
+
+        /** {@link Normalization#SUM} (default) or {@link Normalization#POSITIVES}. */
+        public B normalization(Normalization normalization) {
+            this.normalization = normalization;
+            return self();
+        }
+
+        /** Probability clipping ε ∈ [0, 0.5) for activations other than the logit shortcut. Default 1e-5. */
+        public B clipEpsilon(double clipEpsilon) {
+            this.clipEpsilon = clipEpsilon;
+            return self();
+        }
+
+        public abstract L build();
     }
 }

@@ -1,5 +1,8 @@
 package org.focaldl4j.loss;
 
+import org.nd4j.linalg.activations.IActivation;
+import org.nd4j.linalg.activations.impl.ActivationSigmoid;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.ops.transforms.Transforms;
 import org.nd4j.serde.jackson.shaded.NDArrayTextDeSerializer;
@@ -24,7 +27,7 @@ import org.nd4j.shade.jackson.databind.annotation.JsonDeserialize;
  * best setting). Weights, masks, label smoothing and {@link Normalization} are described in
  * {@link AbstractFocalLoss}; build those with {@link #builder()}.
  */
-public class LossFocal extends AbstractElementwiseFocalLoss {
+public class LossFocal extends AbstractFocalLoss {
 
     private static final long serialVersionUID = 1L;
 
@@ -56,25 +59,29 @@ public class LossFocal extends AbstractElementwiseFocalLoss {
                      @JsonProperty("clipEpsilon") double clipEpsilon) {
         super(weights, labelSmoothing, normalization, clipEpsilon);
         this.alpha = checkAlpha(alpha);
-        this.gamma = checkGamma(gamma);
-    }
-
-    static double checkAlpha(double alpha) {
-        if (!(alpha == -1.0 || (alpha >= 0.0 && alpha <= 1.0))) {
-            throw new IllegalArgumentException("alpha must be in [0, 1], or -1 to disable alpha-balancing; got " + alpha);
-        }
-        return alpha;
-    }
-
-    private static double checkGamma(double gamma) {
         if (!(gamma >= 0.0) || Double.isInfinite(gamma)) {
             throw new IllegalArgumentException("gamma must be finite and >= 0; got " + gamma);
         }
-        return gamma;
+        this.gamma = gamma;
     }
 
     public static Builder builder() {
         return new Builder();
+    }
+
+    /** A builder holding this loss's settings. */
+    public Builder toBuilder() {
+        return withSharedSettings(builder().alpha(alpha).gamma(gamma));
+    }
+
+    @Override
+    protected boolean isLogitActivation(IActivation activationFn) {
+        return activationFn instanceof ActivationSigmoid;
+    }
+
+    @Override
+    protected int smoothingClasses(long nOut) {
+        return 2;
     }
 
     /**
@@ -90,7 +97,7 @@ public class LossFocal extends AbstractElementwiseFocalLoss {
      * too, and r is taken as 0 — harmless because q^γ = 0 there).
      */
     @Override
-    protected LossTerms fromLogits(INDArray x, INDArray y, boolean wantGradient) {
+    protected LossTerms fromLogits(INDArray x, INDArray y, Multipliers multipliers, boolean wantGradient) {
         INDArray p = Transforms.sigmoid(x, true);
         INDArray pm = Transforms.sigmoid(x.neg(), false);            // 1 − p, without cancellation
         INDArray oneMinusY = y.rsub(1.0);
@@ -102,24 +109,22 @@ public class LossFocal extends AbstractElementwiseFocalLoss {
 
         INDArray q = y.mul(pm).addi(oneMinusY.mul(p));
         INDArray modulator = gamma == 0.0 ? null : Transforms.pow(q, gamma, true);   // q^γ; 0^0 never evaluated
-        INDArray alphaT = alphaT(y);
+        INDArray alphaT = alphaT(y, alpha);
 
-        INDArray loss = bce.dup();
-        scaleBy(loss, modulator, alphaT);
-        if (!wantGradient) {
-            return new LossTerms(loss, null);
+        INDArray loss = scaleBy(bce.dup(), modulator, alphaT);
+        INDArray grad = null;
+        if (wantGradient) {
+            // (p − y) = p(1−y) − y(1−p): exact for hard labels even where p rounds to 1.
+            grad = p.mul(oneMinusY).subi(y.mul(pm));
+            if (gamma != 0.0) {
+                double tiny = x.dataType() == DataType.DOUBLE ? Double.MIN_NORMAL : Float.MIN_NORMAL;
+                INDArray r = p.muli(pm).divi(Transforms.max(q, tiny, false));            // p(1−p)/q
+                INDArray oneMinus2y = y.mul(-2.0).addi(1.0);
+                grad.addi(r.muli(bce).muli(oneMinus2y).muli(gamma));
+            }
+            scaleBy(grad, modulator, alphaT);
         }
-
-        // (p − y) = p(1−y) − y(1−p): exact for hard labels even where p rounds to 1.
-        INDArray grad = p.mul(oneMinusY).subi(y.mul(pm));
-        if (gamma != 0.0) {
-            double tiny = x.dataType() == org.nd4j.linalg.api.buffer.DataType.DOUBLE ? Double.MIN_NORMAL : Float.MIN_NORMAL;
-            INDArray r = p.muli(pm).divi(Transforms.max(q, tiny, false));            // p(1−p)/q
-            INDArray oneMinus2y = y.mul(-2.0).addi(1.0);
-            grad.addi(r.muli(bce).muli(oneMinus2y).muli(gamma));
-        }
-        scaleBy(grad, modulator, alphaT);
-        return new LossTerms(loss, grad);
+        return multipliers.applyTo(new LossTerms(loss, grad));
     }
 
     /**
@@ -137,10 +142,9 @@ public class LossFocal extends AbstractElementwiseFocalLoss {
                 .addi(Transforms.log(pm, true).muli(oneMinusY)).negi();
         INDArray q = y.mul(pm).addi(oneMinusY.mul(p));
         INDArray modulator = gamma == 0.0 ? null : Transforms.pow(q, gamma, true);
-        INDArray alphaT = alphaT(y);
+        INDArray alphaT = alphaT(y, alpha);
 
-        INDArray loss = bce.dup();
-        scaleBy(loss, modulator, alphaT);
+        INDArray loss = scaleBy(bce.dup(), modulator, alphaT);
         if (!wantGradient) {
             return new LossTerms(loss, null);
         }
@@ -149,22 +153,17 @@ public class LossFocal extends AbstractElementwiseFocalLoss {
             INDArray oneMinus2y = y.mul(-2.0).addi(1.0);
             grad.addi(bce.muli(oneMinus2y).divi(q).muli(gamma));
         }
-        scaleBy(grad, modulator, alphaT);
-        return new LossTerms(loss, grad);
+        return new LossTerms(loss, scaleBy(grad, modulator, alphaT));
     }
 
-    /** α_t = α·y + (1−α)(1−y) = (2α−1)·y + (1−α), or null when α-balancing is off. */
-    private INDArray alphaT(INDArray y) {
-        return alpha < 0 ? null : y.mul(2 * alpha - 1).addi(1 - alpha);
-    }
-
-    private static void scaleBy(INDArray arr, INDArray modulator, INDArray alphaT) {
+    private static INDArray scaleBy(INDArray arr, INDArray modulator, INDArray alphaT) {
         if (modulator != null) {
             arr.muli(modulator);
         }
         if (alphaT != null) {
             arr.muli(alphaT);
         }
+        return arr;
     }
 
     @JsonProperty("alpha")
@@ -175,12 +174,6 @@ public class LossFocal extends AbstractElementwiseFocalLoss {
     @JsonProperty("gamma")
     public double getGamma() {
         return gamma;
-    }
-
-    /** A builder starting from the defaults. */
-    public Builder toBuilder() {
-        return new Builder().alpha(alpha).gamma(gamma).weights(getWeights()).labelSmoothing(getLabelSmoothing())
-                .normalization(getNormalization()).clipEpsilon(getClipEpsilon());
     }
 
     @Override
@@ -208,15 +201,16 @@ public class LossFocal extends AbstractElementwiseFocalLoss {
     }
 
     /** Builder for {@link LossFocal}; every setting starts at its default. */
-    public static final class Builder {
+    public static final class Builder extends BaseBuilder<LossFocal, Builder> {
         private double alpha = DEFAULT_ALPHA;
         private double gamma = DEFAULT_GAMMA;
-        private INDArray weights;
-        private double labelSmoothing = 0.0;
-        private Normalization normalization = Normalization.SUM;
-        private double clipEpsilon = DEFAULT_CLIP_EPSILON;
 
         private Builder() {
+        }
+
+        @Override
+        protected Builder self() {
+            return this;
         }
 
         /** Positive-class weight α ∈ [0, 1], or −1 for none. Default 0.25. */
@@ -231,30 +225,7 @@ public class LossFocal extends AbstractElementwiseFocalLoss {
             return this;
         }
 
-        /** Per-output-column weights (length nOut, each ≥ 0), or null. Copied. */
-        public Builder weights(INDArray weights) {
-            this.weights = weights;
-            return this;
-        }
-
-        /** y ← y(1−ε) + ε/2, ε ∈ [0, 1). Default 0. */
-        public Builder labelSmoothing(double labelSmoothing) {
-            this.labelSmoothing = labelSmoothing;
-            return this;
-        }
-
-        /** {@link Normalization#SUM} (default) or {@link Normalization#POSITIVES}. */
-        public Builder normalization(Normalization normalization) {
-            this.normalization = normalization;
-            return this;
-        }
-
-        /** Probability clipping ε ∈ [0, 0.5) for non-sigmoid activations. Default 1e-5. */
-        public Builder clipEpsilon(double clipEpsilon) {
-            this.clipEpsilon = clipEpsilon;
-            return this;
-        }
-
+        @Override
         public LossFocal build() {
             return new LossFocal(alpha, gamma, weights, labelSmoothing, normalization, clipEpsilon);
         }

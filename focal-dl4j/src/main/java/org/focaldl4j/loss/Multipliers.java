@@ -25,6 +25,15 @@ public final class Multipliers {
         return applyMaskInPlace(arr);
     }
 
+    /** Applies w and m to both the loss and (if present) the gradient of an element-wise loss. */
+    public LossTerms applyTo(LossTerms terms) {
+        applyInPlace(terms.loss);
+        if (terms.gradient != null) {
+            applyInPlace(terms.gradient);
+        }
+        return terms;
+    }
+
     /**
      * Multiplies {@code arr} by the mask only. DL4J's layers multiply a per-output mask into the
      * pre-activations z in their forward pass ({@code BaseLayer.preOutput}) but do not backprop
