@@ -9,6 +9,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * {@code LossUtil} semantics.
  */
 public final class Multipliers {
+    /** No weights, no mask. */
+    public static final Multipliers NONE = new Multipliers(null, null);
+
     private final INDArray weights;
     private final INDArray mask;
 

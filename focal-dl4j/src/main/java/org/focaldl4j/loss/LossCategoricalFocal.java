@@ -1,0 +1,275 @@
+package org.focaldl4j.loss;
+
+import java.util.Arrays;
+
+import org.nd4j.linalg.activations.IActivation;
+import org.nd4j.linalg.activations.impl.ActivationSoftmax;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.ops.transforms.Transforms;
+import org.nd4j.serde.jackson.shaded.NDArrayTextDeSerializer;
+import org.nd4j.shade.jackson.annotation.JsonCreator;
+import org.nd4j.shade.jackson.annotation.JsonProperty;
+import org.nd4j.shade.jackson.databind.annotation.JsonDeserialize;
+
+/**
+ * Categorical (softmax) focal loss, the multi-class form (Keras' CategoricalFocalCrossentropy,
+ * kornia's focal_loss); a drop-in for {@code LossMCXENT}. Per row, with logits x, labels y
+ * (one-hot or soft, each row summing to 1) and p = softmax(x):
+ * <pre>
+ *   ℓ_row = −Σ_c α_c · y_c · (1 − p_c)^γ · log p_c
+ * </pre>
+ * α_c is a per-class weight (all ones by default; there is no 1 − α for "negatives" in the
+ * multi-class form). γ = 0 with all α_c = 1 is DL4J's multi-class cross-entropy.
+ *
+ * <p>With a softmax activation the loss is computed from log-softmax of the logits (stable at
+ * |x| = 1e4, no clipping); see {@link #fromLogits}. Other activations' outputs are read as
+ * probabilities (clipped to [ε, 1−ε]).
+ *
+ * <p>Masks: per example ([rows, 1]) as usual. A per-output mask (the labels' shape) is accepted
+ * only when it is constant across each row, and then means the same as the per-example mask: DL4J's
+ * layers multiply the mask into the logits before the softmax, so masking single classes would
+ * change the softmax of the others. To down-weight classes use {@code alpha} or {@code weights}.
+ * Label rows must sum to 1 (±1e-3) except where masked out.
+ */
+public class LossCategoricalFocal extends AbstractFocalLoss {
+
+    private static final long serialVersionUID = 1L;
+
+    public static final double DEFAULT_GAMMA = 2.0;
+    /** Tolerance on |Σ_c y_c − 1| for unmasked label rows. */
+    public static final double LABEL_SUM_TOLERANCE = 1e-3;
+
+    private final double[] alpha;
+    private final double gamma;
+
+    /** γ = 2, every α_c = 1. */
+    public LossCategoricalFocal() {
+        this(null, DEFAULT_GAMMA);
+    }
+
+    /** Every α_c = 1. */
+    public LossCategoricalFocal(double gamma) {
+        this(null, gamma);
+    }
+
+    /**
+     * @param alpha one non-negative weight per class, or null for all ones
+     * @param gamma focusing parameter γ ≥ 0
+     */
+    public LossCategoricalFocal(double[] alpha, double gamma) {
+        this(alpha, gamma, null, 0.0, Normalization.SUM, DEFAULT_CLIP_EPSILON);
+    }
+
+    @JsonCreator
+    public LossCategoricalFocal(@JsonProperty("alpha") double[] alpha,
+                                @JsonProperty("gamma") double gamma,
+                                @JsonProperty("weights") @JsonDeserialize(using = NDArrayTextDeSerializer.class) INDArray weights,
+                                @JsonProperty("labelSmoothing") double labelSmoothing,
+                                @JsonProperty("normalization") Normalization normalization,
+                                @JsonProperty("clipEpsilon") double clipEpsilon) {
+        super(weights, labelSmoothing, normalization, clipEpsilon);
+        if (alpha != null) {
+            for (int c = 0; c < alpha.length; c++) {
+                if (!(alpha[c] >= 0.0) || Double.isInfinite(alpha[c])) {
+                    throw new IllegalArgumentException("alpha must hold finite values >= 0, one per class; alpha["
+                            + c + "] = " + alpha[c]);
+                }
+            }
+        }
+        if (!(gamma >= 0.0) || Double.isInfinite(gamma)) {
+            throw new IllegalArgumentException("gamma must be finite and >= 0; got " + gamma);
+        }
+        this.alpha = alpha == null ? null : alpha.clone();
+        this.gamma = gamma;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder holding this loss's settings. */
+    public Builder toBuilder() {
+        return withSharedSettings(builder().alpha(alpha).gamma(gamma));
+    }
+
+    @Override
+    protected boolean isLogitActivation(IActivation activationFn) {
+        return activationFn instanceof ActivationSoftmax;
+    }
+
+    @Override
+    protected int smoothingClasses(long nOut) {
+        return (int) nOut;
+    }
+
+    @Override
+    protected INDArray adaptMask(INDArray mask) {
+        if (mask.size(1) == 1) {
+            return mask;
+        }
+        INDArray spread = mask.max(true, 1).subi(mask.min(true, 1));
+        if (spread.maxNumber().doubleValue() != 0.0) {
+            long row = Nd4j.argMax(spread, 0).getLong(0);
+            throw new IllegalArgumentException("LossCategoricalFocal: a per-output mask must be constant across "
+                    + "each row (it then acts as a per-example mask), but row " + row + " is "
+                    + Arrays.toString(mask.getRow(row).dup().toDoubleVector())
+                    + "; masking single classes of a softmax is not defined: use alpha or weights instead");
+        }
+        return mask.getColumn(0, true).dup();
+    }
+
+    @Override
+    protected void validateLabels(INDArray labels, INDArray mask) {
+        requireInUnitInterval(labels, "labels");
+        long nOut = labels.size(1);
+        if (alpha != null && alpha.length != nOut) {
+            throw new IllegalArgumentException("alpha has " + alpha.length + " values but the output has nOut = "
+                    + nOut + " classes");
+        }
+        INDArray deviation = Transforms.abs(labels.sum(true, 1).subi(1.0), false);
+        if (mask != null) {
+            deviation.muli(mask.neq(0.0).castTo(deviation.dataType()));
+        }
+        if (deviation.maxNumber().doubleValue() > LABEL_SUM_TOLERANCE) {
+            long row = Nd4j.argMax(deviation, 0).getLong(0);
+            throw new IllegalArgumentException("labels of LossCategoricalFocal must sum to 1 in every unmasked row "
+                    + "(±" + LABEL_SUM_TOLERANCE + "); row " + row + " sums to "
+                    + labels.getRow(row).sumNumber().doubleValue());
+        }
+    }
+
+    private INDArray alphaRow(INDArray like) {
+        return Nd4j.create(alpha, new long[] {1, alpha.length}, DataType.DOUBLE).castTo(like.dataType());
+    }
+
+    /**
+     * From logits. With log p = log_softmax(x) (row max subtracted first), p = exp(log p),
+     * q = 1 − p and a_c = α_c·y_c·w_c·m (weights and mask folded in):
+     * <pre>
+     *   ℓ_c    = a_c · q_c^γ · (−log p_c)
+     *   g_c    = p_c · ∂ℓ_c/∂p_c = −a_c · q_c^γ · (1 + γ·r_c),   r_c = p_c·(−log p_c)/q_c ∈ [0, 1]
+     *   dL/dx_j = g_j − p_j · Σ_c g_c                     (the softmax Jacobian, applied once per row)
+     * </pre>
+     * r_c → 1 as p_c → 1, so no negative power of q appears (finite for 0 &lt; γ &lt; 1 too).
+     */
+    @Override
+    protected LossTerms fromLogits(INDArray x, INDArray y, Multipliers multipliers, boolean wantGradient) {
+        INDArray logp = x.subColumnVector(x.max(true, 1));
+        INDArray logSumExp = Transforms.log(Transforms.exp(logp, true).sum(true, 1), false);
+        logp.subiColumnVector(logSumExp);
+        INDArray p = Transforms.exp(logp, true);
+        INDArray q = p.rsub(1.0);
+        INDArray nlogp = logp.negi();
+
+        INDArray a = alpha == null ? y.dup() : y.mulRowVector(alphaRow(y));
+        multipliers.applyInPlace(a);
+        INDArray aq = gamma == 0.0 ? a : Transforms.pow(q, gamma, true).muli(a);   // a·q^γ
+
+        INDArray loss = aq.mul(nlogp);
+        if (!wantGradient) {
+            return new LossTerms(loss, null);
+        }
+        INDArray g = aq.negi();                                         // −a·q^γ
+        if (gamma != 0.0) {
+            double tiny = x.dataType() == DataType.DOUBLE ? Double.MIN_NORMAL : Float.MIN_NORMAL;
+            INDArray r = nlogp.muli(p).divi(Transforms.max(q, tiny, false));
+            Transforms.min(r, 1.0, false);                              // r ∈ [0, 1]; guards q = 0
+            g.muli(r.muli(gamma).addi(1.0));
+        }
+        INDArray grad = g.sub(p.muliColumnVector(g.sum(true, 1)));
+        return new LossTerms(loss, grad);
+    }
+
+    /**
+     * From probabilities p ∈ [ε, 1−ε] (activations other than softmax), element-wise:
+     * <pre>
+     *   ℓ_c     = α_c · y_c · q_c^γ · (−log p_c),   q_c = 1 − p_c
+     *   dℓ_c/dp = α_c · y_c · q_c^γ · (γ·log p_c / q_c − 1/p_c)
+     * </pre>
+     */
+    @Override
+    protected LossTerms fromProbabilities(INDArray p, INDArray y, boolean wantGradient) {
+        INDArray q = p.rsub(1.0);
+        INDArray logp = Transforms.log(p, true);
+        INDArray a = alpha == null ? y.dup() : y.mulRowVector(alphaRow(y));
+        INDArray aq = gamma == 0.0 ? a : Transforms.pow(q, gamma, true).muli(a);
+        INDArray loss = logp.neg().muli(aq);
+        if (!wantGradient) {
+            return new LossTerms(loss, null);
+        }
+        INDArray grad = Transforms.pow(p, -1.0, true).negi();           // −1/p
+        if (gamma != 0.0) {
+            grad.addi(logp.divi(q).muli(gamma));
+        }
+        return new LossTerms(loss, grad.muli(aq));
+    }
+
+    /** Per-class weights α_c (a copy), or null for all ones. */
+    @JsonProperty("alpha")
+    public double[] getAlpha() {
+        return alpha == null ? null : alpha.clone();
+    }
+
+    @JsonProperty("gamma")
+    public double getGamma() {
+        return gamma;
+    }
+
+    @Override
+    public String name() {
+        return toString();
+    }
+
+    @Override
+    public String toString() {
+        return "LossCategoricalFocal(" + (alpha == null ? "" : "alpha=" + Arrays.toString(alpha) + ", ")
+                + "gamma=" + gamma + commonToString() + ")";
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        if (!super.equals(o)) {
+            return false;
+        }
+        LossCategoricalFocal that = (LossCategoricalFocal) o;
+        return Arrays.equals(alpha, that.alpha) && Double.compare(gamma, that.gamma) == 0;
+    }
+
+    @Override
+    public int hashCode() {
+        return 31 * (31 * super.hashCode() + Arrays.hashCode(alpha)) + Double.hashCode(gamma);
+    }
+
+    /** Builder for {@link LossCategoricalFocal}; every setting starts at its default. */
+    public static final class Builder extends BaseBuilder<LossCategoricalFocal, Builder> {
+        private double[] alpha;
+        private double gamma = DEFAULT_GAMMA;
+
+        private Builder() {
+        }
+
+        @Override
+        protected Builder self() {
+            return this;
+        }
+
+        /** One weight α_c ≥ 0 per class, or null (default) for all ones. */
+        public Builder alpha(double... alpha) {
+            this.alpha = alpha;
+            return this;
+        }
+
+        /** Focusing parameter γ ≥ 0. Default 2. */
+        public Builder gamma(double gamma) {
+            this.gamma = gamma;
+            return this;
+        }
+
+        @Override
+        public LossCategoricalFocal build() {
+            return new LossCategoricalFocal(alpha, gamma, weights, labelSmoothing, normalization, clipEpsilon);
+        }
+    }
+}
