@@ -305,6 +305,14 @@ public abstract class AbstractFocalLoss implements ILossFunction {
         return alpha;
     }
 
+    /** γ must be finite and ≥ 0 (any real, including 0 &lt; γ &lt; 1). */
+    protected static double checkGamma(double gamma) {
+        if (!(gamma >= 0.0) || Double.isInfinite(gamma)) {
+            throw new IllegalArgumentException("gamma must be finite and >= 0; got " + gamma);
+        }
+        return gamma;
+    }
+
     /** α_t = α·y + (1−α)(1−y) = (2α−1)·y + (1−α) for binary labels y, or null when α = −1 (off). */
     protected static INDArray alphaT(INDArray y, double alpha) {
         return alpha < 0 ? null : y.mul(2 * alpha - 1).addi(1 - alpha);

@@ -78,11 +78,8 @@ public class LossCategoricalFocal extends AbstractFocalLoss {
                 }
             }
         }
-        if (!(gamma >= 0.0) || Double.isInfinite(gamma)) {
-            throw new IllegalArgumentException("gamma must be finite and >= 0; got " + gamma);
-        }
         this.alpha = alpha == null ? null : alpha.clone();
-        this.gamma = gamma;
+        this.gamma = checkGamma(gamma);
     }
 
     public static Builder builder() {

@@ -59,10 +59,7 @@ public class LossFocal extends AbstractFocalLoss {
                      @JsonProperty("clipEpsilon") double clipEpsilon) {
         super(weights, labelSmoothing, normalization, clipEpsilon);
         this.alpha = checkAlpha(alpha);
-        if (!(gamma >= 0.0) || Double.isInfinite(gamma)) {
-            throw new IllegalArgumentException("gamma must be finite and >= 0; got " + gamma);
-        }
-        this.gamma = gamma;
+        this.gamma = checkGamma(gamma);
     }
 
     public static Builder builder() {

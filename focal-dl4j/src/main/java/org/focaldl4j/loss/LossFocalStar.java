@@ -1,5 +1,7 @@
 package org.focaldl4j.loss;
 
+import java.util.Objects;
+
 import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.activations.impl.ActivationSigmoid;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -162,7 +164,7 @@ public class LossFocalStar extends AbstractFocalLoss {
 
     @Override
     public int hashCode() {
-        return java.util.Objects.hash(super.hashCode(), alpha, gamma, beta);
+        return Objects.hash(super.hashCode(), alpha, gamma, beta);
     }
 
     /** Builder for {@link LossFocalStar}; every setting starts at its default. */
