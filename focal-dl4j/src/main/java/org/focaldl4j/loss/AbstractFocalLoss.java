@@ -86,12 +86,13 @@ public abstract class AbstractFocalLoss implements ILossFunction {
     protected abstract boolean isLogitActivation(IActivation activationFn);
 
     /**
-     * Loss and (if asked) dL/dz from the pre-activations. {@code x} and {@code y} are [rows, cols]
-     * in the compute dtype and read-only (they may be the caller's arrays). The returned loss
-     * must already include {@code multipliers}, and the gradient must be that of the multiplied
-     * loss. Returned arrays must be new.
+     * Loss (if asked) and dL/dz (if asked) from the pre-activations. {@code x} and {@code y} are
+     * [rows, cols] in the compute dtype and read-only (they may be the caller's arrays). The returned
+     * loss must already include {@code multipliers}, and the gradient must be that of the multiplied
+     * loss. Returned arrays must be new; what was not asked for may be null.
      */
-    protected abstract LossTerms fromLogits(INDArray x, INDArray y, Multipliers multipliers, boolean wantGradient);
+    protected abstract LossTerms fromLogits(INDArray x, INDArray y, Multipliers multipliers, boolean wantScore,
+                                            boolean wantGradient);
 
     /**
      * Per-element loss terms ℓ(p, y) and (if asked) dℓ/dp, from probabilities p ∈ [ε, 1−ε]
@@ -173,15 +174,21 @@ public abstract class AbstractFocalLoss implements ILossFunction {
         INDArray x = preOutput.castTo(calcType);
         INDArray rawY = labels.castTo(calcType);
         INDArray maskC = mask == null ? null : adaptMask(mask.castTo(calcType));
+        INDArray weightsC = weights == null ? null : weights.castTo(calcType);
+        if (isLogitActivation(activationFn) && FusedPath.applicable(x, rawY, maskC)) {
+            FusedSigmoidFocal.Output fused = fusedLogitPass(x, rawY, maskC, weightsC, wantGradient);
+            if (fused != null) {
+                return fusedResult(fused, rawY, outType, wantScore, wantGradient);
+            }
+        }
         validateLabels(rawY, maskC);
         INDArray y = rawY;
         if (labelSmoothing > 0) {
             y = rawY.mul(1.0 - labelSmoothing).addi(labelSmoothing / smoothingClasses(cols));
         }
-        INDArray weightsC = weights == null ? null : weights.castTo(calcType);
         Multipliers multipliers = new Multipliers(weightsC, maskC);
 
-        LossTerms t = terms(y, x, activationFn, multipliers, wantGradient);
+        LossTerms t = terms(y, x, activationFn, multipliers, wantScore, wantGradient);
 
         double scale = 1.0;
         if (normalization == Normalization.POSITIVES) {
@@ -209,10 +216,46 @@ public abstract class AbstractFocalLoss implements ILossFunction {
         return new Result(rows, score, scoreArray, gradient);
     }
 
+    /**
+     * The fused CPU pass for this loss's logit path (see {@link FusedPath}), or null where the loss
+     * has none. {@code x}, {@code rawY} and {@code mask} are contiguous, of one dtype (FLOAT or DOUBLE).
+     */
+    FusedSigmoidFocal.Output fusedLogitPass(INDArray x, INDArray rawY, INDArray mask, INDArray weights,
+                                            boolean wantGradient) {
+        return null;
+    }
+
+    private Result fusedResult(FusedSigmoidFocal.Output fused, INDArray rawY, DataType outType, boolean wantScore,
+                               boolean wantGradient) {
+        long rows = rawY.size(0);
+        if (fused.firstBadLabel >= 0) {
+            long i = fused.firstBadLabel / rawY.size(1);
+            long j = fused.firstBadLabel % rawY.size(1);
+            throw new IllegalArgumentException("labels must lie in [0, 1]; found " + rawY.getDouble(i, j)
+                    + " at [" + i + ", " + j + "]");
+        }
+        double scale = normalization == Normalization.POSITIVES ? rows / Math.max(1.0, fused.positives) : 1.0;
+        double score = 0;
+        INDArray scoreArray = null;
+        if (wantScore) {
+            double[] rowLoss = fused.rowLoss;
+            for (int i = 0; i < rowLoss.length; i++) {
+                rowLoss[i] *= scale;
+                score += rowLoss[i];
+            }
+            scoreArray = Nd4j.create(rowLoss, new long[] {rows, 1}, outType);
+        }
+        INDArray gradient = null;
+        if (wantGradient) {
+            gradient = (scale == 1.0 ? fused.gradient : fused.gradient.muli(scale)).castTo(outType);
+        }
+        return new Result(rows, score, scoreArray, gradient);
+    }
+
     private LossTerms terms(INDArray y, INDArray x, IActivation activationFn, Multipliers multipliers,
-                            boolean wantGradient) {
+                            boolean wantScore, boolean wantGradient) {
         if (isLogitActivation(activationFn)) {
-            return fromLogits(x, y, multipliers, wantGradient);
+            return fromLogits(x, y, multipliers, wantScore, wantGradient);
         }
         // Activations work in place: always hand them a copy of the caller's preOutput.
         INDArray p = activationFn.getActivation(x.dup(), true);

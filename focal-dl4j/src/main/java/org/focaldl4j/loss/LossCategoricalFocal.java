@@ -152,7 +152,8 @@ public class LossCategoricalFocal extends AbstractFocalLoss {
      * r_c → 1 as p_c → 1, so no negative power of q appears (finite for 0 &lt; γ &lt; 1 too).
      */
     @Override
-    protected LossTerms fromLogits(INDArray x, INDArray y, Multipliers multipliers, boolean wantGradient) {
+    protected LossTerms fromLogits(INDArray x, INDArray y, Multipliers multipliers, boolean wantScore,
+                                   boolean wantGradient) {
         INDArray logp = x.subColumnVector(x.max(true, 1));
         INDArray logSumExp = Transforms.log(Transforms.exp(logp, true).sum(true, 1), false);
         logp.subiColumnVector(logSumExp);
@@ -164,7 +165,7 @@ public class LossCategoricalFocal extends AbstractFocalLoss {
         multipliers.applyInPlace(a);
         INDArray aq = gamma == 0.0 ? a : Transforms.pow(q, gamma, true).muli(a);   // a·q^γ
 
-        INDArray loss = aq.mul(nlogp);
+        INDArray loss = wantScore ? aq.mul(nlogp) : null;
         if (!wantGradient) {
             return new LossTerms(loss, null);
         }

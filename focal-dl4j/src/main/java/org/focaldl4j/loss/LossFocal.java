@@ -82,46 +82,62 @@ public class LossFocal extends AbstractFocalLoss {
     }
 
     /**
-     * Stable evaluation from logits. With σ(−x) computed directly (never as 1 − σ(x)):
+     * Stable evaluation from logits with backend-neutral ND4J ops (the path CUDA runs; on the CPU the
+     * fused pass of {@link FusedSigmoidFocal} computes the same). With σ(−x) computed directly (never
+     * as 1 − σ(x)):
      * <pre>
-     *   q     = 1 − p_t = y·σ(−x) + (1−y)·σ(x)             (a sum of non-negative terms)
+     *   a = p(1−y),  b = y(1−p),  q = 1 − p_t = a + b          (a sum of non-negative terms)
      *   BCE   = max(x, 0) − x·y + log1p(exp(−|x|))
      *   ℓ     = α_t · q^γ · BCE
-     *   dℓ/dx = α_t · q^γ · [ (p − y) + γ · BCE · (1 − 2y) · r ],   r = p(1−p)/q ∈ [0, 1]
+     *   dℓ/dx = α_t · q^γ · [ (a − b) + γ · BCE · (1 − 2y) · r ],   r = p(1−p)/q ∈ [0, 1]
      * </pre>
-     * The last line is eq. 10 of the paper for hard labels, rearranged so that no negative power
-     * of q appears: it stays finite for 0 &lt; γ &lt; 1 where q underflows to 0 (then p(1−p) = 0
-     * too, and r is taken as 0 — harmless because q^γ = 0 there).
+     * a − b = p − y, exact for hard labels even where p rounds to 1. The last line is eq. 10 of the
+     * paper for hard labels, rearranged so that no negative power of q appears: it stays finite for
+     * 0 &lt; γ &lt; 1 where q underflows to 0 (then p(1−p) = 0 too, and r is taken as 0 — harmless
+     * because q^γ = 0 there).
      */
     @Override
-    protected LossTerms fromLogits(INDArray x, INDArray y, Multipliers multipliers, boolean wantGradient) {
+    protected LossTerms fromLogits(INDArray x, INDArray y, Multipliers multipliers, boolean wantScore,
+                                   boolean wantGradient) {
         INDArray p = Transforms.sigmoid(x, true);
         INDArray pm = Transforms.sigmoid(x.neg(), false);            // 1 − p, without cancellation
         INDArray oneMinusY = y.rsub(1.0);
+        INDArray a = p.mul(oneMinusY);
+        INDArray b = pm.mul(y);
+        INDArray q = a.add(b);
 
         INDArray bce = Transforms.abs(x, true).negi();
         Transforms.exp(bce, false);
         Transforms.log1p(bce, false);
         bce.addi(Transforms.relu(x, true)).subi(x.mul(y));
 
-        INDArray q = y.mul(pm).addi(oneMinusY.mul(p));
-        INDArray modulator = gamma == 0.0 ? null : Transforms.pow(q, gamma, true);   // q^γ; 0^0 never evaluated
+        INDArray scale = gamma == 0.0 ? null : Transforms.pow(q, gamma, true);   // q^γ; 0^0 never evaluated
         INDArray alphaT = alphaT(y, alpha);
+        if (alphaT != null) {
+            scale = scale == null ? alphaT : scale.muli(alphaT);                 // α_t·q^γ
+        }
 
-        INDArray loss = scaleBy(bce.dup(), modulator, alphaT);
+        INDArray loss = !wantScore ? null : scale == null ? bce.dup() : bce.mul(scale);
         INDArray grad = null;
         if (wantGradient) {
-            // (p − y) = p(1−y) − y(1−p): exact for hard labels even where p rounds to 1.
-            grad = p.mul(oneMinusY).subi(y.mul(pm));
+            grad = a.subi(b);                                                    // p − y
             if (gamma != 0.0) {
                 double tiny = x.dataType() == DataType.DOUBLE ? Double.MIN_NORMAL : Float.MIN_NORMAL;
-                INDArray r = p.muli(pm).divi(Transforms.max(q, tiny, false));            // p(1−p)/q
-                INDArray oneMinus2y = y.mul(-2.0).addi(1.0);
-                grad.addi(r.muli(bce).muli(oneMinus2y).muli(gamma));
+                INDArray r = p.muli(pm).divi(Transforms.max(q, tiny, false));     // p(1−p)/q
+                grad.addi(r.muli(bce).muli(oneMinusY.subi(y)).muli(gamma));      // (1−y) − y = 1 − 2y
             }
-            scaleBy(grad, modulator, alphaT);
+            if (scale != null) {
+                grad.muli(scale);
+            }
         }
         return multipliers.applyTo(new LossTerms(loss, grad));
+    }
+
+    @Override
+    FusedSigmoidFocal.Output fusedLogitPass(INDArray x, INDArray rawY, INDArray mask, INDArray weights,
+                                            boolean wantGradient) {
+        return FusedSigmoidFocal.run(x, rawY, mask, weights, alpha, gamma, getLabelSmoothing(),
+                getNormalization() == Normalization.POSITIVES, wantGradient);
     }
 
     /**

@@ -93,24 +93,28 @@ public class LossFocalStar extends AbstractFocalLoss {
      * and dℓ/dx = −α_t·(2y−1)·σ(−u); finite for any finite x.
      */
     @Override
-    protected LossTerms fromLogits(INDArray x, INDArray y, Multipliers multipliers, boolean wantGradient) {
+    protected LossTerms fromLogits(INDArray x, INDArray y, Multipliers multipliers, boolean wantScore,
+                                   boolean wantGradient) {
         INDArray sign = y.mul(2.0).subi(1.0);                           // 2y − 1
         INDArray negU = x.mul(sign).muli(-gamma).subi(beta);            // −u = −(γ·x_t + β)
         INDArray alphaT = alphaT(y, alpha);
 
-        INDArray loss = Transforms.abs(negU, true).negi();
-        Transforms.exp(loss, false);
-        Transforms.log1p(loss, false);
-        loss.addi(Transforms.relu(negU, true)).divi(gamma);             // softplus(−u)/γ = −log p*_t / γ
+        INDArray loss = null;
+        if (wantScore) {
+            loss = Transforms.abs(negU, true).negi();
+            Transforms.exp(loss, false);
+            Transforms.log1p(loss, false);
+            loss.addi(Transforms.relu(negU, true)).divi(gamma);         // softplus(−u)/γ = −log p*_t / γ
+            if (alphaT != null) {
+                loss.muli(alphaT);
+            }
+        }
         INDArray grad = null;
         if (wantGradient) {
             grad = Transforms.sigmoid(negU, false).muli(sign).negi();   // (2y−1)(p*_t − 1) = −(2y−1)σ(−u)
             if (alphaT != null) {
                 grad.muli(alphaT);
             }
-        }
-        if (alphaT != null) {
-            loss.muli(alphaT);
         }
         return multipliers.applyTo(new LossTerms(loss, grad));
     }
@@ -120,7 +124,7 @@ public class LossFocalStar extends AbstractFocalLoss {
     protected LossTerms fromProbabilities(INDArray p, INDArray y, boolean wantGradient) {
         INDArray pm = p.rsub(1.0);
         INDArray x = Transforms.log(p, true).subi(Transforms.log(pm, true));
-        LossTerms t = fromLogits(x, y, Multipliers.NONE, wantGradient);
+        LossTerms t = fromLogits(x, y, Multipliers.NONE, true, wantGradient);
         if (wantGradient) {
             t.gradient.divi(p.muli(pm));
         }

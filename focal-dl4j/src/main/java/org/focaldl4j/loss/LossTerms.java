@@ -7,7 +7,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * already applied) and, when asked for, dL/dpreOutput. Both are new arrays the caller may overwrite.
  */
 public final class LossTerms {
-    /** Per-element loss, shape [rows, cols]. */
+    /** Per-element loss, shape [rows, cols]; null if not requested. */
     public final INDArray loss;
     /** dL/dpreOutput, shape [rows, cols]; null if not requested. */
     public final INDArray gradient;

@@ -28,9 +28,11 @@ public final class Multipliers {
         return applyMaskInPlace(arr);
     }
 
-    /** Applies w and m to both the loss and (if present) the gradient of an element-wise loss. */
+    /** Applies w and m to the loss and the gradient (each if present) of an element-wise loss. */
     public LossTerms applyTo(LossTerms terms) {
-        applyInPlace(terms.loss);
+        if (terms.loss != null) {
+            applyInPlace(terms.loss);
+        }
         if (terms.gradient != null) {
             applyInPlace(terms.gradient);
         }
