@@ -5,6 +5,7 @@ import static org.focaldl4j.benchmarks.LossBenchmark.CATEGORICAL;
 import static org.focaldl4j.benchmarks.LossBenchmark.FOCAL_FUSED;
 import static org.focaldl4j.benchmarks.LossBenchmark.FOCAL_OPS;
 import static org.focaldl4j.benchmarks.LossBenchmark.MCXENT;
+import static org.focaldl4j.benchmarks.LossBenchmark.SAMEDIFF;
 import static org.focaldl4j.benchmarks.LossBenchmark.STAR;
 import static org.focaldl4j.benchmarks.LossBenchmark.XENT;
 
@@ -77,6 +78,8 @@ public final class BenchmarkReport {
         jmh(new String[] {"8000000"}, "DOUBLE", "true", new String[] {FOCAL_FUSED, FOCAL_OPS, XENT}, VECTOR, null);
         // The variants against their DL4J counterparts.
         jmh(new String[] {"8000000"}, "FLOAT", "true", new String[] {STAR, CATEGORICAL, MCXENT}, VECTOR, null);
+        // The SameDiff drop-in (issue 5) next to LossFocal.
+        jmh(new String[] {"1000000", "8000000"}, "FLOAT", "true", new String[] {SAMEDIFF}, VECTOR, null);
         // The fused path without the Vector API module: the scalar fallback.
         jmh(new String[] {"8000000"}, "FLOAT", "true", new String[] {FOCAL_FUSED}, null, " (scalar fallback)");
         fitStep();
@@ -197,6 +200,7 @@ public final class BenchmarkReport {
         Double cat = median(CATEGORICAL, "FLOAT", HEADLINE, true);
         Double mcxent = median(MCXENT, "FLOAT", HEADLINE, true);
         Double threeCopies = assign == null ? null : 3 * assign;
+        Double sameDiff = median(SAMEDIFF, "FLOAT", HEADLINE, true);
 
         StringBuilder md = new StringBuilder();
         md.append("# Benchmarks\n\n");
@@ -223,6 +227,8 @@ public final class BenchmarkReport {
         md.append("| memory allocated per call beyond the gradient | ≤ 1 array (fused: only the [rows,1] score array; asserted in `FusedPathTest`) | ≤ 1 array | met |\n");
         md.append("| `LossFocalStar` (ops) ÷ `LossBinaryXENT` | ").append(ratio(star, xent)).append(" | report | |\n");
         md.append("| `LossCategoricalFocal` (ops) ÷ `LossMCXENT` | ").append(ratio(cat, mcxent)).append(" | report | |\n");
+        md.append("| `SameDiffFocalLoss` (graph) ÷ `LossFocal` (fused) | ").append(ratio(sameDiff, fused)).append(" | report | |\n");
+        md.append("| `SameDiffFocalLoss` (graph) ÷ `LossBinaryXENT` | ").append(ratio(sameDiff, xent)).append(" | report | |\n");
         md.append("| one `fit()` step of a small dense anchor head, focal ÷ BCE | ").append(ratio(fitFocal, fitXent)).append(" | ≤ 1.0 | ").append(verdict(fitFocal, fitXent, 1.0)).append(" |\n\n");
 
         md.append("## Time against size (FLOAT, in a workspace; torch outside, as it has none)\n\n");

@@ -6,6 +6,7 @@ import org.focaldl4j.loss.FusedPath;
 import org.focaldl4j.loss.LossCategoricalFocal;
 import org.focaldl4j.loss.LossFocal;
 import org.focaldl4j.loss.LossFocalStar;
+import org.focaldl4j.samediff.SameDiffFocalLoss;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.activations.impl.ActivationSigmoid;
@@ -47,6 +48,7 @@ public class LossBenchmark {
     public static final String CATEGORICAL = "LossCategoricalFocal (ops)";
     public static final String MCXENT = "LossMCXENT";
     public static final String ASSIGN = "assign (one copy)";
+    public static final String SAMEDIFF = "SameDiffFocalLoss";
 
     @Param({"8000000"})
     public int elements;
@@ -99,6 +101,9 @@ public class LossBenchmark {
                 break;
             case MCXENT:
                 loss = new LossMCXENT();
+                break;
+            case SAMEDIFF:
+                loss = new SameDiffFocalLoss();
                 break;
             case ASSIGN:
                 copy = Nd4j.createUninitialized(type, rows, cols);
