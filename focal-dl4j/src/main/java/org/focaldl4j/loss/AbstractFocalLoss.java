@@ -9,8 +9,6 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.BooleanIndexing;
-import org.nd4j.linalg.indexing.conditions.Conditions;
 import org.nd4j.linalg.lossfunctions.ILossFunction;
 import org.nd4j.linalg.ops.transforms.Transforms;
 import org.nd4j.serde.jackson.shaded.NDArrayTextSerializer;
@@ -301,43 +299,16 @@ public abstract class AbstractFocalLoss implements ILossFunction {
     // ------------------------------------------------------------------------------------------
 
     private void validateShapes(INDArray labels, INDArray preOutput, INDArray mask, IActivation activationFn) {
-        if (labels == null || preOutput == null) {
-            throw new IllegalArgumentException("labels and preOutput must not be null");
-        }
-        if (activationFn == null) {
-            throw new IllegalArgumentException("activationFn must not be null");
-        }
-        if (preOutput.rank() != 2) {
-            throw new IllegalArgumentException("preOutput must be rank 2 [rows, nOut]; got shape "
-                    + Arrays.toString(preOutput.shape()));
-        }
-        if (!Arrays.equals(labels.shape(), preOutput.shape())) {
-            throw new IllegalArgumentException("labels shape " + Arrays.toString(labels.shape())
-                    + " must equal preOutput shape " + Arrays.toString(preOutput.shape()));
-        }
-        long rows = preOutput.size(0);
-        long cols = preOutput.size(1);
-        if (weights != null && weights.length() != cols) {
+        InputChecks.shapes(labels, preOutput, mask, activationFn);
+        if (weights != null && weights.length() != preOutput.size(1)) {
             throw new IllegalArgumentException("weights has length " + weights.length()
-                    + " but the output has nOut = " + cols + " columns");
-        }
-        if (mask != null) {
-            boolean perExample = mask.rank() == 2 && mask.size(0) == rows && mask.size(1) == 1;
-            boolean perOutput = Arrays.equals(mask.shape(), preOutput.shape());
-            if (!perExample && !perOutput) {
-                throw new IllegalArgumentException("mask shape " + Arrays.toString(mask.shape())
-                        + " must be per-example [" + rows + ", 1] or per-output " + Arrays.toString(preOutput.shape()));
-            }
+                    + " but the output has nOut = " + preOutput.size(1) + " columns");
         }
     }
 
     /** Throws an {@link IllegalArgumentException} naming the first value of {@code arr} outside [0, 1] or NaN. */
     protected static void requireInUnitInterval(INDArray arr, String what) {
-        boolean bad = BooleanIndexing.or(arr, Conditions.isNan())
-                || arr.minNumber().doubleValue() < 0.0 || arr.maxNumber().doubleValue() > 1.0;
-        if (bad) {
-            throw new IllegalArgumentException(what + " must lie in [0, 1]; found " + firstOutsideUnitInterval(arr));
-        }
+        InputChecks.unitInterval(arr, what);
     }
 
     /** α must be in [0, 1], or −1 for "off" (torchvision's convention). */
@@ -359,19 +330,6 @@ public abstract class AbstractFocalLoss implements ILossFunction {
     /** α_t = α·y + (1−α)(1−y) = (2α−1)·y + (1−α) for binary labels y, or null when α = −1 (off). */
     protected static INDArray alphaT(INDArray y, double alpha) {
         return alpha < 0 ? null : y.mul(2 * alpha - 1).addi(1 - alpha);
-    }
-
-    private static String firstOutsideUnitInterval(INDArray arr) {
-        long cols = arr.size(1);
-        for (long i = 0; i < arr.size(0); i++) {
-            for (long j = 0; j < cols; j++) {
-                double v = arr.getDouble(i, j);
-                if (!(v >= 0.0 && v <= 1.0)) {
-                    return v + " at [" + i + ", " + j + "]";
-                }
-            }
-        }
-        return "an out-of-range value";
     }
 
     private static INDArray copyWeights(INDArray w) {

@@ -14,6 +14,7 @@ import org.nd4j.autodiff.loss.LossReduce;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.api.OutAndGrad;
+import org.focaldl4j.loss.InputChecks;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.activations.impl.ActivationSigmoid;
@@ -22,8 +23,6 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.BooleanIndexing;
-import org.nd4j.linalg.indexing.conditions.Conditions;
 import org.nd4j.linalg.lossfunctions.ILossFunction;
 import org.nd4j.shade.jackson.annotation.JsonCreator;
 import org.nd4j.shade.jackson.annotation.JsonIgnore;
@@ -266,13 +265,7 @@ public class SameDiffFocalLoss implements ILossFunction {
     }
 
     private void validate(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask) {
-        if (labels == null || preOutput == null || activationFn == null) {
-            throw new IllegalArgumentException("labels, preOutput and activationFn must not be null");
-        }
-        if (preOutput.rank() != 2 || !Arrays.equals(labels.shape(), preOutput.shape())) {
-            throw new IllegalArgumentException("labels shape " + Arrays.toString(labels.shape()) + " and preOutput shape "
-                    + Arrays.toString(preOutput.shape()) + " must be equal and of rank 2");
-        }
+        InputChecks.shapes(labels, preOutput, mask, activationFn);
         if (!preOutput.dataType().isFPType()) {
             throw new IllegalArgumentException("preOutput must have a floating-point data type; got " + preOutput.dataType());
         }
@@ -283,18 +276,7 @@ public class SameDiffFocalLoss implements ILossFunction {
                     + "activation " + (kind == Kind.CATEGORICAL ? "SOFTMAX" : "SIGMOID") + "; got " + activationFn
                     + " (use LossFocal, LossCategoricalFocal or LossFocalStar for other activations)");
         }
-        if (mask != null) {
-            boolean perExample = mask.rank() == 2 && mask.size(0) == preOutput.size(0) && mask.size(1) == 1;
-            if (!perExample && !Arrays.equals(mask.shape(), preOutput.shape())) {
-                throw new IllegalArgumentException("mask shape " + Arrays.toString(mask.shape()) + " must be per-example ["
-                        + preOutput.size(0) + ", 1] or per-output " + Arrays.toString(preOutput.shape()));
-            }
-        }
-        if (BooleanIndexing.or(labels, Conditions.isNan()) || labels.minNumber().doubleValue() < 0
-                || labels.maxNumber().doubleValue() > 1) {
-            throw new IllegalArgumentException("labels must lie in [0, 1]; found values from " + labels.minNumber()
-                    + " to " + labels.maxNumber() + (BooleanIndexing.or(labels, Conditions.isNan()) ? " and NaN" : ""));
-        }
+        InputChecks.unitInterval(labels, "labels");
     }
 
     // ------------------------------------------------------------------------------------------

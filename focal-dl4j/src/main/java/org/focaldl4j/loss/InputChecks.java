@@ -1,0 +1,71 @@
+package org.focaldl4j.loss;
+
+import java.util.Arrays;
+
+import org.nd4j.linalg.activations.IActivation;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.BooleanIndexing;
+import org.nd4j.linalg.indexing.conditions.Conditions;
+
+/**
+ * The input checks every focal loss in this library makes (also used by the SameDiff drop-in):
+ * each failure is an {@link IllegalArgumentException} naming the offending value or shape and what
+ * was expected.
+ */
+public final class InputChecks {
+
+    private InputChecks() {
+    }
+
+    /**
+     * labels and preOutput non-null, rank 2 and of equal shape; activation non-null; mask absent,
+     * per example [rows, 1] or per output (the labels' shape).
+     */
+    public static void shapes(INDArray labels, INDArray preOutput, INDArray mask, IActivation activationFn) {
+        if (labels == null || preOutput == null) {
+            throw new IllegalArgumentException("labels and preOutput must not be null");
+        }
+        if (activationFn == null) {
+            throw new IllegalArgumentException("activationFn must not be null");
+        }
+        if (preOutput.rank() != 2) {
+            throw new IllegalArgumentException("preOutput must be rank 2 [rows, nOut]; got shape "
+                    + Arrays.toString(preOutput.shape()));
+        }
+        if (!Arrays.equals(labels.shape(), preOutput.shape())) {
+            throw new IllegalArgumentException("labels shape " + Arrays.toString(labels.shape())
+                    + " must equal preOutput shape " + Arrays.toString(preOutput.shape()));
+        }
+        if (mask != null) {
+            long rows = preOutput.size(0);
+            boolean perExample = mask.rank() == 2 && mask.size(0) == rows && mask.size(1) == 1;
+            boolean perOutput = Arrays.equals(mask.shape(), preOutput.shape());
+            if (!perExample && !perOutput) {
+                throw new IllegalArgumentException("mask shape " + Arrays.toString(mask.shape())
+                        + " must be per-example [" + rows + ", 1] or per-output " + Arrays.toString(preOutput.shape()));
+            }
+        }
+    }
+
+    /** Every value of the rank-2 {@code arr} in [0, 1]; else names the first offender and its position. */
+    public static void unitInterval(INDArray arr, String what) {
+        boolean bad = BooleanIndexing.or(arr, Conditions.isNan())
+                || arr.minNumber().doubleValue() < 0.0 || arr.maxNumber().doubleValue() > 1.0;
+        if (bad) {
+            throw new IllegalArgumentException(what + " must lie in [0, 1]; found " + firstOutsideUnitInterval(arr));
+        }
+    }
+
+    private static String firstOutsideUnitInterval(INDArray arr) {
+        long cols = arr.size(1);
+        for (long i = 0; i < arr.size(0); i++) {
+            for (long j = 0; j < cols; j++) {
+                double v = arr.getDouble(i, j);
+                if (!(v >= 0.0 && v <= 1.0)) {
+                    return v + " at [" + i + ", " + j + "]";
+                }
+            }
+        }
+        return "an out-of-range value";
+    }
+}
