@@ -1,0 +1,168 @@
+package org.focaldl4j.anchor;
+
+import java.util.Arrays;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Assigns anchors to ground-truth boxes as the paper does (§4, "Anchors"): with IoU the
+ * intersection-over-union of an anchor and its best-overlapping box,
+ * <pre>
+ *   IoU ≥ positiveIou (0.5)            → foreground: that box's class
+ *   IoU &lt; negativeIou (0.4)            → background
+ *   otherwise (in [0.4, 0.5))          → ignored during training
+ * </pre>
+ * and, when {@code keepBestAnchor} (default), the anchor(s) with a box's highest IoU (ties: all of
+ * them; IoU &gt; 0) are foreground too, matched to their own best box, so no box is left without an
+ * anchor — Detectron's "low-quality matches". Boxes are {x1, y1, x2, y2}.
+ *
+ * <p>Outputs, for K classes: per-anchor integer labels (class 0…K−1, {@code K} = background,
+ * {@link #IGNORE} = −1), and the [A·K, H, W] one-hot labels and mask for a head whose channel a·K + k
+ * at (h, w) scores class k of anchor a there (anchor index (h·W + w)·A + a, as {@link AnchorGenerator}).
+ */
+public final class AnchorTargets {
+
+    /** Integer label of an ignored anchor. */
+    public static final int IGNORE = -1;
+    /** Match index of a background anchor. */
+    public static final int BACKGROUND_MATCH = -1;
+    /** Match index of an ignored anchor. */
+    public static final int IGNORED_MATCH = -2;
+
+    private final double positiveIou;
+    private final double negativeIou;
+    private final boolean keepBestAnchor;
+
+    /** The paper's thresholds: positive ≥ 0.5, background &lt; 0.4, each box keeps its best anchor. */
+    public AnchorTargets() {
+        this(0.5, 0.4, true);
+    }
+
+    public AnchorTargets(double positiveIou, double negativeIou, boolean keepBestAnchor) {
+        if (!(negativeIou >= 0 && negativeIou <= positiveIou && positiveIou <= 1)) {
+            throw new IllegalArgumentException("need 0 <= negativeIou <= positiveIou <= 1; got negativeIou = "
+                    + negativeIou + ", positiveIou = " + positiveIou);
+        }
+        this.positiveIou = positiveIou;
+        this.negativeIou = negativeIou;
+        this.keepBestAnchor = keepBestAnchor;
+    }
+
+    /** Intersection over union of two boxes {x1, y1, x2, y2}; 0 when either has no area. */
+    public static double iou(double[] a, double[] b) {
+        double iw = Math.min(a[2], b[2]) - Math.max(a[0], b[0]);
+        double ih = Math.min(a[3], b[3]) - Math.max(a[1], b[1]);
+        if (iw <= 0 || ih <= 0) {
+            return 0.0;
+        }
+        double inter = iw * ih;
+        double union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter;
+        return union <= 0 ? 0.0 : inter / union;
+    }
+
+    /**
+     * For every anchor, the index of the box it is matched to, {@link #BACKGROUND_MATCH} or
+     * {@link #IGNORED_MATCH}.
+     */
+    public int[] match(double[][] anchors, double[][] boxes) {
+        for (int b = 0; b < boxes.length; b++) {
+            checkBox(boxes[b], "box " + b);
+        }
+        int[] matched = new int[anchors.length];
+        int[] bestBoxOfAnchor = new int[anchors.length];
+        double[] bestIouOfBox = new double[boxes.length];
+        for (int i = 0; i < anchors.length; i++) {
+            double best = 0;
+            int bestBox = -1;
+            for (int b = 0; b < boxes.length; b++) {
+                double v = iou(anchors[i], boxes[b]);
+                if (v > best) {
+                    best = v;
+                    bestBox = b;
+                }
+                bestIouOfBox[b] = Math.max(bestIouOfBox[b], v);
+            }
+            bestBoxOfAnchor[i] = bestBox;
+            matched[i] = best >= positiveIou ? bestBox : best < negativeIou ? BACKGROUND_MATCH : IGNORED_MATCH;
+        }
+        if (keepBestAnchor) {
+            // An anchor that is some box's best (ties included) becomes foreground, matched to its own best box.
+            for (int i = 0; i < anchors.length; i++) {
+                for (int b = 0; b < boxes.length && matched[i] < 0; b++) {
+                    if (bestIouOfBox[b] > 0 && iou(anchors[i], boxes[b]) == bestIouOfBox[b]) {
+                        matched[i] = bestBoxOfAnchor[i];
+                    }
+                }
+            }
+        }
+        return matched;
+    }
+
+    /** Per-anchor class labels: the matched box's class, {@code numClasses} for background, {@link #IGNORE}. */
+    public int[] classLabels(double[][] anchors, double[][] boxes, int[] boxClasses, int numClasses) {
+        if (boxClasses.length != boxes.length) {
+            throw new IllegalArgumentException("boxClasses has " + boxClasses.length + " entries for " + boxes.length + " boxes");
+        }
+        for (int b = 0; b < boxClasses.length; b++) {
+            if (boxClasses[b] < 0 || boxClasses[b] >= numClasses) {
+                throw new IllegalArgumentException("boxClasses[" + b + "] = " + boxClasses[b] + " is outside [0, "
+                        + numClasses + ")");
+            }
+        }
+        int[] match = match(anchors, boxes);
+        int[] labels = new int[match.length];
+        for (int i = 0; i < match.length; i++) {
+            labels[i] = match[i] >= 0 ? boxClasses[match[i]] : match[i] == BACKGROUND_MATCH ? numClasses : IGNORE;
+        }
+        return labels;
+    }
+
+    /**
+     * The head's targets for one image: {labels, mask}, both [A·K, H, W] FLOAT. labels is one-hot over
+     * the K classes of each anchor (all zero for background); mask is 0 on the K channels of ignored
+     * anchors and 1 elsewhere.
+     *
+     * @param anchorLabels per-anchor labels from {@link #classLabels}, index (h·W + w)·A + a
+     */
+    public static INDArray[] labelsAndMask(int[] anchorLabels, int numClasses, int anchorsPerLocation, int height,
+                                           int width) {
+        int a = anchorsPerLocation;
+        if (anchorLabels.length != height * width * a) {
+            throw new IllegalArgumentException("expected " + (height * width * a) + " anchor labels for A = " + a + ", "
+                    + height + "×" + width + "; got " + anchorLabels.length);
+        }
+        float[] labels = new float[a * numClasses * height * width];
+        float[] mask = new float[labels.length];
+        Arrays.fill(mask, 1f);
+        for (int h = 0; h < height; h++) {
+            for (int w = 0; w < width; w++) {
+                for (int k = 0; k < a; k++) {
+                    int label = anchorLabels[(h * width + w) * a + k];
+                    if (label < IGNORE || label > numClasses) {
+                        throw new IllegalArgumentException("anchor label " + label + " is outside [-1, " + numClasses + "]");
+                    }
+                    for (int c = 0; c < numClasses; c++) {
+                        int flat = ((k * numClasses + c) * height + h) * width + w;      // [A·K, H, W], 'c' order
+                        if (label == IGNORE) {
+                            mask[flat] = 0f;
+                        } else if (label == c) {
+                            labels[flat] = 1f;
+                        }
+                    }
+                }
+            }
+        }
+        long[] shape = {(long) a * numClasses, height, width};
+        return new INDArray[] {Nd4j.create(labels, shape, 'c'), Nd4j.create(mask, shape, 'c')};
+    }
+
+    private static void checkBox(double[] box, String what) {
+        if (box == null || box.length != 4 || !(box[2] >= box[0]) || !(box[3] >= box[1])
+                || !Double.isFinite(box[0] + box[1] + box[2] + box[3])) {
+            throw new IllegalArgumentException(what + " must be a finite {x1, y1, x2, y2} with x2 >= x1 and y2 >= y1; got "
+                    + Arrays.toString(box));
+        }
+    }
+}
