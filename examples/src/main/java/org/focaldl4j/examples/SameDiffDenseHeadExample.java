@@ -7,6 +7,7 @@ import java.util.Random;
 
 import org.focaldl4j.loss.FocalInit;
 import org.focaldl4j.samediff.FocalLossOps;
+import org.focaldl4j.samediff.QuietSameDiff;
 import org.nd4j.autodiff.loss.LossReduce;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -88,6 +89,7 @@ public final class SameDiffDenseHeadExample {
         sd.setLossVariables(loss);
         sd.setTrainingConfig(TrainingConfig.builder().updater(new Adam(0.01))
                 .dataSetFeatureMapping("in").dataSetLabelMapping("labels").build());
+        QuietSameDiff.createGradFunction(sd);          // sd.fit reuses it, without SameDiff's per-op stdout lines
 
         double initial = lossOf(sd, train);
         DataSetIterator iterator = new SingletonDataSetIterator(train);

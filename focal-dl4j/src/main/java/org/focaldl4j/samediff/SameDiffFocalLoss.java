@@ -1,9 +1,5 @@
 package org.focaldl4j.samediff;
 
-import java.io.ByteArrayOutputStream;
-import java.io.OutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.List;
@@ -133,60 +129,8 @@ public class SameDiffFocalLoss implements ILossFunction {
             SDVariable mask = sd.placeHolder(MASK, type, -1, -1);
             SDVariable elements = define(sd, labels, logits, mask);
             sd.setLossVariables(elements.sum(TOTAL));
-            createGradFunctionQuietly(sd, LOGITS);     // gradients with respect to a placeholder must be requested
+            QuietSameDiff.createGradFunction(sd, LOGITS);     // gradients with respect to a placeholder must be requested
             return sd;
-        }
-    }
-
-    private static final Object STDOUT_LOCK = new Object();
-
-    /**
-     * SameDiff.createGradFunction prints "Added differentiated op …" to System.out for every op (M2.1).
-     * Drop exactly those lines, forwarding everything else, while the gradient function is built.
-     */
-    private static void createGradFunctionQuietly(SameDiff sd, String... variables) {
-        synchronized (STDOUT_LOCK) {
-            PrintStream original = System.out;
-            System.setOut(new PrintStream(new DroppingLines(original, "Added differentiated op"), true));
-            try {
-                sd.createGradFunction(variables);
-            } finally {
-                System.out.flush();
-                System.setOut(original);
-            }
-        }
-    }
-
-    /** Forwards whole lines to {@code target} unless they start with {@code prefix}. */
-    private static final class DroppingLines extends OutputStream {
-        private final PrintStream target;
-        private final String prefix;
-        private final ByteArrayOutputStream line = new ByteArrayOutputStream();
-
-        DroppingLines(PrintStream target, String prefix) {
-            this.target = target;
-            this.prefix = prefix;
-        }
-
-        @Override
-        public void write(int b) {
-            line.write(b);
-            if (b == '\n') {
-                flushLine();
-            }
-        }
-
-        @Override
-        public void flush() {
-            flushLine();
-        }
-
-        private void flushLine() {
-            String text = line.toString(StandardCharsets.UTF_8);
-            line.reset();
-            if (!text.isEmpty() && !text.startsWith(prefix)) {
-                target.print(text);
-            }
         }
     }
 
