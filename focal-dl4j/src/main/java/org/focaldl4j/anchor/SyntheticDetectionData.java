@@ -12,7 +12,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 /**
  * A deterministic synthetic dense-detection set: single-channel images of Gaussian noise holding a
  * few small objects of K = 3 classes that differ only in shape — a filled square (class 0), a
- * horizontal bar (1) and a vertical bar (2) — of random size and position. For a given
+ * horizontal 2:1 bar (1) and a vertical 1:2 bar (2), 4–8 px long — of random size and position. (The
+ * bars match the paper's aspect ratios ½ and 2: thinner ones could never overlap an anchor at IoU 0.5.) For a given
  * {@link AnchorGenerator} and feature-map size it also builds the head's targets with the paper's
  * matching ({@link AnchorTargets}): one-hot labels [N, A·K, H, W] and the mask of ignored anchors.
  * Images of one seed are always the same; use different seeds for train and test sets.
@@ -72,8 +73,8 @@ public final class SyntheticDetectionData {
             for (int attempt = 0; attempt < 50 && placed.size() < count; attempt++) {
                 int cls = r.nextInt(CLASSES);
                 int side = 4 + r.nextInt(5);                               // 4 … 8 px
-                int w = cls == 2 ? Math.max(2, side / 3) : side;           // vertical bar: narrow
-                int h = cls == 1 ? Math.max(2, side / 3) : side;           // horizontal bar: flat
+                int w = cls == 2 ? side / 2 : side;                        // vertical bar: 1:2
+                int h = cls == 1 ? side / 2 : side;                        // horizontal bar: 2:1
                 int x0 = r.nextInt(size - w + 1);
                 int y0 = r.nextInt(size - h + 1);
                 double[] box = {x0, y0, x0 + w, y0 + h};
