@@ -11,6 +11,7 @@ import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.layers.BaseLayer;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.focaldl4j.loss.Normalization;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -75,16 +76,7 @@ public class AnchorLossLayerImpl extends BaseLayer<AnchorLossLayer> implements I
 
     /** Number of positive (≥ 0.5) unmasked label entries. */
     private static double positives(INDArray labels2d, INDArray mask2d) {
-        INDArray pos = labels2d.gte(0.5).castTo(labels2d.dataType());
-        if (mask2d != null) {
-            INDArray keep = mask2d.neq(0.0).castTo(labels2d.dataType());
-            if (keep.size(1) == 1 && pos.size(1) != 1) {
-                pos.muliColumnVector(keep);
-            } else {
-                pos.muli(keep);
-            }
-        }
-        return pos.sumNumber().doubleValue();
+        return Normalization.positiveEntries(labels2d, mask2d).sumNumber().doubleValue();
     }
 
     private void checkShapes() {
@@ -135,15 +127,7 @@ public class AnchorLossLayerImpl extends BaseLayer<AnchorLossLayer> implements I
         INDArray mask2d = mask2d(input.shape(), format);
         INDArray rows = layerConf().getLossFn().computeScoreArray(labels2d, input2d, layerConf().getActivationFn(), mask2d);
         INDArray perImage = rows.reshape('c', n, rows.length() / n).sum(true, 1);
-        INDArray pos = labels2d.gte(0.5).castTo(rows.dataType());
-        if (mask2d != null) {
-            INDArray keep = mask2d.neq(0.0).castTo(rows.dataType());
-            if (keep.size(1) == 1 && pos.size(1) != 1) {
-                pos.muliColumnVector(keep);
-            } else {
-                pos.muli(keep);
-            }
-        }
+        INDArray pos = Normalization.positiveEntries(labels2d, mask2d).castTo(rows.dataType());
         INDArray posPerImage = pos.sum(true, 1).reshape('c', n, rows.length() / n).sum(true, 1);
         INDArray out = perImage.divi(Transforms.max(posPerImage, 1.0, false)).addi(fullNetRegTerm);
         return workspaceMgr.leverageTo(ArrayType.ACTIVATIONS, out);

@@ -282,16 +282,7 @@ public abstract class AbstractFocalLoss implements ILossFunction {
 
     /** Number of positive label entries (raw label ≥ 0.5) that are not masked out. */
     private static double countPositives(INDArray rawY, INDArray mask) {
-        INDArray positive = rawY.gte(0.5).castTo(rawY.dataType());
-        if (mask != null) {
-            INDArray keep = mask.neq(0.0).castTo(rawY.dataType());
-            if (keep.isColumnVector()) {
-                positive.muliColumnVector(keep);
-            } else {
-                positive.muli(keep);
-            }
-        }
-        return positive.sumNumber().doubleValue();
+        return Normalization.positiveEntries(rawY, mask).sumNumber().doubleValue();
     }
 
     // ------------------------------------------------------------------------------------------

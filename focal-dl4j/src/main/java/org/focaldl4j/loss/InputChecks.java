@@ -4,6 +4,7 @@ import java.util.Arrays;
 
 import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.BooleanIndexing;
 import org.nd4j.linalg.indexing.conditions.Conditions;
 
@@ -54,6 +55,23 @@ public final class InputChecks {
         if (bad) {
             throw new IllegalArgumentException(what + " must lie in [0, 1]; found " + firstOutsideUnitInterval(arr));
         }
+    }
+
+    /**
+     * A per-output mask for a softmax loss: accepted only when constant across each row (it then is a
+     * per-example mask, returned as a new [rows, 1] column), because DL4J's layers multiply the mask
+     * into the logits before the softmax. Otherwise throws, naming {@code who} and the first bad row.
+     */
+    public static INDArray rowConstantMask(INDArray mask, String who) {
+        INDArray spread = mask.max(true, 1).subi(mask.min(true, 1));
+        if (spread.maxNumber().doubleValue() != 0.0) {
+            long row = Nd4j.argMax(spread, 0).getLong(0);
+            throw new IllegalArgumentException(who + ": a per-output mask must be constant across "
+                    + "each row (it then acts as a per-example mask), but row " + row + " is "
+                    + Arrays.toString(mask.getRow(row).dup().toDoubleVector())
+                    + "; masking single classes of a softmax is not defined: use alpha or weights instead");
+        }
+        return mask.getColumn(0, true).dup();
     }
 
     private static String firstOutsideUnitInterval(INDArray arr) {

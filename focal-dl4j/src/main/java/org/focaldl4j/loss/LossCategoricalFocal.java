@@ -103,18 +103,7 @@ public class LossCategoricalFocal extends AbstractFocalLoss {
 
     @Override
     protected INDArray adaptMask(INDArray mask) {
-        if (mask.size(1) == 1) {
-            return mask;
-        }
-        INDArray spread = mask.max(true, 1).subi(mask.min(true, 1));
-        if (spread.maxNumber().doubleValue() != 0.0) {
-            long row = Nd4j.argMax(spread, 0).getLong(0);
-            throw new IllegalArgumentException("LossCategoricalFocal: a per-output mask must be constant across "
-                    + "each row (it then acts as a per-example mask), but row " + row + " is "
-                    + Arrays.toString(mask.getRow(row).dup().toDoubleVector())
-                    + "; masking single classes of a softmax is not defined: use alpha or weights instead");
-        }
-        return mask.getColumn(0, true).dup();
+        return mask.size(1) == 1 ? mask : InputChecks.rowConstantMask(mask, "LossCategoricalFocal");
     }
 
     @Override

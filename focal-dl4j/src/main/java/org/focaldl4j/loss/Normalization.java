@@ -1,5 +1,7 @@
 package org.focaldl4j.loss;
 
+import org.nd4j.linalg.api.ndarray.INDArray;
+
 /**
  * How a focal loss scales its summed score and gradient.
  *
@@ -19,5 +21,23 @@ public enum Normalization {
     /** Σℓ, DL4J's convention. */
     SUM,
     /** Σℓ · rows / max(1, number of positive labels): the paper's per-positive normalisation. */
-    POSITIVES
+    POSITIVES;
+
+    /**
+     * The positive entries P counts: 1 where the label is ≥ 0.5 and the mask (per example [rows, 1]
+     * or per output, as in DL4J's LossUtil; null for none) is non-zero, else 0. A new [rows, cols]
+     * array in the labels' dtype.
+     */
+    public static INDArray positiveEntries(INDArray labels, INDArray mask) {
+        INDArray positive = labels.gte(0.5).castTo(labels.dataType());
+        if (mask != null) {
+            INDArray keep = mask.neq(0.0).castTo(labels.dataType());
+            if (keep.size(1) == 1 && positive.size(1) != 1) {
+                positive.muliColumnVector(keep);
+            } else {
+                positive.muli(keep);
+            }
+        }
+        return positive;
+    }
 }

@@ -199,11 +199,7 @@ public class SameDiffFocalLoss implements ILossFunction {
             return full.muliColumnVector(m);
         }
         if (kind == Kind.CATEGORICAL) {
-            INDArray spread = m.max(true, 1).subi(m.min(true, 1));
-            if (spread.maxNumber().doubleValue() != 0.0) {
-                throw new IllegalArgumentException("SameDiffFocalLoss (categorical): a per-output mask must be constant "
-                        + "across each row; masking single classes of a softmax is not defined");
-            }
+            return full.muliColumnVector(InputChecks.rowConstantMask(m, "SameDiffFocalLoss (categorical)"));
         }
         return full.muli(m);
     }
