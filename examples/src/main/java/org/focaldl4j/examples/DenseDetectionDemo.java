@@ -4,12 +4,15 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
+import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.weights.WeightInit;
+import org.deeplearning4j.optimize.api.BaseTrainingListener;
+import org.deeplearning4j.optimize.listeners.ScoreIterationListener;
 import org.focaldl4j.anchor.AnchorGenerator;
 import org.focaldl4j.anchor.AnchorLossLayer;
 import org.focaldl4j.anchor.AnchorTargets;
@@ -17,6 +20,7 @@ import org.focaldl4j.anchor.ClassificationSubnet;
 import org.focaldl4j.anchor.DetectionEval;
 import org.focaldl4j.anchor.DetectionEval.Detection;
 import org.focaldl4j.anchor.SyntheticDetectionData;
+import org.focaldl4j.loss.FocalInit;
 import org.focaldl4j.loss.LossFocal;
 import org.focaldl4j.loss.LossFocalStar;
 import org.nd4j.linalg.activations.Activation;
@@ -28,6 +32,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.lossfunctions.ILossFunction;
 
+import me.tongfei.progressbar.DelegatingProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
@@ -40,7 +45,9 @@ import me.tongfei.progressbar.ProgressBarStyle;
  * <p>Backbone: 3×3 conv (16, ReLU), 3×3 conv stride 2 (32, ReLU) → a 24×24 map (stride 2); head:
  * {@link ClassificationSubnet} (2 convs of width 32, A = 9 anchors, K = 3, prior π = 0.01);
  * loss: {@link AnchorLossLayer} (Σℓ ÷ max(1, positives)). There is no box regression: detections are
- * the anchors themselves, decoded with per-class NMS ({@link DetectionEval}).
+ * the anchors themselves, decoded with per-class NMS ({@link DetectionEval}). Training shows a
+ * progress bar driven by a DL4J {@code TrainingListener} and, with {@link Settings#verbose}, DL4J's
+ * {@link ScoreIterationListener} log lines.
  *
  * <p>{@code mvn -q -pl examples -am compile exec:java -Dexec.mainClass=org.focaldl4j.examples.DenseDetectionDemo
  * [-Dexec.args="EPOCHS SEED"]}
@@ -51,8 +58,43 @@ public final class DenseDetectionDemo {
     static final int MAP = 24;
     static final int STRIDE = 2;
     static final int K = SyntheticDetectionData.CLASSES;
+    /** Name of the layer whose output is the [N, A·K, H, W] logits. */
+    static final String LOGITS = "cls_logits";
     static final AnchorGenerator ANCHORS = new AnchorGenerator(3 * STRIDE, AnchorGenerator.PAPER_SCALES,
             AnchorGenerator.PAPER_RATIOS, STRIDE);
+
+    /** Training settings; the defaults are the ones every documented result uses. */
+    public static final class Settings {
+        public int epochs = 6;
+        public double learningRate = 1e-2;
+        /** π of the classification subnet's last bias; 0.5 gives bias 0 ("no prior"). */
+        public double prior = FocalInit.DEFAULT_PRIOR;
+        public int trainImages = 512;
+        public int testImages = 256;
+        public int batch = 16;
+        /** Progress bar on stderr and a DL4J score line every 32 iterations. */
+        public boolean verbose = true;
+
+        public Settings epochs(int epochs) {
+            this.epochs = epochs;
+            return this;
+        }
+
+        public Settings learningRate(double learningRate) {
+            this.learningRate = learningRate;
+            return this;
+        }
+
+        public Settings prior(double prior) {
+            this.prior = prior;
+            return this;
+        }
+
+        public Settings verbose(boolean verbose) {
+            this.verbose = verbose;
+            return this;
+        }
+    }
 
     /** One configuration's outcome. */
     public static final class Result {
@@ -60,16 +102,30 @@ public final class DenseDetectionDemo {
         public final double[] ap50;
         public final double meanAp50;
         public final double trainSeconds;
-        public final double firstLoss;
-        public final double lastLoss;
+        /** Mean training loss of each epoch. */
+        public final double[] epochLoss;
+        /** The trained network (for further analysis, e.g. {@link LossCdf}). */
+        public final ComputationGraph net;
 
-        Result(String name, double[] ap50, double meanAp50, double trainSeconds, double firstLoss, double lastLoss) {
+        Result(String name, double[] ap50, double trainSeconds, double[] epochLoss, ComputationGraph net) {
             this.name = name;
             this.ap50 = ap50;
-            this.meanAp50 = meanAp50;
+            double mean = 0;
+            for (double ap : ap50) {
+                mean += ap / ap50.length;
+            }
+            this.meanAp50 = mean;
             this.trainSeconds = trainSeconds;
-            this.firstLoss = firstLoss;
-            this.lastLoss = lastLoss;
+            this.epochLoss = epochLoss;
+            this.net = net;
+        }
+
+        public double firstLoss() {
+            return epochLoss[0];
+        }
+
+        public double lastLoss() {
+            return epochLoss[epochLoss.length - 1];
         }
     }
 
@@ -77,13 +133,16 @@ public final class DenseDetectionDemo {
     }
 
     public static void main(String[] args) {
-        int epochs = args.length > 0 ? Integer.parseInt(args[0]) : 8;
+        Settings settings = new Settings();
+        if (args.length > 0) {
+            settings.epochs(Integer.parseInt(args[0]));
+        }
         long seed = args.length > 1 ? Long.parseLong(args[1]) : 1;
         Nd4j.setDefaultDataTypes(DataType.FLOAT, DataType.FLOAT);
         List<Result> results = new ArrayList<>();
-        results.add(run("α-balanced CE (γ=0, α=0.75)", new LossFocal(0.75, 0), seed, epochs, true));
-        results.add(run("FL (γ=2, α=0.25)", new LossFocal(0.25, 2), seed, epochs, true));
-        results.add(run("FL* (γ=2, β=1, α=0.25)", new LossFocalStar(0.25, 2, 1), seed, epochs, true));
+        results.add(run("α-balanced CE (γ=0, α=0.75)", new LossFocal(0.75, 0), settings, seed));
+        results.add(run("FL (γ=2, α=0.25)", new LossFocal(0.25, 2), settings, seed));
+        results.add(run("FL* (γ=2, β=1, α=0.25)", new LossFocalStar(0.25, 2, 1), settings, seed));
         System.out.println();
         System.out.println("| loss | AP50 square | AP50 h-bar | AP50 v-bar | mean AP50 | train s |");
         System.out.println("|---|---:|---:|---:|---:|---:|");
@@ -93,76 +152,99 @@ public final class DenseDetectionDemo {
         }
     }
 
-    static ComputationGraphConfiguration network(ILossFunction loss, long seed) {
+    /** The detector: backbone, classification subnet with prior π, anchor loss layer. */
+    public static ComputationGraphConfiguration network(ILossFunction loss, double learningRate, double prior,
+                                                        long seed) {
         ComputationGraphConfiguration.GraphBuilder g = new NeuralNetConfiguration.Builder().seed(seed)
-                .dataType(DataType.FLOAT).updater(new Adam(2e-3)).weightInit(WeightInit.RELU).graphBuilder()
+                .dataType(DataType.FLOAT).updater(new Adam(learningRate)).weightInit(WeightInit.RELU).graphBuilder()
                 .addInputs("image")
                 .addLayer("c1", new ConvolutionLayer.Builder(3, 3).nIn(1).nOut(16).convolutionMode(ConvolutionMode.Same)
                         .activation(Activation.RELU).build(), "image")
                 .addLayer("c2", new ConvolutionLayer.Builder(3, 3).stride(STRIDE, STRIDE).nIn(16).nOut(32)
                         .convolutionMode(ConvolutionMode.Same).activation(Activation.RELU).build(), "c1");
         String logits = ClassificationSubnet.builder().convs(2).width(32).anchors(ANCHORS.anchorsPerLocation())
-                .classes(K).addTo(g, "cls_", "c2", 32);
+                .classes(K).prior(prior).addTo(g, "cls_", "c2", 32);
+        if (!logits.equals(LOGITS)) {
+            throw new IllegalStateException("logits layer is " + logits);
+        }
         g.addLayer("loss", new AnchorLossLayer.Builder(loss).build(), logits);
         return g.setOutputs("loss").build();
     }
 
-    /** Trains on 512 images (seed), evaluates AP50 on 128 others (seed + 1000). */
-    public static Result run(String name, ILossFunction loss, long seed, int epochs, boolean verbose) {
-        SyntheticDetectionData.Set train = SyntheticDetectionData.generate(512, SIZE, 3, seed);
-        SyntheticDetectionData.Set test = SyntheticDetectionData.generate(128, SIZE, 3, seed + 1000);
+    /** Training images for a seed (the test set of a seed is drawn from seed + 1000). */
+    public static SyntheticDetectionData.Set trainSet(Settings s, long seed) {
+        return SyntheticDetectionData.generate(s.trainImages, SIZE, 3, seed);
+    }
+
+    public static SyntheticDetectionData.Set testSet(Settings s, long seed) {
+        return SyntheticDetectionData.generate(s.testImages, SIZE, 3, seed + 1000);
+    }
+
+    /** Trains on {@link #trainSet}, evaluates AP50 on {@link #testSet}. */
+    public static Result run(String name, ILossFunction loss, Settings s, long seed) {
+        SyntheticDetectionData.Set train = trainSet(s, seed);
         INDArray[] targets = SyntheticDetectionData.targets(train, ANCHORS, MAP, MAP, new AnchorTargets());
-        ComputationGraph net = new ComputationGraph(network(loss, seed));
+        ComputationGraph net = new ComputationGraph(network(loss, s.learningRate, s.prior, seed));
         net.init();
 
-        int batch = 16;
-        int batches = train.size() / batch;
-        double firstLoss = Double.NaN;
-        double lastLoss = Double.NaN;
+        int batches = train.size() / s.batch;
+        double[] epochLoss = new double[s.epochs];
         long start = System.nanoTime();
-        ProgressBarBuilder bar = new ProgressBarBuilder().setTaskName(name).setInitialMax((long) epochs * batches)
+        ProgressBarBuilder bar = new ProgressBarBuilder().setTaskName(name).setInitialMax((long) s.epochs * batches)
                 .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(1000).continuousUpdate();
-        if (!verbose) {
-            bar.setConsumer(new me.tongfei.progressbar.DelegatingProgressBarConsumer(line -> { }));
+        if (!s.verbose) {
+            bar.setConsumer(new DelegatingProgressBarConsumer(line -> { }));
         }
         try (ProgressBar pb = bar.build()) {
-            for (int epoch = 0; epoch < epochs; epoch++) {
+            net.setListeners(new BaseTrainingListener() {
+                @Override
+                public void iterationDone(Model model, int iteration, int epoch) {
+                    pb.step();
+                    pb.setExtraMessage(String.format(Locale.ROOT, "epoch %d loss %.4f", epoch + 1, model.score()));
+                }
+            });
+            if (s.verbose) {
+                net.addListeners(new ScoreIterationListener(32));
+            }
+            for (int epoch = 0; epoch < s.epochs; epoch++) {
                 double sum = 0;
                 for (int b = 0; b < batches; b++) {
-                    INDArray x = train.images.get(NDArrayIndex.interval((long) b * batch, (long) (b + 1) * batch));
-                    INDArray y = targets[0].get(NDArrayIndex.interval((long) b * batch, (long) (b + 1) * batch));
-                    INDArray m = targets[1].get(NDArrayIndex.interval((long) b * batch, (long) (b + 1) * batch));
+                    INDArray x = train.images.get(NDArrayIndex.interval((long) b * s.batch, (long) (b + 1) * s.batch));
+                    INDArray y = targets[0].get(NDArrayIndex.interval((long) b * s.batch, (long) (b + 1) * s.batch));
+                    INDArray m = targets[1].get(NDArrayIndex.interval((long) b * s.batch, (long) (b + 1) * s.batch));
                     net.fit(new MultiDataSet(new INDArray[] {x}, new INDArray[] {y}, null, new INDArray[] {m}));
                     sum += net.score();
-                    pb.step();
                 }
-                double mean = sum / batches;
-                if (epoch == 0) {
-                    firstLoss = mean;
-                }
-                lastLoss = mean;
-                pb.setExtraMessage(String.format(Locale.ROOT, "loss %.4f", mean));
+                epochLoss[epoch] = sum / batches;
+                net.incrementEpochCount();
             }
         }
         double seconds = (System.nanoTime() - start) / 1e9;
+        double[] ap = evaluate(net, testSet(s, seed));
+        Result r = new Result(name, ap, seconds, epochLoss, net);
+        if (s.verbose) {
+            System.out.printf(Locale.ROOT, "%s: mean train loss %.4f -> %.4f, AP50 %.3f / %.3f / %.3f, mean %.3f (%.0f s)%n",
+                    name, r.firstLoss(), r.lastLoss(), ap[0], ap[1], ap[2], r.meanAp50, seconds);
+        }
+        return r;
+    }
 
+    /** Per-class AP at IoU 0.5 of the network's detections (score ≥ 0.05, NMS 0.5, ≤ 100 per image). */
+    public static double[] evaluate(ComputationGraph net, SyntheticDetectionData.Set test) {
         List<Detection> detections = new ArrayList<>();
         double[][] anchors = ANCHORS.anchors(MAP, MAP);
-        INDArray probabilities = net.outputSingle(test.images);
-        for (int i = 0; i < test.size(); i++) {
-            INDArray p = probabilities.get(NDArrayIndex.point(i));
-            detections.addAll(DetectionEval.decode(i, p, anchors, K, 0.05, 0.5, 100));
+        for (int from = 0; from < test.size(); from += 64) {
+            int to = Math.min(test.size(), from + 64);
+            INDArray probabilities = net.outputSingle(test.images.get(NDArrayIndex.interval(from, to)));
+            for (int i = from; i < to; i++) {
+                INDArray p = probabilities.get(NDArrayIndex.point(i - from));
+                detections.addAll(DetectionEval.decode(i, p, anchors, K, 0.05, 0.5, 100));
+            }
         }
         double[] ap = new double[K];
-        double mean = 0;
         for (int c = 0; c < K; c++) {
             ap[c] = DetectionEval.averagePrecision(detections, test.boxes, test.classes, c, 0.5);
-            mean += ap[c] / K;
         }
-        if (verbose) {
-            System.out.printf(Locale.ROOT, "%s: mean train loss %.4f -> %.4f, AP50 %.3f / %.3f / %.3f, mean %.3f (%.0f s)%n",
-                    name, firstLoss, lastLoss, ap[0], ap[1], ap[2], mean, seconds);
-        }
-        return new Result(name, ap, mean, seconds, firstLoss, lastLoss);
+        return ap;
     }
 }

@@ -73,11 +73,18 @@ public final class PaperFigures {
 
     static void writePng(Path fileWithoutExtension, String title, String xTitle, String yTitle, double[] x,
                          String[] names, double[][] ys, double yMin, double yMax) throws IOException {
+        writePng(fileWithoutExtension, title, xTitle, yTitle, x, names, ys, yMin, yMax,
+                org.knowm.xchart.style.Styler.LegendPosition.InsideNE);
+    }
+
+    static void writePng(Path fileWithoutExtension, String title, String xTitle, String yTitle, double[] x,
+                         String[] names, double[][] ys, double yMin, double yMax,
+                         org.knowm.xchart.style.Styler.LegendPosition legend) throws IOException {
         XYChart chart = new XYChartBuilder().width(720).height(480).title(title).xAxisTitle(xTitle)
                 .yAxisTitle(yTitle).build();
         chart.getStyler().setXAxisMin(Math.floor(x[0])).setXAxisMax(Math.ceil(x[x.length - 1]))
                 .setXAxisDecimalPattern("0.#").setYAxisMin(yMin).setYAxisMax(yMax).setChartBackgroundColor(java.awt.Color.WHITE)
-                .setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.InsideNE);
+                .setLegendPosition(legend);
         for (int k = 0; k < names.length; k++) {
             double[] clipped = new double[x.length];
             for (int i = 0; i < x.length; i++) {
