@@ -55,12 +55,12 @@ import me.tongfei.progressbar.ProgressBarStyle;
 public final class DenseDetectionDemo {
 
     static final int SIZE = 48;
-    static final int MAP = 24;
+    public static final int MAP = 24;
     static final int STRIDE = 2;
-    static final int K = SyntheticDetectionData.CLASSES;
+    public static final int K = SyntheticDetectionData.CLASSES;
     /** Name of the layer whose output is the [N, A·K, H, W] logits. */
-    static final String LOGITS = "cls_logits";
-    static final AnchorGenerator ANCHORS = new AnchorGenerator(3 * STRIDE, AnchorGenerator.PAPER_SCALES,
+    public static final String LOGITS = "cls_logits";
+    public static final AnchorGenerator ANCHORS = new AnchorGenerator(3 * STRIDE, AnchorGenerator.PAPER_SCALES,
             AnchorGenerator.PAPER_RATIOS, STRIDE);
 
     /** Training settings; the defaults are the ones every documented result uses. */

@@ -120,7 +120,7 @@ public final class ImbalancedDemo {
     }
 
     /** Dense 32 ReLU → Dense 32 ReLU → one sigmoid output whose bias starts at the prior. */
-    static MultiLayerConfiguration network(ILossFunction loss, long seed) {
+    public static MultiLayerConfiguration network(ILossFunction loss, long seed) {
         return new NeuralNetConfiguration.Builder()
                 .seed(seed)
                 .dataType(DataType.FLOAT)
@@ -165,7 +165,7 @@ public final class ImbalancedDemo {
     // ------------------------------------------------------------------------------------------
 
     /** Blob centres at distance {@link #BLOB_RADIUS} from the origin, in random directions. */
-    static double[][] blobCentres(Random rng) {
+    public static double[][] blobCentres(Random rng) {
         double[][] centres = new double[BLOBS][DIMS];
         for (double[] c : centres) {
             double norm = 0;
@@ -182,7 +182,7 @@ public final class ImbalancedDemo {
     }
 
     /** {@link #NEGATIVES} standard-normal negatives and {@link #POSITIVES} blob positives, shuffled. */
-    static Split sample(double[][] centres, Random rng) {
+    public static Split sample(double[][] centres, Random rng) {
         int n = NEGATIVES + POSITIVES;
         int[] order = permutation(n, rng);
         float[][] x = new float[n][DIMS];
@@ -257,16 +257,16 @@ public final class ImbalancedDemo {
     }
 
     /** Features x[n][DIMS] and 0/1 labels y[n][1], kept as Java arrays so minibatches are cheap to build. */
-    static final class Split {
-        final float[][] x;
-        final float[][] y;
+    public static final class Split {
+        public final float[][] x;
+        public final float[][] y;
 
         Split(float[][] x, float[][] y) {
             this.x = x;
             this.y = y;
         }
 
-        int size() {
+        public int size() {
             return x.length;
         }
     }

@@ -7,6 +7,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.BooleanIndexing;
 import org.nd4j.linalg.indexing.conditions.Conditions;
+import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * The input checks every focal loss in this library makes (also used by the SameDiff drop-in):
@@ -19,8 +20,8 @@ public final class InputChecks {
     }
 
     /**
-     * labels and preOutput non-null, rank 2 and of equal shape; activation non-null; mask absent,
-     * per example [rows, 1] or per output (the labels' shape).
+     * labels and preOutput non-null, rank 2, of equal non-empty shape; labels floating-point;
+     * activation non-null; mask absent, per example [rows, 1] or per output (the labels' shape).
      */
     public static void shapes(INDArray labels, INDArray preOutput, INDArray mask, IActivation activationFn) {
         if (labels == null || preOutput == null) {
@@ -36,6 +37,18 @@ public final class InputChecks {
         if (!Arrays.equals(labels.shape(), preOutput.shape())) {
             throw new IllegalArgumentException("labels shape " + Arrays.toString(labels.shape())
                     + " must equal preOutput shape " + Arrays.toString(preOutput.shape()));
+        }
+        if (preOutput.size(0) == 0 || preOutput.size(1) == 0) {
+            throw new IllegalArgumentException("empty minibatch: preOutput shape " + Arrays.toString(preOutput.shape())
+                    + "; a loss needs at least 1 row and 1 column");
+        }
+        if (!labels.dataType().isFPType()) {
+            throw new IllegalArgumentException("labels must have a floating-point data type (0/1 or soft targets); got "
+                    + labels.dataType() + " (cast with labels.castTo(preOutput.dataType()))");
+        }
+        if (mask != null && !mask.dataType().isFPType()) {
+            throw new IllegalArgumentException("mask must have a floating-point data type (DL4J's convention); got "
+                    + mask.dataType());
         }
         if (mask != null) {
             long rows = preOutput.size(0);
@@ -85,5 +98,26 @@ public final class InputChecks {
             }
         }
         return "an out-of-range value";
+    }
+
+    /**
+     * Labels of a softmax loss: {@code alpha} (if any) has one entry per column, and every row whose
+     * mask (a [rows, 1] column, or null) is not 0 sums to 1 within {@code tolerance}.
+     */
+    public static void categoricalLabels(INDArray labels, INDArray mask, double[] alpha, String who, double tolerance) {
+        long nOut = labels.size(1);
+        if (alpha != null && alpha.length != nOut) {
+            throw new IllegalArgumentException(who + ": alpha has " + alpha.length + " values but the output has nOut = "
+                    + nOut + " classes");
+        }
+        INDArray deviation = Transforms.abs(labels.sum(true, 1).subi(1.0), false);
+        if (mask != null) {
+            deviation.muli(mask.neq(0.0).castTo(deviation.dataType()));
+        }
+        if (deviation.maxNumber().doubleValue() > tolerance) {
+            long row = Nd4j.argMax(deviation, 0).getLong(0);
+            throw new IllegalArgumentException("labels of " + who + " must sum to 1 in every unmasked row (±" + tolerance
+                    + "); row " + row + " sums to " + labels.getRow(row).sumNumber().doubleValue());
+        }
     }
 }

@@ -109,21 +109,7 @@ public class LossCategoricalFocal extends AbstractFocalLoss {
     @Override
     protected void validateLabels(INDArray labels, INDArray mask) {
         requireInUnitInterval(labels, "labels");
-        long nOut = labels.size(1);
-        if (alpha != null && alpha.length != nOut) {
-            throw new IllegalArgumentException("alpha has " + alpha.length + " values but the output has nOut = "
-                    + nOut + " classes");
-        }
-        INDArray deviation = Transforms.abs(labels.sum(true, 1).subi(1.0), false);
-        if (mask != null) {
-            deviation.muli(mask.neq(0.0).castTo(deviation.dataType()));
-        }
-        if (deviation.maxNumber().doubleValue() > LABEL_SUM_TOLERANCE) {
-            long row = Nd4j.argMax(deviation, 0).getLong(0);
-            throw new IllegalArgumentException("labels of LossCategoricalFocal must sum to 1 in every unmasked row "
-                    + "(±" + LABEL_SUM_TOLERANCE + "); row " + row + " sums to "
-                    + labels.getRow(row).sumNumber().doubleValue());
-        }
+        InputChecks.categoricalLabels(labels, mask, alpha, "LossCategoricalFocal", LABEL_SUM_TOLERANCE);
     }
 
     private INDArray alphaRow(INDArray like) {

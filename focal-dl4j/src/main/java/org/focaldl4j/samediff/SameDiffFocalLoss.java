@@ -11,6 +11,7 @@ import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.api.OutAndGrad;
 import org.focaldl4j.loss.InputChecks;
+import org.focaldl4j.loss.LossCategoricalFocal;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.activations.impl.ActivationSigmoid;
@@ -217,6 +218,12 @@ public class SameDiffFocalLoss implements ILossFunction {
                     + " (use LossFocal, LossCategoricalFocal or LossFocalStar for other activations)");
         }
         InputChecks.unitInterval(labels, "labels");
+        if (kind == Kind.CATEGORICAL) {
+            INDArray rowMask = mask == null ? null
+                    : mask.size(1) == 1 ? mask : InputChecks.rowConstantMask(mask, "SameDiffFocalLoss (categorical)");
+            InputChecks.categoricalLabels(labels, rowMask, classAlpha, "SameDiffFocalLoss (categorical)",
+                    LossCategoricalFocal.LABEL_SUM_TOLERANCE);
+        }
     }
 
     // ------------------------------------------------------------------------------------------

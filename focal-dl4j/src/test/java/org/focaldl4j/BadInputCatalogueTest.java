@@ -1,0 +1,300 @@
+package org.focaldl4j;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.focaldl4j.anchor.AnchorLossLayer;
+import org.focaldl4j.loss.LossCategoricalFocal;
+import org.focaldl4j.loss.LossFocal;
+import org.focaldl4j.loss.LossFocalStar;
+import org.focaldl4j.loss.Normalization;
+import org.focaldl4j.samediff.SameDiffFocalLoss;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.function.Executable;
+import org.nd4j.linalg.activations.IActivation;
+import org.nd4j.linalg.activations.impl.ActivationIdentity;
+import org.nd4j.linalg.activations.impl.ActivationSigmoid;
+import org.nd4j.linalg.activations.impl.ActivationSoftmax;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.nd4j.linalg.lossfunctions.ILossFunction;
+
+/**
+ * The bad-input catalogue of {@code docs/bad-input.md}: every row there is one entry of {@link #ROWS},
+ * run against each loss it applies to. Rejections must be {@link IllegalArgumentException}s whose
+ * message names the offending value and what was expected.
+ */
+class BadInputCatalogueTest {
+
+    /** The losses under test. */
+    enum Kind {
+        FOCAL, CATEGORICAL, STAR, SAMEDIFF, SAMEDIFF_CATEGORICAL, SAMEDIFF_STAR;
+
+        boolean categorical() {
+            return this == CATEGORICAL || this == SAMEDIFF_CATEGORICAL;
+        }
+
+        boolean star() {
+            return this == STAR || this == SAMEDIFF_STAR;
+        }
+
+        ILossFunction loss() {
+            return make(this, 0.25, 2, 1);
+        }
+
+        IActivation activation() {
+            return categorical() ? new ActivationSoftmax() : new ActivationSigmoid();
+        }
+    }
+
+    static final Set<Kind> ALL = EnumSet.allOf(Kind.class);
+    static final Set<Kind> CATEGORICAL = EnumSet.of(Kind.CATEGORICAL, Kind.SAMEDIFF_CATEGORICAL);
+    static final Set<Kind> STAR = EnumSet.of(Kind.STAR, Kind.SAMEDIFF_STAR);
+    static final Set<Kind> DL4J_CORE = EnumSet.of(Kind.FOCAL, Kind.CATEGORICAL, Kind.STAR);
+    static final Set<Kind> NONE = EnumSet.noneOf(Kind.class);
+
+    /** One catalogue row: what goes in, and a check run per applicable loss (or once, for {@link #NONE}). */
+    record Row(String id, Set<Kind> kinds, KindCheck check) {
+    }
+
+    interface KindCheck {
+        void run(Kind kind) throws Throwable;
+    }
+
+    static ILossFunction make(Kind kind, double alpha, double gamma, double beta) {
+        switch (kind) {
+            case FOCAL:
+                return new LossFocal(alpha, gamma);
+            case CATEGORICAL:
+                return new LossCategoricalFocal(alpha == -1 ? null : new double[] {alpha, 1 - alpha, 0.5}, gamma);
+            case STAR:
+                return new LossFocalStar(alpha, gamma, beta);
+            case SAMEDIFF:
+                return new SameDiffFocalLoss(alpha, gamma);
+            case SAMEDIFF_CATEGORICAL:
+                return SameDiffFocalLoss.categorical(alpha == -1 ? null : new double[] {alpha, 1 - alpha, 0.5}, gamma);
+            default:
+                return SameDiffFocalLoss.star(alpha, gamma, beta);
+        }
+    }
+
+    static INDArray x() {
+        return Nd4j.linspace(-2, 2, 6, DataType.DOUBLE).reshape(2, 3);
+    }
+
+    static INDArray y() {
+        return Nd4j.create(new double[][] {{1, 0, 0}, {0, 0, 1}});
+    }
+
+    static void rejects(Executable call, String... mustMention) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call);
+        for (String s : mustMention) {
+            assertTrue(e.getMessage().contains(s), "message '" + e.getMessage() + "' should mention '" + s + "'");
+        }
+    }
+
+    static INDArray score(Kind k, INDArray labels, INDArray logits) {
+        return k.loss().computeScoreArray(labels, logits, k.activation(), null);
+    }
+
+    static final List<Row> ROWS = List.of(
+            new Row("B01", ALL, k -> rejects(() -> k.loss().computeScore(Nd4j.zeros(DataType.DOUBLE, 2, 4), x(),
+                    k.activation(), null, false), "labels shape [2, 4]", "preOutput shape [2, 3]")),
+            new Row("B02", ALL, k -> rejects(() -> k.loss().computeGradient(Nd4j.zeros(DataType.DOUBLE, 2, 3, 1),
+                    Nd4j.zeros(DataType.DOUBLE, 2, 3, 1), k.activation(), null), "rank 2", "[2, 3, 1]")),
+            new Row("B03", ALL, k -> rejects(() -> k.loss().computeScore(y().putScalar(1, 2, 1.5), x(), k.activation(),
+                    null, false), "[0, 1]", "1.5 at [1, 2]")),
+            new Row("B04", ALL, k -> rejects(() -> k.loss().computeGradient(y().putScalar(0, 1, -0.1), x(),
+                    k.activation(), null), "[0, 1]", "-0.1 at [0, 1]")),
+            new Row("B05", ALL, k -> rejects(() -> k.loss().computeGradientAndScore(y().putScalar(1, 0, Double.NaN), x(),
+                    k.activation(), null, false), "NaN at [1, 0]")),
+            new Row("B06", CATEGORICAL, k -> rejects(() -> k.loss().computeScore(Nd4j.create(new double[][] {{0.5, 0.2, 0},
+                    {0, 1, 0}}), x(), k.activation(), null, false), "sum to 1", "row 0 sums to 0.7")),
+            new Row("B07", ALL, k -> {
+                if (k.categorical()) {                      // per-class α: class weights ≥ 0
+                    rejects(() -> categorical(k, new double[] {0.25, -0.5, 0.5}), "alpha", "alpha[1] = -0.5");
+                } else {
+                    rejects(() -> make(k, 1.5, 2, 1), "alpha", "1.5");
+                }
+            }),
+            new Row("B08", ALL, k -> {
+                if (k.categorical()) {
+                    rejects(() -> categorical(k, new double[] {0.25, Double.NaN, 0.5}), "alpha", "NaN");
+                } else {
+                    rejects(() -> make(k, Double.NaN, 2, 1), "alpha", "NaN");
+                }
+            }),
+            new Row("B09", ALL, k -> rejects(() -> make(k, 0.25, -1, 1), "gamma", "-1.0")),
+            new Row("B10", ALL, k -> rejects(() -> make(k, 0.25, Double.NaN, 1), "gamma", "NaN")),
+            new Row("B11", STAR, k -> rejects(() -> make(k, 0.25, 0, 1), "gamma", "0.0", "> 0")),
+            new Row("B12", STAR, k -> {
+                rejects(() -> make(k, 0.25, 2, Double.POSITIVE_INFINITY), "beta", "Infinity");
+                rejects(() -> make(k, 0.25, 2, Double.NaN), "beta", "NaN");
+            }),
+            new Row("B13", DL4J_CORE, k -> rejects(() -> weighted(k, Nd4j.ones(DataType.DOUBLE, 4)).computeScoreArray(y(),
+                    x(), k.activation(), null), "weights has length 4", "nOut = 3")),
+            new Row("B14", DL4J_CORE, k -> rejects(() -> weighted(k, Nd4j.ones(DataType.DOUBLE, 2, 3)), "weights", "[2, 3]",
+                    "vector")),
+            new Row("B15", CATEGORICAL, k -> rejects(() -> categorical(k, new double[] {0.5, 0.5})
+                    .computeScore(y(), x(), k.activation(), null, false), "alpha", "2", "3")),
+            new Row("B16", ALL, k -> rejects(() -> k.loss().computeScoreArray(y(), x(), k.activation(),
+                    Nd4j.ones(DataType.DOUBLE, 2, 2)), "mask shape [2, 2]", "[2, 1]", "[2, 3]")),
+            new Row("B17", ALL, k -> rejects(() -> k.loss().computeScore(y().castTo(DataType.INT), x(), k.activation(),
+                    null, false), "labels", "floating-point", "INT")),
+            new Row("B18", ALL, k -> rejects(() -> k.loss().computeScore(y(), x().castTo(DataType.INT), k.activation(),
+                    null, false), "floating-point", "INT")),
+            new Row("B19", ALL, k -> rejects(() -> k.loss().computeGradient(Nd4j.create(DataType.DOUBLE, 0, 3),
+                    Nd4j.create(DataType.DOUBLE, 0, 3), k.activation(), null), "empty minibatch", "[0, 3]")),
+            new Row("B20", ALL, k -> {
+                // Policy: NaN logits are not checked (that would cost a pass); NaN reaches that row only.
+                INDArray bad = x().putScalar(0, 1, Double.NaN);
+                INDArray rows = score(k, y(), bad);
+                assertTrue(Double.isNaN(rows.getDouble(0, 0)), "row 0 of " + rows);
+                assertEquals(score(k, y(), x()).getDouble(1, 0), rows.getDouble(1, 0), 0.0, "row 1 untouched");
+                INDArray grad = k.loss().computeGradient(y(), bad, k.activation(), null);
+                assertTrue(Double.isNaN(grad.getDouble(0, 1)));
+                assertEquals(k.loss().computeGradient(y(), x(), k.activation(), null).getRow(1), grad.getRow(1));
+            }),
+            new Row("B21", ALL, k -> {
+                // ±Inf logits: IEEE arithmetic, unchecked: NaN or ±Inf in that row, except LossFocalStar, which
+                // gives the limit. Other rows are untouched.
+                INDArray inf = x().putScalar(0, 0, Double.POSITIVE_INFINITY);
+                INDArray rows = score(k, y(), inf);
+                assertEquals(score(k, y(), x()).getDouble(1, 0), rows.getDouble(1, 0), 0.0, "row 1 untouched");
+                if (k == Kind.STAR) {
+                    assertEquals(score(k, y(), x().putScalar(0, 0, 1e4)).getDouble(0, 0), rows.getDouble(0, 0), 1e-12);
+                } else {
+                    assertFalse(Double.isFinite(rows.getDouble(0, 0)), "row 0 of " + rows);
+                }
+            }),
+            new Row("B22", ALL, k -> {
+                INDArray f = x().dup('f');
+                INDArray yf = y().dup('f');
+                assertEquals('f', f.ordering());
+                assertEquals(score(k, y(), x()), score(k, yf, f));
+                assertEquals(k.loss().computeGradient(y(), x(), k.activation(), null),
+                        k.loss().computeGradient(yf, f, k.activation(), null));
+            }),
+            new Row("B23", ALL, k -> {
+                INDArray bigX = Nd4j.linspace(-3, 3, 24, DataType.DOUBLE).reshape(4, 6);
+                INDArray bigY = Nd4j.zeros(DataType.DOUBLE, 4, 6);
+                bigY.putScalar(1, 0, 1).putScalar(3, 4, 1).putScalar(1, 4, 0).putScalar(3, 0, 0);
+                bigY.putScalar(1, 2, 0);
+                INDArray xv = bigX.get(NDArrayIndex.interval(1, 2, 4), NDArrayIndex.interval(0, 2, 6));   // strided view
+                INDArray yv = bigY.get(NDArrayIndex.interval(1, 2, 4), NDArrayIndex.interval(0, 2, 6));
+                assertTrue(xv.isView());
+                INDArray rows = score(k, yv, xv);
+                // A view takes the op path, a contiguous copy may take the fused one: equal to rounding.
+                assertArrayEquals(score(k, yv.dup(), xv.dup()).toDoubleVector(), rows.toDoubleVector(), 1e-12);
+            }),
+            new Row("B24", ALL, k -> rejects(() -> k.loss().computeScore(null, x(), k.activation(), null, false), "labels")),
+            new Row("B25", ALL, k -> rejects(() -> k.loss().computeScore(y(), x(), new ActivationIdentity(), null, false),
+                    "activation")),
+            new Row("B26", EnumSet.of(Kind.FOCAL), k -> {
+                rejects(() -> LossFocal.builder().labelSmoothing(1.0).build(), "labelSmoothing", "1.0", "[0, 1)");
+                rejects(() -> LossFocal.builder().labelSmoothing(-0.1).build(), "labelSmoothing", "-0.1");
+            }),
+            new Row("B27", ALL, k -> rejects(() -> k.loss().computeScoreArray(y(), x(), k.activation(),
+                    Nd4j.ones(DataType.INT, 2, 1)), "mask", "floating-point", "INT")),
+            new Row("B28", NONE, k -> rejects(() -> new AnchorLossLayer.Builder(
+                    LossFocal.builder().normalization(Normalization.POSITIVES).build()).build(), "Normalization.SUM")),
+            new Row("B29", NONE, k -> {
+                MultiLayerNetwork net = anchorNet();
+                rejects(() -> net.score(new DataSet(Nd4j.rand(DataType.DOUBLE, 2, 6, 4, 4),
+                        Nd4j.zeros(DataType.DOUBLE, 2, 6, 4, 3))), "same shape", "[2, 6, 4, 4]", "[2, 6, 4, 3]");
+            }),
+            new Row("B30", NONE, k -> {
+                MultiLayerNetwork net = anchorNet();
+                DataSet ds = new DataSet(Nd4j.rand(DataType.DOUBLE, 2, 6, 4, 4), Nd4j.zeros(DataType.DOUBLE, 2, 6, 4, 4),
+                        null, Nd4j.ones(DataType.DOUBLE, 2, 3));
+                rejects(() -> net.score(ds), "mask shape [2, 3]");
+            }));
+
+    static ILossFunction categorical(Kind k, double[] alpha) {
+        return k == Kind.CATEGORICAL ? new LossCategoricalFocal(alpha, 2) : SameDiffFocalLoss.categorical(alpha, 2);
+    }
+
+    static ILossFunction weighted(Kind k, INDArray weights) {
+        switch (k) {
+            case FOCAL:
+                return LossFocal.builder().weights(weights).build();
+            case CATEGORICAL:
+                return LossCategoricalFocal.builder().weights(weights).build();
+            default:
+                return LossFocalStar.builder().weights(weights).build();
+        }
+    }
+
+    static MultiLayerNetwork anchorNet() {
+        MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder().dataType(DataType.DOUBLE).list()
+                .layer(new AnchorLossLayer.Builder(new LossFocal()).build())
+                .setInputType(InputType.convolutional(4, 4, 6)).build();
+        MultiLayerNetwork net = new MultiLayerNetwork(conf);
+        net.init();
+        return net;
+    }
+
+    @TestFactory
+    Stream<DynamicTest> catalogue() {
+        List<DynamicTest> tests = new ArrayList<>();
+        for (Row row : ROWS) {
+            if (row.kinds().isEmpty()) {
+                tests.add(DynamicTest.dynamicTest(row.id() + " (AnchorLossLayer)", () -> run(row, null)));
+            }
+            for (Kind k : row.kinds()) {
+                tests.add(DynamicTest.dynamicTest(row.id() + " " + k, () -> run(row, k)));
+            }
+        }
+        return tests.stream();
+    }
+
+    private static void run(Row row, Kind k) throws Throwable {
+        try {
+            row.check().run(k);
+        } catch (AssertionError e) {
+            throw new AssertionError(row.id() + " " + (k == null ? "AnchorLossLayer" : k) + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The document and the code list the same rows. */
+    @Test
+    void documentListsEveryRow() throws IOException {
+        Path doc = Paths.get("..", "docs", "bad-input.md");
+        String text = Files.readString(doc, StandardCharsets.UTF_8);
+        Set<String> documented = new TreeSet<>();
+        Matcher m = Pattern.compile("^\\| (B\\d\\d) \\|", Pattern.MULTILINE).matcher(text);
+        while (m.find()) {
+            documented.add(m.group(1));
+        }
+        Set<String> tested = new TreeSet<>();
+        ROWS.forEach(r -> tested.add(r.id()));
+        assertEquals(tested, documented);
+        assertTrue(tested.size() >= 20, "at least 20 rows: " + tested.size());
+    }
+}
