@@ -38,6 +38,12 @@ import org.nd4j.linalg.lossfunctions.ILossFunction;
  * {@link AnchorTargets#labelsAndMask}), [N, 1, H, W] / [N, H, W, 1] or [N, H, W] per location,
  * or [N, 1] per image. No parameters. Both data formats are reshaped correctly (DL4J's CnnLossLayer
  * reshapes NHWC wrongly in its score and NHWC-mask paths).
+ *
+ * <p><b>Integer labels</b> ({@link Builder#integerLabels(int) integerLabels(K)}): labels are then
+ * [N, A, H, W] (or [N, H, W, A]) class indices per anchor, as {@link AnchorTargets#classLabels} gives
+ * them — k ∈ [0, K) foreground of class k, K background, −1 ignored — K times smaller than the one-hot
+ * array. The layer expands them per minibatch: channel a·K + k is 1 where anchor a has class k, and an
+ * ignored anchor is masked on its K channels (on top of any mask given). Any other value is refused.
  */
 public class AnchorLossLayer extends FeedForwardLayer {
 
@@ -45,6 +51,8 @@ public class AnchorLossLayer extends FeedForwardLayer {
 
     private ILossFunction lossFn = new LossFocal();
     private CNN2DFormat format = CNN2DFormat.NCHW;
+    /** K when labels are integer class indices per anchor; 0 when they are one-hot per anchor and class. */
+    private int integerLabelClasses;
 
     /** For JSON. */
     public AnchorLossLayer() {
@@ -54,6 +62,7 @@ public class AnchorLossLayer extends FeedForwardLayer {
         super(builder);
         this.lossFn = builder.loss();
         this.format = builder.format;
+        this.integerLabelClasses = builder.integerLabelClasses;
         checkLoss(lossFn);
     }
 
@@ -129,6 +138,15 @@ public class AnchorLossLayer extends FeedForwardLayer {
         this.format = format;
     }
 
+    /** K when labels are integer class indices per anchor ({@link Builder#integerLabels}); 0 for one-hot labels. */
+    public int getIntegerLabelClasses() {
+        return integerLabelClasses;
+    }
+
+    public void setIntegerLabelClasses(int integerLabelClasses) {
+        this.integerLabelClasses = integerLabelClasses;
+    }
+
     @Override
     public boolean equals(Object o) {
         if (this == o) {
@@ -138,22 +156,25 @@ public class AnchorLossLayer extends FeedForwardLayer {
             return false;
         }
         AnchorLossLayer that = (AnchorLossLayer) o;
-        return Objects.equals(lossFn, that.lossFn) && format == that.format;
+        return Objects.equals(lossFn, that.lossFn) && format == that.format
+                && integerLabelClasses == that.integerLabelClasses;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(super.hashCode(), lossFn, format);
+        return Objects.hash(super.hashCode(), lossFn, format, integerLabelClasses);
     }
 
     @Override
     public String toString() {
-        return "AnchorLossLayer(" + lossFn + ", " + format + ", activation=" + getActivationFn() + ")";
+        return "AnchorLossLayer(" + lossFn + ", " + format + ", activation=" + getActivationFn()
+                + (integerLabelClasses > 0 ? ", integer labels over K=" + integerLabelClasses + " classes" : "") + ")";
     }
 
     /** Builder: sigmoid activation and {@code new LossFocal()} unless set. */
     public static class Builder extends BaseOutputLayer.Builder<Builder> {
         private CNN2DFormat format = CNN2DFormat.NCHW;
+        private int integerLabelClasses;
 
         public Builder() {
             this.activationFn = Activation.SIGMOID.getActivationFunction();
@@ -172,6 +193,18 @@ public class AnchorLossLayer extends FeedForwardLayer {
         /** NCHW (default) or NHWC. */
         public Builder format(CNN2DFormat format) {
             this.format = format;
+            return this;
+        }
+
+        /**
+         * Labels are integer class indices per anchor, [N, A, H, W] (NCHW) or [N, H, W, A] (NHWC): k ∈ [0, K)
+         * is class k, K background, −1 ignored. The logits keep A·K channels.
+         */
+        public Builder integerLabels(int classes) {
+            if (classes < 1) {
+                throw new IllegalArgumentException("integerLabels needs the number of classes K ≥ 1; got " + classes);
+            }
+            this.integerLabelClasses = classes;
             return this;
         }
 

@@ -79,55 +79,127 @@ public class AnchorLossLayerImpl extends BaseLayer<AnchorLossLayer> implements I
         return Normalization.positiveEntries(labels2d, mask2d).sumNumber().doubleValue();
     }
 
-    private void checkShapes() {
+    /** Logits, labels and mask as the loss function's 2-D arrays: [N·H·W, A·K], rows in (n, h, w) order. */
+    private static final class Rows {
+        final INDArray input2d;
+        final INDArray labels2d;
+        final INDArray mask2d;
+
+        Rows(INDArray input2d, INDArray labels2d, INDArray mask2d) {
+            this.input2d = input2d;
+            this.labels2d = labels2d;
+            this.mask2d = mask2d;
+        }
+    }
+
+    private Rows rows() {
         if (input == null || labels == null) {
             throw new IllegalStateException("AnchorLossLayer needs input and labels " + layerId());
         }
-        if (input.rank() != 4 || !java.util.Arrays.equals(input.shape(), labels.shape())) {
-            throw new IllegalArgumentException("AnchorLossLayer needs rank-4 logits and labels of the same shape ("
-                    + layerConf().getFormat() + "); got input " + java.util.Arrays.toString(input.shape())
-                    + " and labels " + java.util.Arrays.toString(labels.shape()) + " " + layerId());
+        CNN2DFormat format = layerConf().getFormat();
+        int k = layerConf().getIntegerLabelClasses();
+        int channelAxis = format == CNN2DFormat.NCHW ? 1 : 3;
+        long[] expected = input.shape().clone();
+        if (k > 0 && input.rank() == 4) {
+            if (input.size(channelAxis) % k != 0) {
+                throw new IllegalArgumentException("AnchorLossLayer with integer labels over K=" + k + " classes needs "
+                        + "A·K logit channels, a multiple of " + k + "; got " + input.size(channelAxis) + " "
+                        + layerId());
+            }
+            expected[channelAxis] = input.size(channelAxis) / k;
         }
+        if (input.rank() != 4 || !java.util.Arrays.equals(expected, labels.shape())) {
+            throw new IllegalArgumentException("AnchorLossLayer needs rank-4 logits and labels of "
+                    + (k > 0 ? "shape " + java.util.Arrays.toString(expected) + " (one class index per anchor, "
+                    + format + ")" : "the same shape (" + format + ")") + "; got input "
+                    + java.util.Arrays.toString(input.shape()) + " and labels " + java.util.Arrays.toString(labels.shape())
+                    + " " + layerId());
+        }
+        INDArray input2d = to2d(input, format);
+        INDArray mask2d = mask2d(input.shape(), format);
+        INDArray labels2d = to2d(labels.castTo(input.dataType()), format);
+        if (k > 0) {
+            INDArray[] expanded = expandClassIndices(labels2d, k);
+            labels2d = expanded[0];
+            // the branches below read labels2d.size(1) = A·K
+            if (mask2d == null) {
+                mask2d = expanded[1];
+            } else if (mask2d.size(1) == 1) {                                  // per location or per image
+                mask2d = expanded[1].muliColumnVector(mask2d);
+            } else if (mask2d.size(1) == labels2d.size(1) / k) {               // per anchor, the labels' shape
+                long m = mask2d.size(0);
+                long a = mask2d.size(1);
+                mask2d = expanded[1].muli(mask2d.dup('c').reshape('c', m, a, 1).repeat(2, k).reshape('c', m, a * k));
+            } else if (mask2d.size(1) == labels2d.size(1)) {                   // per anchor and class, the logits' shape
+                mask2d = expanded[1].muli(mask2d);
+            } else {
+                throw new IllegalArgumentException("AnchorLossLayer with integer labels: a 4-D mask needs 1, A = "
+                        + labels2d.size(1) / k + " or A·K = " + labels2d.size(1) + " channels; got "
+                        + java.util.Arrays.toString(maskArray.shape()) + " " + layerId());
+            }
+        }
+        return new Rows(input2d, labels2d, mask2d);
+    }
+
+    /**
+     * [M, A] class indices (k ∈ [0, K) class, K background, −1 ignored) → {[M, A·K] one-hot labels, [M, A·K] mask}
+     * with channel a·K + k, using ND4J ops only.
+     */
+    static INDArray[] expandClassIndices(INDArray indices2d, int k) {
+        long m = indices2d.size(0);
+        long a = indices2d.size(1);
+        double lo = indices2d.minNumber().doubleValue();
+        double hi = indices2d.maxNumber().doubleValue();
+        boolean integral = indices2d.eq(Transforms.round(indices2d, true)).all();
+        if (!(lo >= -1 && hi <= k) || !integral) {
+            for (long i = 0; i < m; i++) {
+                for (long j = 0; j < a; j++) {
+                    double v = indices2d.getDouble(i, j);
+                    if (!(v >= -1 && v <= k && v == Math.rint(v))) {
+                        throw new IllegalArgumentException("AnchorLossLayer integer labels must be −1 (ignore), 0.."
+                                + (k - 1) + " (class) or " + k + " (background); found " + v + " at row " + i
+                                + " (image·H·W order), anchor " + j);
+                    }
+                }
+            }
+        }
+        INDArray repeated = indices2d.reshape('c', m, a, 1).repeat(2, k);                    // [M, A, K]
+        INDArray classes = Nd4j.arange(0, k).castTo(indices2d.dataType()).reshape(1, 1, k).repeat(0, m).repeat(1, a);
+        INDArray oneHot = repeated.eq(classes).castTo(indices2d.dataType()).reshape('c', m, a * k);
+        INDArray mask = repeated.neq(-1.0).castTo(indices2d.dataType()).reshape('c', m, a * k);
+        return new INDArray[] {oneHot, mask};
     }
 
     @Override
     public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
         assertInputSet(true);
-        checkShapes();
+        Rows r = rows();
         CNN2DFormat format = layerConf().getFormat();
-        INDArray input2d = to2d(input, format);
-        INDArray labels2d = to2d(labels.castTo(input.dataType()), format);
-        INDArray mask2d = mask2d(input.shape(), format);
-        INDArray delta2d = layerConf().getLossFn().computeGradient(labels2d, input2d, layerConf().getActivationFn(), mask2d);
-        delta2d.muli(input.size(0) / Math.max(1.0, positives(labels2d, mask2d)));
+        INDArray delta2d = layerConf().getLossFn().computeGradient(r.labels2d, r.input2d, layerConf().getActivationFn(),
+                r.mask2d);
+        delta2d.muli(input.size(0) / Math.max(1.0, positives(r.labels2d, r.mask2d)));
         INDArray eps = workspaceMgr.dup(ArrayType.ACTIVATION_GRAD, to4d(delta2d, input.shape(), format));
         return new Pair<>(new DefaultGradient(), eps);
     }
 
     @Override
     public double computeScore(double fullNetRegTerm, boolean training, LayerWorkspaceMgr workspaceMgr) {
-        checkShapes();
-        CNN2DFormat format = layerConf().getFormat();
-        INDArray input2d = to2d(input, format);
-        INDArray labels2d = to2d(labels.castTo(input.dataType()), format);
-        INDArray mask2d = mask2d(input.shape(), format);
-        double sum = layerConf().getLossFn().computeScore(labels2d, input2d, layerConf().getActivationFn(), mask2d, false);
-        this.score = sum / Math.max(1.0, positives(labels2d, mask2d)) + fullNetRegTerm;
+        Rows r = rows();
+        double sum = layerConf().getLossFn().computeScore(r.labels2d, r.input2d, layerConf().getActivationFn(), r.mask2d,
+                false);
+        this.score = sum / Math.max(1.0, positives(r.labels2d, r.mask2d)) + fullNetRegTerm;
         return score;
     }
 
     /** Per image n: Σℓ_n / max(1, P_n) (+ the regularisation term), [N, 1]. */
     @Override
     public INDArray computeScoreForExamples(double fullNetRegTerm, LayerWorkspaceMgr workspaceMgr) {
-        checkShapes();
-        CNN2DFormat format = layerConf().getFormat();
+        Rows r = rows();
         long n = input.size(0);
-        INDArray input2d = to2d(input, format);
-        INDArray labels2d = to2d(labels.castTo(input.dataType()), format);
-        INDArray mask2d = mask2d(input.shape(), format);
-        INDArray rows = layerConf().getLossFn().computeScoreArray(labels2d, input2d, layerConf().getActivationFn(), mask2d);
+        INDArray rows = layerConf().getLossFn().computeScoreArray(r.labels2d, r.input2d, layerConf().getActivationFn(),
+                r.mask2d);
         INDArray perImage = rows.reshape('c', n, rows.length() / n).sum(true, 1);
-        INDArray pos = Normalization.positiveEntries(labels2d, mask2d).castTo(rows.dataType());
+        INDArray pos = Normalization.positiveEntries(r.labels2d, r.mask2d).castTo(rows.dataType());
         INDArray posPerImage = pos.sum(true, 1).reshape('c', n, rows.length() / n).sum(true, 1);
         INDArray out = perImage.divi(Transforms.max(posPerImage, 1.0, false)).addi(fullNetRegTerm);
         return workspaceMgr.leverageTo(ArrayType.ACTIVATIONS, out);

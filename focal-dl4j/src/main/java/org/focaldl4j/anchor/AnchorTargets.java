@@ -158,6 +158,32 @@ public final class AnchorTargets {
         return new INDArray[] {Nd4j.create(labels, shape, 'c'), Nd4j.create(mask, shape, 'c')};
     }
 
+    /**
+     * The same targets as class indices for {@link AnchorLossLayer.Builder#integerLabels}: [A, H, W] FLOAT,
+     * channel a at (h, w) holding anchor (h·W + w)·A + a's label (k class, K background, −1 ignored).
+     */
+    public static INDArray classIndices(int[] anchorLabels, int numClasses, int anchorsPerLocation, int height,
+                                        int width) {
+        int a = anchorsPerLocation;
+        if (anchorLabels.length != height * width * a) {
+            throw new IllegalArgumentException("expected " + (height * width * a) + " anchor labels for A = " + a + ", "
+                    + height + "×" + width + "; got " + anchorLabels.length);
+        }
+        float[] out = new float[anchorLabels.length];
+        for (int h = 0; h < height; h++) {
+            for (int w = 0; w < width; w++) {
+                for (int k = 0; k < a; k++) {
+                    int label = anchorLabels[(h * width + w) * a + k];
+                    if (label < IGNORE || label > numClasses) {
+                        throw new IllegalArgumentException("anchor label " + label + " is outside [-1, " + numClasses + "]");
+                    }
+                    out[(k * height + h) * width + w] = label;
+                }
+            }
+        }
+        return Nd4j.create(out, new long[] {a, height, width}, 'c');
+    }
+
     private static void checkBox(double[] box, String what) {
         if (box == null || box.length != 4 || !(box[2] >= box[0]) || !(box[3] >= box[1])
                 || !Double.isFinite(box[0] + box[1] + box[2] + box[3])) {
