@@ -26,7 +26,7 @@ import org.nd4j.parameterserver.distributed.conf.VoidConfiguration;
  * two training tasks share one JVM, and so the JVM-wide parameter-server node, and the job hangs (seen
  * here: no progress in 4 minutes); on a cluster every executor is its own JVM. Gradient sharing sends
  * threshold-encoded updates, so after the same 4 epochs its score is behind one machine's (measured:
- * 0.111–0.123 vs 0.061 in three runs, untrained 0.914); the test requires it to have learned (below a fifth of the untrained
+ * 0.111–0.123 vs 0.061 in two runs, untrained 0.914); the test requires it to have learned (below a fifth of the untrained
  * score) and to stay within 3× of the one-machine score.
  */
 @Timeout(value = 2, unit = TimeUnit.MINUTES)
