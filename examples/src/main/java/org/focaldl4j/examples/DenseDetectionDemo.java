@@ -52,7 +52,7 @@ import me.tongfei.progressbar.ProgressBarStyle;
  * {@link ScoreIterationListener} log lines.
  *
  * <p>{@code mvn -q -pl examples -am compile exec:java -Dexec.mainClass=org.focaldl4j.examples.DenseDetectionDemo
- * [-Dexec.args="EPOCHS SEED"]}
+ * [-Dexec.args="EPOCHS SEED [LEARNING_RATE]"]} (defaults 6, 1, 1e-2).
  */
 public final class DenseDetectionDemo {
 
@@ -147,6 +147,9 @@ public final class DenseDetectionDemo {
             settings.epochs(Integer.parseInt(args[0]));
         }
         long seed = args.length > 1 ? Long.parseLong(args[1]) : 1;
+        if (args.length > 2) {
+            settings.learningRate(Double.parseDouble(args[2]));
+        }
         Nd4j.setDefaultDataTypes(DataType.FLOAT, DataType.FLOAT);
         List<Result> results = new ArrayList<>();
         results.add(run("α-balanced CE (γ=0, α=0.75)", new LossFocal(0.75, 0), settings, seed));

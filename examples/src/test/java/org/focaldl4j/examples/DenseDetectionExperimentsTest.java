@@ -63,8 +63,8 @@ class DenseDetectionExperimentsTest {
         DenseDetectionExperiments.writeTable(table, back, new DenseDetectionDemo.Settings());
         String md = Files.readString(table, StandardCharsets.UTF_8);
         // two seeds: mean 0.4, s.d. √0.02 = 0.141, range 0.3–0.5; square AP mean 0.5
-        assertTrue(md.contains("| CE α=0.75 | 2 | 0.400 ± 0.141 [0.300–0.500] | 0.500 | 0.500 | 0.250 | 2.000 → 0.500 | 102 |"), md);
-        assertTrue(md.contains("| FL γ=2 α=0.25 | 1 | 0.250 ± 0.000 [0.250–0.250] | 0.300 |"), md);
+        assertTrue(md.contains("| CE α=0.75 | 2 | 1e-02 | 0.400 ± 0.141 [0.300–0.500] | 0.500 | 0.500 | 0.250 | 2.000 → 0.500 | 102 |"), md);
+        assertTrue(md.contains("| FL γ=2 α=0.25 | 1 | 1e-02 | 0.250 ± 0.000 [0.250–0.250] | 0.300 |"), md);
         assertTrue(!md.contains("FL* γ=2"), "a configuration without runs must not appear");
     }
 }
