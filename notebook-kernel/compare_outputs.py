@@ -9,6 +9,8 @@ difference.
 import re
 import sys
 
+import nbformat
+
 NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
 
 
@@ -27,8 +29,6 @@ def same_text(a, b):
 
 def same_outputs(oa, ob):
     return len(oa) == len(ob) and all(ka == kb and same_text(ta, tb) for (ka, ta), (kb, tb) in zip(oa, ob))
-
-import nbformat
 
 
 def outputs(cell):

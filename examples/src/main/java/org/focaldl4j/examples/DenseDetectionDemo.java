@@ -30,8 +30,6 @@ import org.nd4j.linalg.dataset.MultiDataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.config.Adam;
-import org.nd4j.linalg.schedule.FixedSchedule;
-import org.nd4j.linalg.schedule.RampSchedule;
 import org.nd4j.linalg.lossfunctions.ILossFunction;
 
 import me.tongfei.progressbar.DelegatingProgressBarConsumer;
@@ -69,8 +67,6 @@ public final class DenseDetectionDemo {
     public static final class Settings {
         public int epochs = 6;
         public double learningRate = 1e-2;
-        /** Iterations over which the learning rate ramps linearly up from 0 (RampSchedule); 0 for none. */
-        public int warmupIterations = 0;
         /** π of the classification subnet's last bias; 0.5 gives bias 0 ("no prior"). */
         public double prior = FocalInit.DEFAULT_PRIOR;
         public int trainImages = 512;
@@ -86,11 +82,6 @@ public final class DenseDetectionDemo {
 
         public Settings learningRate(double learningRate) {
             this.learningRate = learningRate;
-            return this;
-        }
-
-        public Settings warmupIterations(int warmupIterations) {
-            this.warmupIterations = warmupIterations;
             return this;
         }
 
@@ -167,15 +158,8 @@ public final class DenseDetectionDemo {
     /** The detector: backbone, classification subnet with prior π, anchor loss layer. */
     public static ComputationGraphConfiguration network(ILossFunction loss, double learningRate, double prior,
                                                         long seed) {
-        return network(loss, learningRate, 0, prior, seed);
-    }
-
-    /** As {@link #network(ILossFunction, double, double, long)}, the learning rate ramped up over {@code warmup} iterations. */
-    public static ComputationGraphConfiguration network(ILossFunction loss, double learningRate, int warmup, double prior,
-                                                        long seed) {
-        Adam adam = warmup > 0 ? new Adam(new RampSchedule(new FixedSchedule(learningRate), warmup)) : new Adam(learningRate);
         ComputationGraphConfiguration.GraphBuilder g = new NeuralNetConfiguration.Builder().seed(seed)
-                .dataType(DataType.FLOAT).updater(adam).weightInit(WeightInit.RELU).graphBuilder()
+                .dataType(DataType.FLOAT).updater(new Adam(learningRate)).weightInit(WeightInit.RELU).graphBuilder()
                 .addInputs("image")
                 .addLayer("c1", new ConvolutionLayer.Builder(3, 3).nIn(1).nOut(16).convolutionMode(ConvolutionMode.Same)
                         .activation(Activation.RELU).build(), "image")
@@ -203,7 +187,7 @@ public final class DenseDetectionDemo {
     public static Result run(String name, ILossFunction loss, Settings s, long seed) {
         SyntheticDetectionData.Set train = trainSet(s, seed);
         INDArray[] targets = SyntheticDetectionData.targets(train, ANCHORS, MAP, MAP, new AnchorTargets());
-        ComputationGraph net = new ComputationGraph(network(loss, s.learningRate, s.warmupIterations, s.prior, seed));
+        ComputationGraph net = new ComputationGraph(network(loss, s.learningRate, s.prior, seed));
         net.init();
 
         int batches = train.size() / s.batch;

@@ -119,7 +119,8 @@ public class AnchorLossLayerImpl extends BaseLayer<AnchorLossLayer> implements I
         INDArray mask2d = mask2d(input.shape(), format);
         INDArray labels2d = to2d(labels.castTo(input.dataType()), format);
         if (k > 0) {
-            INDArray[] expanded = expandClassIndices(labels2d, k);
+            checkClassIndices(labels2d, k);
+            INDArray[] expanded = AnchorTargets.oneHotAndMask(labels2d, k);
             labels2d = expanded[0];
             // the branches below read labels2d.size(1) = A·K
             if (mask2d == null) {
@@ -127,9 +128,7 @@ public class AnchorLossLayerImpl extends BaseLayer<AnchorLossLayer> implements I
             } else if (mask2d.size(1) == 1) {                                  // per location or per image
                 mask2d = expanded[1].muliColumnVector(mask2d);
             } else if (mask2d.size(1) == labels2d.size(1) / k) {               // per anchor, the labels' shape
-                long m = mask2d.size(0);
-                long a = mask2d.size(1);
-                mask2d = expanded[1].muli(mask2d.dup('c').reshape('c', m, a, 1).repeat(2, k).reshape('c', m, a * k));
+                mask2d = expanded[1].muli(AnchorTargets.perClass(mask2d, k));
             } else if (mask2d.size(1) == labels2d.size(1)) {                   // per anchor and class, the logits' shape
                 mask2d = expanded[1].muli(mask2d);
             } else {
@@ -141,33 +140,24 @@ public class AnchorLossLayerImpl extends BaseLayer<AnchorLossLayer> implements I
         return new Rows(input2d, labels2d, mask2d);
     }
 
-    /**
-     * [M, A] class indices (k ∈ [0, K) class, K background, −1 ignored) → {[M, A·K] one-hot labels, [M, A·K] mask}
-     * with channel a·K + k, using ND4J ops only.
-     */
-    static INDArray[] expandClassIndices(INDArray indices2d, int k) {
-        long m = indices2d.size(0);
-        long a = indices2d.size(1);
+    /** Every entry of the [M, A] class indices must be −1, 0..K−1 or K; the first that is not is named. */
+    private static void checkClassIndices(INDArray indices2d, int k) {
         double lo = indices2d.minNumber().doubleValue();
         double hi = indices2d.maxNumber().doubleValue();
         boolean integral = indices2d.eq(Transforms.round(indices2d, true)).all();
-        if (!(lo >= -1 && hi <= k) || !integral) {
-            for (long i = 0; i < m; i++) {
-                for (long j = 0; j < a; j++) {
-                    double v = indices2d.getDouble(i, j);
-                    if (!(v >= -1 && v <= k && v == Math.rint(v))) {
-                        throw new IllegalArgumentException("AnchorLossLayer integer labels must be −1 (ignore), 0.."
-                                + (k - 1) + " (class) or " + k + " (background); found " + v + " at row " + i
-                                + " (image·H·W order), anchor " + j);
-                    }
+        if (lo >= -1 && hi <= k && integral) {
+            return;
+        }
+        for (long i = 0; i < indices2d.size(0); i++) {
+            for (long j = 0; j < indices2d.size(1); j++) {
+                double v = indices2d.getDouble(i, j);
+                if (!(v >= -1 && v <= k && v == Math.rint(v))) {
+                    throw new IllegalArgumentException("AnchorLossLayer integer labels must be −1 (ignore), 0.."
+                            + (k - 1) + " (class) or " + k + " (background); found " + v + " at row " + i
+                            + " (image·H·W order), anchor " + j);
                 }
             }
         }
-        INDArray repeated = indices2d.reshape('c', m, a, 1).repeat(2, k);                    // [M, A, K]
-        INDArray classes = Nd4j.arange(0, k).castTo(indices2d.dataType()).reshape(1, 1, k).repeat(0, m).repeat(1, a);
-        INDArray oneHot = repeated.eq(classes).castTo(indices2d.dataType()).reshape('c', m, a * k);
-        INDArray mask = repeated.neq(-1.0).castTo(indices2d.dataType()).reshape('c', m, a * k);
-        return new INDArray[] {oneHot, mask};
     }
 
     @Override

@@ -129,33 +129,12 @@ public final class AnchorTargets {
     public static INDArray[] labelsAndMask(int[] anchorLabels, int numClasses, int anchorsPerLocation, int height,
                                            int width) {
         int a = anchorsPerLocation;
-        if (anchorLabels.length != height * width * a) {
-            throw new IllegalArgumentException("expected " + (height * width * a) + " anchor labels for A = " + a + ", "
-                    + height + "×" + width + "; got " + anchorLabels.length);
-        }
-        float[] labels = new float[a * numClasses * height * width];
-        float[] mask = new float[labels.length];
-        Arrays.fill(mask, 1f);
-        for (int h = 0; h < height; h++) {
-            for (int w = 0; w < width; w++) {
-                for (int k = 0; k < a; k++) {
-                    int label = anchorLabels[(h * width + w) * a + k];
-                    if (label < IGNORE || label > numClasses) {
-                        throw new IllegalArgumentException("anchor label " + label + " is outside [-1, " + numClasses + "]");
-                    }
-                    for (int c = 0; c < numClasses; c++) {
-                        int flat = ((k * numClasses + c) * height + h) * width + w;      // [A·K, H, W], 'c' order
-                        if (label == IGNORE) {
-                            mask[flat] = 0f;
-                        } else if (label == c) {
-                            labels[flat] = 1f;
-                        }
-                    }
-                }
-            }
-        }
+        INDArray perLocation = classIndices(anchorLabels, numClasses, a, height, width)    // [A, H, W] → [H·W, A]
+                .reshape('c', a, (long) height * width).transpose().dup('c');
+        INDArray[] expanded = oneHotAndMask(perLocation, numClasses);                     // [H·W, A·K] each
         long[] shape = {(long) a * numClasses, height, width};
-        return new INDArray[] {Nd4j.create(labels, shape, 'c'), Nd4j.create(mask, shape, 'c')};
+        return new INDArray[] {expanded[0].transpose().dup('c').reshape('c', shape),
+                expanded[1].transpose().dup('c').reshape('c', shape)};
     }
 
     /**
@@ -182,6 +161,29 @@ public final class AnchorTargets {
             }
         }
         return Nd4j.create(out, new long[] {a, height, width}, 'c');
+    }
+
+    /**
+     * [M, A] class indices (k ∈ [0, K) class, K background, −1 ignored; already validated) → {[M, A·K]
+     * one-hot labels, [M, A·K] mask (0 on the K channels of an ignored anchor)}, channel a·K + k, with
+     * ND4J ops only. The one layout definition shared by {@link #labelsAndMask} and {@link AnchorLossLayer}.
+     */
+    static INDArray[] oneHotAndMask(INDArray indices, int k) {
+        long m = indices.size(0);
+        long a = indices.size(1);
+        INDArray repeated = perClass(indices, k);                                               // [M, A·K]
+        INDArray classes = Nd4j.arange(0, k).castTo(indices.dataType()).reshape(1, 1, k)          // 0..K−1 per anchor
+                .repeat(1, a).reshape(1, a * k).repeat(0, m);
+        INDArray oneHot = repeated.eq(classes).castTo(indices.dataType());
+        INDArray mask = repeated.neq(IGNORE).castTo(indices.dataType());
+        return new INDArray[] {oneHot, mask};
+    }
+
+    /** [M, A] per anchor → [M, A·K], each anchor's value repeated on its K channels a·K … a·K + K − 1. */
+    static INDArray perClass(INDArray perAnchor, int k) {
+        long m = perAnchor.size(0);
+        long a = perAnchor.size(1);
+        return perAnchor.dup('c').reshape('c', m, a, 1).repeat(2, k).reshape('c', m, a * k);
     }
 
     private static void checkBox(double[] box, String what) {

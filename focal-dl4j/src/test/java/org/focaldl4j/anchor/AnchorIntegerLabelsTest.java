@@ -9,11 +9,7 @@ import java.util.Random;
 
 import org.deeplearning4j.gradientcheck.GradientCheckUtil;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
-import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
-import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
-import org.deeplearning4j.nn.conf.distribution.UniformDistribution;
-import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.focaldl4j.loss.LossFocal;
@@ -22,12 +18,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
-import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.learning.config.NoOp;
 
 /**
  * Integer class labels for the anchor loss layer ({@code integerLabels(K)}): the same score, per-image
@@ -38,7 +32,7 @@ import org.nd4j.linalg.learning.config.NoOp;
 class AnchorIntegerLabelsTest {
 
     static final int N = 2;
-    static final int C_IN = 2;
+    static final int C_IN = AnchorLossLayerTest.C_IN;
     static final int A = 2;
     static final int K = 3;
     static final int H = 3;
@@ -49,21 +43,13 @@ class AnchorIntegerLabelsTest {
         Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE);
     }
 
+    /** The conv + anchor loss layer of {@link AnchorLossLayerTest}, with one-hot or integer labels. */
     private static MultiLayerConfiguration conf(CNN2DFormat format, boolean integer) {
         AnchorLossLayer.Builder loss = new AnchorLossLayer.Builder(new LossFocal()).format(format);
         if (integer) {
             loss.integerLabels(K);
         }
-        return new NeuralNetConfiguration.Builder().seed(3).dataType(DataType.DOUBLE).updater(new NoOp())
-                .dist(new UniformDistribution(-1.5, 1.5)).list()
-                .layer(new ConvolutionLayer.Builder(2, 2).nIn(C_IN).nOut(A * K).convolutionMode(ConvolutionMode.Same)
-                        .dataFormat(format).activation(Activation.IDENTITY).build())
-                .layer(loss.build())
-                .build();
-    }
-
-    private static INDArray nhwc(INDArray nchw) {
-        return nchw.permute(0, 2, 3, 1).dup('c');
+        return AnchorLossLayerTest.conf(format, loss.build());
     }
 
     /** Per image: anchor labels in {−1, 0..K} (index (h·W + w)·A + a), at least one of each kind. */
@@ -136,10 +122,11 @@ class AnchorIntegerLabelsTest {
             oneHotMask = t[1].mul(expanded);
         }
         boolean h = format == CNN2DFormat.NHWC;
-        INDArray inF = h ? nhwc(in) : in;
-        DataSet oneHot = new DataSet(inF, h ? nhwc(t[0]) : t[0], null, h ? nhwc(oneHotMask) : oneHotMask);
-        DataSet integer = new DataSet(inF, h ? nhwc(t[2]) : t[2], null,
-                integerMask == null ? null : h ? nhwc(integerMask) : integerMask);
+        INDArray inF = h ? AnchorLossLayerTest.nhwc(in) : in;
+        DataSet oneHot = new DataSet(inF, h ? AnchorLossLayerTest.nhwc(t[0]) : t[0], null,
+                h ? AnchorLossLayerTest.nhwc(oneHotMask) : oneHotMask);
+        DataSet integer = new DataSet(inF, h ? AnchorLossLayerTest.nhwc(t[2]) : t[2], null,
+                integerMask == null ? null : h ? AnchorLossLayerTest.nhwc(integerMask) : integerMask);
 
         double expected = oneHotNet.score(oneHot);
         assertTrue(expected > 0);
@@ -161,7 +148,7 @@ class AnchorIntegerLabelsTest {
         INDArray y = targets(anchorLabels(7))[2];
         boolean h = format == CNN2DFormat.NHWC;
         assertTrue(GradientCheckUtil.checkGradients(new GradientCheckUtil.MLNConfig().net(net)
-                .input(h ? nhwc(in) : in).labels(h ? nhwc(y) : y)
+                .input(h ? AnchorLossLayerTest.nhwc(in) : in).labels(h ? AnchorLossLayerTest.nhwc(y) : y)
                 .epsilon(1e-6).maxRelError(1e-5).minAbsoluteError(1e-9)));
     }
 

@@ -50,16 +50,21 @@ class AnchorLossLayerTest {
     }
 
     private static MultiLayerConfiguration conf(CNN2DFormat format, ILossFunction loss) {
+        return conf(format, new AnchorLossLayer.Builder(loss).format(format).build());
+    }
+
+    /** A 2×2 conv (C_IN → A·K = 6 channels) feeding the given anchor loss layer; also used by AnchorIntegerLabelsTest. */
+    static MultiLayerConfiguration conf(CNN2DFormat format, AnchorLossLayer lossLayer) {
         return new NeuralNetConfiguration.Builder().seed(3).dataType(DataType.DOUBLE).updater(new NoOp())
                 .dist(new UniformDistribution(-1.5, 1.5)).list()
                 .layer(new ConvolutionLayer.Builder(2, 2).nIn(C_IN).nOut(AK).convolutionMode(ConvolutionMode.Same)
                         .dataFormat(format).activation(Activation.IDENTITY).build())
-                .layer(new AnchorLossLayer.Builder(loss).format(format).build())
+                .layer(lossLayer)
                 .build();
     }
 
     /** NCHW array → the same values in NHWC layout. */
-    private static INDArray nhwc(INDArray nchw) {
+    static INDArray nhwc(INDArray nchw) {
         return nchw.permute(0, 2, 3, 1).dup('c');
     }
 
