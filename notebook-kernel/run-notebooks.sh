@@ -35,7 +35,8 @@ trap 'rm -rf "$jupyter_home"' EXIT
 mkdir -p "$jupyter_home/kernels/java"
 "$python" - "$jupyter_home/kernels/java/kernel.json" "$here/target/classes:$(cat "$classpath_file")" <<'PY'
 import json, sys
-spec = {"argv": ["java", "-Xmx3g", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-cp", sys.argv[2],
+spec = {"argv": ["java", "-Xmx3g", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+                 "-Dorg.slf4j.simpleLogger.log.org.focaldl4j=warn", "-cp", sys.argv[2],
                  "org.focaldl4j.kernel.FocalJavaKernel", "{connection_file}"],
         "display_name": "Java (focal-dl4j)", "language": "java", "interrupt_mode": "message"}
 json.dump(spec, open(sys.argv[1], "w"), indent=1)

@@ -2,7 +2,7 @@ package org.focaldl4j.benchmarks;
 
 import java.util.concurrent.TimeUnit;
 
-import org.focaldl4j.loss.FusedPath;
+import org.focaldl4j.loss.ExecutionPath;
 import org.focaldl4j.loss.LossCategoricalFocal;
 import org.focaldl4j.loss.LossFocal;
 import org.focaldl4j.loss.LossFocalStar;
@@ -84,11 +84,12 @@ public class LossBenchmark {
             y = Nd4j.rand(type, rows, cols).lt(0.001).castTo(type);
         }
         activation = categorical ? new ActivationSoftmax() : new ActivationSigmoid();
-        System.setProperty(FusedPath.PROPERTY, impl.equals(FOCAL_OPS) ? "ops" : "auto");
         switch (impl) {
             case FOCAL_FUSED:
-            case FOCAL_OPS:
                 loss = new LossFocal();
+                break;
+            case FOCAL_OPS:
+                loss = LossFocal.builder().path(ExecutionPath.OPS).build();
                 break;
             case XENT:
                 loss = new LossBinaryXENT();

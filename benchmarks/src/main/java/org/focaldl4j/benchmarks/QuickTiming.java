@@ -2,7 +2,7 @@ package org.focaldl4j.benchmarks;
 
 import java.util.Arrays;
 
-import org.focaldl4j.loss.FusedPath;
+import org.focaldl4j.loss.ExecutionPath;
 import org.focaldl4j.loss.LossFocal;
 import org.nd4j.linalg.activations.impl.ActivationSigmoid;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -26,14 +26,15 @@ public final class QuickTiming {
         INDArray y = Nd4j.rand(DataType.FLOAT, rows, cols).lt(0.001).castTo(DataType.FLOAT);
         WorkspaceConfiguration conf = WorkspaceConfiguration.builder().initialSize(0)
                 .policyAllocation(AllocationPolicy.STRICT).policyLearning(LearningPolicy.FIRST_LOOP).build();
-        ILossFunction[] losses = {new LossBinaryXENT(), new LossFocal(), new LossFocal()};
-        String[] names = {"LossBinaryXENT", "LossFocal (auto: " + FusedPath.describe() + ")", "LossFocal (ops)"};
+        ILossFunction[] losses = {new LossBinaryXENT(), new LossFocal(),
+            LossFocal.builder().path(ExecutionPath.OPS).build()};
+        String[] names = {"LossBinaryXENT", "LossFocal (auto: " + ExecutionPath.describeFusedKernel() + ")",
+            "LossFocal (ops)"};
         double[][] times = new double[losses.length][reps];
         for (int r = 0; r < reps; r++) {
             for (int k = 0; k < losses.length; k++) {
                 INDArray xin = losses[k] instanceof LossBinaryXENT ? x.dup() : x;   // XENT overwrites its input
                 try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(conf, "QT" + k)) {
-                    System.setProperty(FusedPath.PROPERTY, k == 2 ? "ops" : "auto");
                     long t0 = System.nanoTime();
                     losses[k].computeGradientAndScore(y, xin, new ActivationSigmoid(), null, false);
                     times[k][r] = (System.nanoTime() - t0) / 1e6;

@@ -13,13 +13,12 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.weights.WeightInit;
 import org.deeplearning4j.optimize.api.BaseTrainingListener;
 import org.deeplearning4j.optimize.listeners.ScoreIterationListener;
-import org.focaldl4j.anchor.AnchorGenerator;
-import org.focaldl4j.anchor.AnchorLossLayer;
-import org.focaldl4j.anchor.AnchorTargets;
-import org.focaldl4j.anchor.ClassificationSubnet;
-import org.focaldl4j.anchor.DetectionEval;
-import org.focaldl4j.anchor.DetectionEval.Detection;
-import org.focaldl4j.anchor.SyntheticDetectionData;
+import org.focaldl4j.detection.AnchorGenerator;
+import org.focaldl4j.detection.AnchorLossLayer;
+import org.focaldl4j.detection.AnchorTargets;
+import org.focaldl4j.detection.ClassificationSubnet;
+import org.focaldl4j.detection.DetectionEval;
+import org.focaldl4j.detection.Detection;
 import org.focaldl4j.loss.FocalInit;
 import org.focaldl4j.loss.LossFocal;
 import org.focaldl4j.loss.LossFocalStar;
@@ -27,7 +26,6 @@ import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.MultiDataSet;
-import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.lossfunctions.ILossFunction;
@@ -141,7 +139,6 @@ public final class DenseDetectionDemo {
         if (args.length > 2) {
             settings.learningRate(Double.parseDouble(args[2]));
         }
-        Nd4j.setDefaultDataTypes(DataType.FLOAT, DataType.FLOAT);
         List<Result> results = new ArrayList<>();
         results.add(run("α-balanced CE (γ=0, α=0.75)", new LossFocal(0.75, 0), settings, seed));
         results.add(run("FL (γ=2, α=0.25)", new LossFocal(0.25, 2), settings, seed));
@@ -166,7 +163,7 @@ public final class DenseDetectionDemo {
                 .addLayer("c2", new ConvolutionLayer.Builder(3, 3).stride(STRIDE, STRIDE).nIn(16).nOut(32)
                         .convolutionMode(ConvolutionMode.Same).activation(Activation.RELU).build(), "c1");
         String logits = ClassificationSubnet.builder().convs(2).width(32).anchors(ANCHORS.anchorsPerLocation())
-                .classes(K).prior(prior).addTo(g, "cls_", "c2", 32);
+                .classes(K).prior(prior).build().addTo(g, "cls_", "c2", 32);
         if (!logits.equals(LOGITS)) {
             throw new IllegalStateException("logits layer is " + logits);
         }

@@ -15,8 +15,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.function.Supplier;
 
-import org.focaldl4j.anchor.AnchorTargets;
-import org.focaldl4j.anchor.SyntheticDetectionData;
+import org.focaldl4j.detection.AnchorTargets;
 import org.focaldl4j.loss.FocalInit;
 import org.focaldl4j.loss.LossFocal;
 import org.focaldl4j.loss.LossFocalStar;
@@ -28,9 +27,7 @@ import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.style.Styler;
 import org.knowm.xchart.style.markers.SeriesMarkers;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.lossfunctions.ILossFunction;
 import org.nd4j.shade.jackson.core.type.TypeReference;
 import org.nd4j.shade.jackson.databind.ObjectMapper;
@@ -148,7 +145,6 @@ public final class DenseDetectionExperiments {
         long[] seeds = Arrays.stream((args.length > 0 ? args[0] : "1,2,3").split(",")).mapToLong(Long::parseLong).toArray();
         Path dir = Paths.get(args.length > 1 ? args[1] : "docs/results");
         Files.createDirectories(dir);
-        Nd4j.setDefaultDataTypes(DataType.FLOAT, DataType.FLOAT);
         Path json = dir.resolve("dense_detection.json");
         List<Map<String, Object>> records = read(json);
         DenseDetectionDemo.Settings settings = new DenseDetectionDemo.Settings();

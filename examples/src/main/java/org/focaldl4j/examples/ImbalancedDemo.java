@@ -9,6 +9,7 @@ import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.weights.WeightInit;
+import org.focaldl4j.detection.AveragePrecision;
 import org.focaldl4j.loss.FocalInit;
 import org.focaldl4j.loss.LossFocal;
 import org.nd4j.linalg.activations.Activation;
@@ -62,7 +63,6 @@ public final class ImbalancedDemo {
     public static void main(String[] args) {
         int epochs = args.length > 0 ? Integer.parseInt(args[0]) : 15;
         long seed = args.length > 1 ? Long.parseLong(args[1]) : 42L;
-        Nd4j.setDefaultDataTypes(DataType.FLOAT, DataType.FLOAT);
 
         double[][] centres = blobCentres(new Random(seed));
         Split train = sample(centres, new Random(seed + 1));
@@ -156,7 +156,7 @@ public final class ImbalancedDemo {
         }
         double precision = tp + fp == 0 ? 0.0 : tp / (double) (tp + fp);   // no positive predictions: report 0
         double recall = tp / (double) (tp + fn);
-        return new Result(name, AveragePrecision.averagePrecision(probabilities, labels), precision, recall,
+        return new Result(name, AveragePrecision.of(probabilities, labels), precision, recall,
                 trainSeconds);
     }
 
@@ -238,7 +238,7 @@ public final class ImbalancedDemo {
             scores[i] = maxLogBlob + Math.log(sum) - logNegative;
             positives[i] = split.y[i][0] > 0.5f;
         }
-        return AveragePrecision.averagePrecision(scores, positives);
+        return AveragePrecision.of(scores, positives);
     }
 
     /** A uniformly random permutation of 0..n−1 (Fisher–Yates). */

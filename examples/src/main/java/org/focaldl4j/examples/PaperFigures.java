@@ -12,8 +12,6 @@ import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.style.markers.SeriesMarkers;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Writes the paper's Figures 1, 5 and 6 (computed by {@link PaperCurves}) as CSV data and PNG
@@ -28,7 +26,6 @@ public final class PaperFigures {
     }
 
     public static void main(String[] args) throws IOException {
-        Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE);
         Path dir = Paths.get(args.length > 0 ? args[0] : "docs/figures");
         Files.createDirectories(dir);
 

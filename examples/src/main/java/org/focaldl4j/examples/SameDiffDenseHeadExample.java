@@ -7,7 +7,7 @@ import java.util.Random;
 
 import org.focaldl4j.loss.FocalInit;
 import org.focaldl4j.samediff.FocalLossOps;
-import org.focaldl4j.samediff.QuietSameDiff;
+import org.focaldl4j.detection.AveragePrecision;
 import org.nd4j.autodiff.loss.LossReduce;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -89,7 +89,7 @@ public final class SameDiffDenseHeadExample {
         sd.setLossVariables(loss);
         sd.setTrainingConfig(TrainingConfig.builder().updater(new Adam(0.01))
                 .dataSetFeatureMapping("in").dataSetLabelMapping("labels").build());
-        QuietSameDiff.createGradFunction(sd);          // sd.fit reuses it, without SameDiff's per-op stdout lines
+        createGradFunctionQuietly(sd);                 // sd.fit reuses it
 
         double initial = lossOf(sd, train);
         DataSetIterator iterator = new SingletonDataSetIterator(train);
@@ -103,9 +103,23 @@ public final class SameDiffDenseHeadExample {
 
         INDArray p = sd.output(java.util.Map.of("in", test.getFeatures()), "probabilities").get("probabilities");
         INDArray y = test.getLabels();
-        double ap = AveragePrecision.averagePrecision(p.reshape(p.length(), 1), y.reshape(y.length(), 1));
+        double ap = AveragePrecision.of(p.reshape(p.length(), 1), y.reshape(y.length(), 1));
         double rate = y.sumNumber().doubleValue() / y.length();
         return new Result(initial, last, ap, rate);
+    }
+
+    /**
+     * SameDiff 1.0.0-M2.1 prints "Added differentiated op …" for every op while it builds the gradient
+     * function; this single-threaded program silences standard output meanwhile.
+     */
+    private static void createGradFunctionQuietly(SameDiff sd) {
+        java.io.PrintStream out = System.out;
+        System.setOut(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
+        try {
+            sd.createGradFunction();
+        } finally {
+            System.setOut(out);
+        }
     }
 
     private static double lossOf(SameDiff sd, DataSet ds) {

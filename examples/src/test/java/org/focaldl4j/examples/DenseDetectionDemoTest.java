@@ -4,15 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.focaldl4j.loss.LossFocal;
 import org.junit.jupiter.api.Test;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.factory.Nd4j;
 
 /** The detector trains end to end: loss falls and objects are found (AP50 well above a random ranking's ≈ 0). */
 class DenseDetectionDemoTest {
 
     @Test
     void trainsAndDetects() {
-        Nd4j.setDefaultDataTypes(DataType.FLOAT, DataType.FLOAT);
         DenseDetectionDemo.Settings s = new DenseDetectionDemo.Settings().epochs(2).verbose(false);
         s.testImages = 64;
         DenseDetectionDemo.Result r = DenseDetectionDemo.run("CE", new LossFocal(0.75, 0), s, 1);

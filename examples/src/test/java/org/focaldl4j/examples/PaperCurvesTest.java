@@ -2,18 +2,10 @@ package org.focaldl4j.examples;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.factory.Nd4j;
 
 /** The plotted curves (computed through the library) against the paper's closed forms: eqs. 4, 8, 9, 10, 11. */
 class PaperCurvesTest {
-
-    @BeforeAll
-    static void doublePrecision() {
-        Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE);
-    }
 
     private static double sigmoid(double x) {
         return 1 / (1 + Math.exp(-x));

@@ -5,113 +5,129 @@ import java.util.Objects;
 
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.activations.IActivation;
+import org.nd4j.linalg.activations.impl.ActivationSigmoid;
+import org.nd4j.linalg.activations.impl.ActivationSoftmax;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.lossfunctions.ILossFunction;
+import org.nd4j.linalg.lossfunctions.LossUtil;
 import org.nd4j.linalg.ops.transforms.Transforms;
 import org.nd4j.serde.jackson.shaded.NDArrayTextSerializer;
+import org.nd4j.shade.jackson.annotation.JsonAnySetter;
 import org.nd4j.shade.jackson.annotation.JsonInclude;
 import org.nd4j.shade.jackson.annotation.JsonProperty;
 import org.nd4j.shade.jackson.databind.annotation.JsonSerialize;
 
 /**
- * The DL4J side of every focal loss in this library, written once.
- *
- * <p>For a loss whose kernel yields per-element terms ℓ[i,j] (see {@link #terms}), this class
- * implements DL4J's {@link ILossFunction} contract:
+ * The DL4J side of every focal loss in this library, written once: DL4J's {@link ILossFunction}
+ * contract around a kernel that yields per-element terms ℓ[i,j] and dℓ/dz:
  * <pre>
- *   scoreArray[i]  = s · Σ_j  w[j] · m[i,j] · ℓ[i,j]        (shape [rows, 1])
+ *   scoreArray[i]  = Σ_j  w[j] · m[i,j] · ℓ[i,j]             (shape [rows, 1])
  *   score          = Σ_i scoreArray[i]   (÷ rows when average)
- *   gradient[i,j]  = s · ∂(Σ w·m·ℓ)/∂preOutput[i,j]          (summed over rows, not averaged)
+ *   gradient[i,j]  = ∂(Σ w·m·ℓ)/∂preOutput[i,j]              (summed over rows, not averaged)
  * </pre>
- * with w the optional per-column weights, m the optional mask (per example [rows,1] or per output,
- * the labels' shape, as in DL4J's {@code LossUtil}) and s the {@link Normalization} scale
- * (1, or rows / max(1, positives)).
+ * with w the optional per-column weights and m the optional mask (per example [rows, 1] or per
+ * output, the labels' shape, broadcast by DL4J's {@link LossUtil#applyMask}).
  *
- * <p>It also owns: input validation (shapes, label range, mask and weight shapes, all as
- * {@link IllegalArgumentException}s naming the offending value), dtype handling (half-precision
- * inputs are computed in FLOAT and cast back; labels, masks and weights are cast to the compute
- * type), label smoothing and the one-pass {@link #computeGradientAndScore}. The inputs
- * {@code labels} and {@code preOutput} are never modified.
+ * <p>It owns everything but the maths: input validation ({@link IllegalArgumentException}s naming the
+ * offending value and its position), dtypes (HALF/BFLOAT16 computed in FLOAT and cast back; labels,
+ * masks and weights cast to the compute type), label smoothing, the probability path, the one-pass
+ * {@link #computeGradientAndScore}. {@code labels} and {@code preOutput} are never modified.
  *
- * <p>Subclasses supply the maths only:
- * <ul>
- *   <li>{@link #fromLogits}: when {@link #isLogitActivation} recognises the layer's activation
- *       (sigmoid for the binary losses, softmax for the categorical one), loss and dL/dz straight
- *       from the pre-activations z, stable for any finite z and with no clipping;</li>
- *   <li>{@link #fromProbabilities}: with any other activation, its output a is read as the
- *       probability p, checked to lie in [0, 1], clipped to [ε, 1−ε] ({@link #getClipEpsilon()}),
- *       and the per-element terms ℓ(p) and dℓ/dp are weighted, masked and backpropagated through
- *       the activation, then masked again (DL4J's layers zero masked pre-activations in their
- *       forward pass; see {@link Multipliers}). As in DL4J's LossBinaryXENT the gradient is taken
- *       at the clipped p (not zeroed where clipping is active).</li>
- * </ul>
+ * <p><b>Writing a variant.</b> The three losses of this library are {@code final}; a new loss extends
+ * this class and supplies its {@link #form()}, its maths from logits ({@link #fromLogits}), for the
+ * softmax form optionally {@link #fromProbabilities}, its settings and {@code equals}/{@code hashCode}.
+ * Every path of a variant runs its own {@link #fromLogits}: the fused CPU kernels belong to the library's
+ * own final classes only.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public abstract class AbstractFocalLoss implements ILossFunction {
 
-    private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 2L;
 
     /** Probability clipping for activations other than the logit shortcut (as LossBinaryXENT). */
     public static final double DEFAULT_CLIP_EPSILON = 1e-5;
 
+    /** Tolerance on |Σ_c y_c − 1| for unmasked label rows of a softmax-form loss. */
+    public static final double LABEL_SUM_TOLERANCE = 1e-3;
+
+    /** The two shapes of a focal loss; decides the logit activation, labels, masks and smoothing. */
+    protected enum Form {
+        /**
+         * Element-wise over a sigmoid: the logit activation is sigmoid, labels lie in [0, 1], masks are
+         * per example or per output, smoothing targets 2 classes. Other activations are read as
+         * probabilities p and computed as the logit path at x = log p − log(1 − p).
+         */
+        SIGMOID,
+        /**
+         * Row-wise over a softmax: the logit activation is softmax, label rows sum to 1, a per-output
+         * mask must be constant across each row, smoothing targets nOut classes. Other activations go to
+         * {@link #fromProbabilities}.
+         */
+        SOFTMAX
+    }
+
     private final INDArray weights;
     private final double labelSmoothing;
-    private final Normalization normalization;
     private final double clipEpsilon;
 
-    protected AbstractFocalLoss(INDArray weights, double labelSmoothing, Normalization normalization,
-                                double clipEpsilon) {
+    /**
+     * @param weights        per-output-column weights (a vector of length nOut, each finite and ≥ 0), or null; copied
+     * @param labelSmoothing ε ∈ [0, 1): y ← y(1−ε) + ε/K
+     * @param clipEpsilon    probability clipping ε ∈ [0, 0.5) for activations other than the logit one
+     */
+    protected AbstractFocalLoss(INDArray weights, double labelSmoothing, double clipEpsilon) {
         this.weights = copyWeights(weights);
-        if (!(labelSmoothing >= 0 && labelSmoothing < 1)) {
-            throw new IllegalArgumentException("labelSmoothing must be in [0, 1); got " + labelSmoothing);
-        }
-        if (!(clipEpsilon >= 0 && clipEpsilon < 0.5)) {
-            throw new IllegalArgumentException("clipEpsilon must be in [0, 0.5); got " + clipEpsilon);
-        }
-        this.labelSmoothing = labelSmoothing;
-        this.normalization = normalization == null ? Normalization.SUM : normalization;
-        this.clipEpsilon = clipEpsilon;
+        this.labelSmoothing = FocalParameters.checkLabelSmoothing(labelSmoothing);
+        this.clipEpsilon = FocalParameters.checkClipEpsilon(clipEpsilon);
     }
 
     // ------------------------------------------------------------------------------------------
     // What a subclass provides
     // ------------------------------------------------------------------------------------------
 
-    /** Whether {@code activationFn} is the one {@link #fromLogits} is written for. */
-    protected abstract boolean isLogitActivation(IActivation activationFn);
+    /** Sigmoid (element-wise) or softmax (row-wise). */
+    protected abstract Form form();
 
     /**
-     * Loss (if asked) and dL/dz (if asked) from the pre-activations. {@code x} and {@code y} are
-     * [rows, cols] in the compute dtype and read-only (they may be the caller's arrays). The returned
-     * loss must already include {@code multipliers}, and the gradient must be that of the multiplied
-     * loss. Returned arrays must be new; what was not asked for may be null.
+     * Loss terms (if asked) and dL/dz (if asked) from the pre-activations. {@code x} and {@code y} are
+     * [rows, cols] in the compute dtype (FLOAT or DOUBLE), {@code y} already smoothed; both are read-only
+     * (they may be the caller's arrays). {@code multiplier} is null or a read-only [rows, cols] array of
+     * w·m (weights times mask); the returned loss must include it and the gradient must be that of the
+     * multiplied loss. The loss may be [rows, cols] or already row sums [rows, 1]. Returned arrays must be
+     * new; what was not asked for may be null.
      */
-    protected abstract LossTerms fromLogits(INDArray x, INDArray y, Multipliers multipliers, boolean wantScore,
+    protected abstract LossTerms fromLogits(INDArray x, INDArray y, INDArray multiplier, boolean wantScore,
                                             boolean wantGradient);
 
     /**
-     * Per-element loss terms ℓ(p, y) and (if asked) dℓ/dp, from probabilities p ∈ [ε, 1−ε]
-     * (owned: may be overwritten) and labels y (read-only). The caller applies weights and masks.
+     * Softmax-form losses only, for activations other than softmax: per-element terms ℓ(p, y) and (if
+     * asked) dℓ/dp from probabilities p ∈ [ε, 1−ε] (owned: may be overwritten) and labels y (read-only);
+     * the caller applies weights and masks. The default refuses.
      */
-    protected abstract LossTerms fromProbabilities(INDArray p, INDArray y, boolean wantGradient);
-
-    /** Label smoothing target count K: y ← y(1−ε) + ε/K. Binary losses use 2. */
-    protected abstract int smoothingClasses(long nOut);
-
-    /**
-     * Throws if the (raw, compute-dtype) labels are not valid for this loss. Default: all in [0, 1].
-     * {@code mask} is the caller's mask (compute dtype) or null.
-     */
-    protected void validateLabels(INDArray labels, INDArray mask) {
-        requireInUnitInterval(labels, "labels");
+    protected LossTerms fromProbabilities(INDArray p, INDArray y, boolean wantGradient) {
+        throw new IllegalArgumentException(this + " computes from logits only: use the SOFTMAX activation");
     }
 
-    /** Lets a loss adapt or refuse a (shape-checked, compute-dtype) mask. Default: used as given. */
-    protected INDArray adaptMask(INDArray mask) {
-        return mask;
+    /** Whether this loss can use {@code activationFn}; the default takes any. */
+    protected boolean acceptsActivation(IActivation activationFn) {
+        return true;
+    }
+
+    /** Softmax-form losses: per-class weights whose length must equal nOut, or null. */
+    protected double[] perClassWeights() {
+        return null;
+    }
+
+    /**
+     * The fused CPU kernel of the library's own final classes, or null to take the op path. {@code x},
+     * {@code rawY} and {@code mask} are of the compute dtype, {@code y} not yet smoothed.
+     */
+    FusedSigmoidFocal.Output fusedLogitPass(INDArray x, INDArray rawY, INDArray mask, INDArray weights,
+                                            boolean wantGradient) {
+        return null;
     }
 
     // ------------------------------------------------------------------------------------------
@@ -142,6 +158,11 @@ public abstract class AbstractFocalLoss implements ILossFunction {
         return new Pair<>(average ? r.score / r.rows : r.score, r.gradient);
     }
 
+    @Override
+    public String name() {
+        return toString();
+    }
+
     // ------------------------------------------------------------------------------------------
     // The shared pass
     // ------------------------------------------------------------------------------------------
@@ -162,18 +183,30 @@ public abstract class AbstractFocalLoss implements ILossFunction {
 
     private Result evaluate(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask,
                             boolean wantScore, boolean wantGradient) {
-        validateShapes(labels, preOutput, mask, activationFn);
+        InputChecks.shapes(labels, preOutput, mask, activationFn);
+        if (weights != null && weights.length() != preOutput.size(1)) {
+            throw new IllegalArgumentException("weights has length " + weights.length()
+                    + " but the output has nOut = " + preOutput.size(1) + " columns");
+        }
+        if (!acceptsActivation(activationFn)) {
+            throw new IllegalArgumentException(this + " cannot use the activation " + activationFn + "; it computes "
+                    + "from logits with the " + (form() == Form.SIGMOID ? "SIGMOID" : "SOFTMAX") + " activation");
+        }
         long rows = preOutput.size(0);
         long cols = preOutput.size(1);
         DataType outType = preOutput.dataType();
         DataType calcType = computeType(outType);
 
-        // castTo returns the same object when the type already matches: x and y are read-only below.
+        // castTo returns the same object when the type already matches: x and rawY are read-only below.
         INDArray x = preOutput.castTo(calcType);
         INDArray rawY = labels.castTo(calcType);
-        INDArray maskC = mask == null ? null : adaptMask(mask.castTo(calcType));
+        INDArray maskC = mask == null ? null : mask.castTo(calcType);
+        if (maskC != null && form() == Form.SOFTMAX && maskC.size(1) != 1) {
+            maskC = InputChecks.rowConstantMask(maskC, getClass().getSimpleName());
+        }
         INDArray weightsC = weights == null ? null : weights.castTo(calcType);
-        if (isLogitActivation(activationFn) && FusedPath.applicable(x, rawY, maskC)) {
+        boolean logits = isLogitActivation(activationFn);
+        if (logits) {
             FusedSigmoidFocal.Output fused = fusedLogitPass(x, rawY, maskC, weightsC, wantGradient);
             if (fused != null) {
                 return fusedResult(fused, rawY, outType, wantScore, wantGradient);
@@ -182,45 +215,53 @@ public abstract class AbstractFocalLoss implements ILossFunction {
         validateLabels(rawY, maskC);
         INDArray y = rawY;
         if (labelSmoothing > 0) {
-            y = rawY.mul(1.0 - labelSmoothing).addi(labelSmoothing / smoothingClasses(cols));
+            int k = form() == Form.SIGMOID ? 2 : (int) cols;
+            y = rawY.mul(1.0 - labelSmoothing).addi(labelSmoothing / k);
         }
-        Multipliers multipliers = new Multipliers(weightsC, maskC);
-
-        LossTerms t = terms(y, x, activationFn, multipliers, wantScore, wantGradient);
-
-        double scale = 1.0;
-        if (normalization == Normalization.POSITIVES) {
-            scale = rows / Math.max(1.0, countPositives(rawY, maskC));
-        }
+        INDArray multiplier = multiplier(weightsC, maskC, x);
+        LossTerms t = logits ? fromLogits(x, y, multiplier, wantScore, wantGradient)
+                : probabilityPath(x, y, activationFn, maskC, multiplier, wantScore, wantGradient);
 
         INDArray scoreArray = null;
         double score = Double.NaN;
         if (wantScore) {
-            scoreArray = t.loss.sum(true, 1);
-            if (scale != 1.0) {
-                scoreArray.muli(scale);
-            }
+            scoreArray = t.loss.size(1) == 1 ? t.loss : t.loss.sum(true, 1);
             score = scoreArray.sumNumber().doubleValue();
             scoreArray = scoreArray.castTo(outType);
         }
-        INDArray gradient = null;
-        if (wantGradient) {
-            gradient = t.gradient;
-            if (scale != 1.0) {
-                gradient.muli(scale);
-            }
-            gradient = gradient.castTo(outType);
-        }
+        INDArray gradient = wantGradient ? t.gradient.castTo(outType) : null;
         return new Result(rows, score, scoreArray, gradient);
     }
 
-    /**
-     * The fused CPU pass for this loss's logit path (see {@link FusedPath}), or null where the loss
-     * has none. {@code x}, {@code rawY} and {@code mask} are contiguous, of one dtype (FLOAT or DOUBLE).
-     */
-    FusedSigmoidFocal.Output fusedLogitPass(INDArray x, INDArray rawY, INDArray mask, INDArray weights,
-                                            boolean wantGradient) {
-        return null;
+    private boolean isLogitActivation(IActivation activationFn) {
+        return form() == Form.SIGMOID ? activationFn instanceof ActivationSigmoid
+                : activationFn instanceof ActivationSoftmax;
+    }
+
+    private void validateLabels(INDArray labels, INDArray mask) {
+        InputChecks.unitInterval(labels, "labels");
+        if (form() == Form.SOFTMAX) {
+            InputChecks.categoricalLabels(labels, mask, perClassWeights(), getClass().getSimpleName(),
+                    LABEL_SUM_TOLERANCE);
+        }
+    }
+
+    /** w·m as a [rows, cols] array (the mask itself when there are no weights and it is per output), or null. */
+    private static INDArray multiplier(INDArray weights, INDArray mask, INDArray like) {
+        if (weights == null && mask == null) {
+            return null;
+        }
+        if (weights == null && Arrays.equals(mask.shape(), like.shape())) {
+            return mask;
+        }
+        INDArray m = Nd4j.ones(like.dataType(), like.shape());
+        if (weights != null) {
+            m.muliRowVector(weights);
+        }
+        if (mask != null) {
+            LossUtil.applyMask(m, mask);
+        }
+        return m;
     }
 
     private Result fusedResult(FusedSigmoidFocal.Output fused, INDArray rawY, DataType outType, boolean wantScore,
@@ -232,44 +273,56 @@ public abstract class AbstractFocalLoss implements ILossFunction {
             throw new IllegalArgumentException("labels must lie in [0, 1]; found " + rawY.getDouble(i, j)
                     + " at [" + i + ", " + j + "]");
         }
-        double scale = normalization == Normalization.POSITIVES ? rows / Math.max(1.0, fused.positives) : 1.0;
         double score = 0;
         INDArray scoreArray = null;
         if (wantScore) {
-            double[] rowLoss = fused.rowLoss;
-            for (int i = 0; i < rowLoss.length; i++) {
-                rowLoss[i] *= scale;
-                score += rowLoss[i];
+            for (double rowLoss : fused.rowLoss) {
+                score += rowLoss;
             }
-            scoreArray = Nd4j.create(rowLoss, new long[] {rows, 1}, outType);
+            scoreArray = Nd4j.create(fused.rowLoss, new long[] {rows, 1}, outType);
         }
-        INDArray gradient = null;
-        if (wantGradient) {
-            gradient = (scale == 1.0 ? fused.gradient : fused.gradient.muli(scale)).castTo(outType);
-        }
+        INDArray gradient = wantGradient ? fused.gradient.castTo(outType) : null;
         return new Result(rows, score, scoreArray, gradient);
     }
 
-    private LossTerms terms(INDArray y, INDArray x, IActivation activationFn, Multipliers multipliers,
-                            boolean wantScore, boolean wantGradient) {
-        if (isLogitActivation(activationFn)) {
-            return fromLogits(x, y, multipliers, wantScore, wantGradient);
-        }
+    /**
+     * Any activation other than the logit one: its output a is read as the probability p, checked to
+     * lie in [0, 1] and clipped to [ε, 1−ε]. The sigmoid form computes the logit path at
+     * x' = log p − log(1 − p) (so ℓ(p) is the same maths as from logits) and chains dℓ/dp = dℓ/dx' / (p(1−p));
+     * the softmax form asks {@link #fromProbabilities}. The gradient is taken at the clipped p (as DL4J's
+     * LossBinaryXENT), backpropagated through the activation, then masked again: DL4J's layers multiply a
+     * per-output mask into z in their forward pass but do not backprop through that product.
+     */
+    private LossTerms probabilityPath(INDArray x, INDArray y, IActivation activationFn, INDArray mask,
+                                      INDArray multiplier, boolean wantScore, boolean wantGradient) {
         // Activations work in place: always hand them a copy of the caller's preOutput.
         INDArray p = activationFn.getActivation(x.dup(), true);
-        requireInUnitInterval(p, "the output of activation " + activationFn + " (read as a probability)");
+        InputChecks.unitInterval(p, "the output of activation " + activationFn + " (read as a probability)");
         if (clipEpsilon > 0) {
             Transforms.max(p, clipEpsilon, false);
             Transforms.min(p, 1.0 - clipEpsilon, false);
         }
-        LossTerms t = fromProbabilities(p, y, wantGradient);
-        multipliers.applyInPlace(t.loss);
-        if (!wantGradient) {
-            return t;
+        INDArray dLda;
+        INDArray loss;
+        if (form() == Form.SIGMOID) {
+            INDArray pm = p.rsub(1.0);
+            INDArray logit = Transforms.log(p, true).subi(Transforms.log(pm, true));
+            LossTerms t = fromLogits(logit, y, multiplier, wantScore, wantGradient);
+            loss = t.loss;
+            dLda = wantGradient ? t.gradient.divi(p.muli(pm)) : null;
+        } else {
+            LossTerms t = fromProbabilities(p, y, wantGradient);
+            loss = multiplier == null || t.loss == null ? t.loss : t.loss.muli(multiplier);
+            dLda = !wantGradient || multiplier == null ? t.gradient : t.gradient.muli(multiplier);
         }
-        INDArray dLda = multipliers.applyInPlace(t.gradient);
+        if (!wantGradient) {
+            return new LossTerms(loss, null);
+        }
         INDArray dLdz = activationFn.backprop(x.dup(), dLda).getFirst();
-        return new LossTerms(t.loss, multipliers.applyMaskInPlace(dLdz));
+        if (mask != null) {
+            LossUtil.applyMask(dLdz, mask);
+        }
+        return new LossTerms(loss, dLdz);
     }
 
     /** Half-precision inputs are computed in FLOAT (their exp/log range is too small); others as given. */
@@ -280,47 +333,14 @@ public abstract class AbstractFocalLoss implements ILossFunction {
         return (outType == DataType.HALF || outType == DataType.BFLOAT16) ? DataType.FLOAT : outType;
     }
 
-    /** Number of positive label entries (raw label ≥ 0.5) that are not masked out. */
-    private static double countPositives(INDArray rawY, INDArray mask) {
-        return Normalization.positiveEntries(rawY, mask).sumNumber().doubleValue();
-    }
-
-    // ------------------------------------------------------------------------------------------
-    // Validation
-    // ------------------------------------------------------------------------------------------
-
-    private void validateShapes(INDArray labels, INDArray preOutput, INDArray mask, IActivation activationFn) {
-        InputChecks.shapes(labels, preOutput, mask, activationFn);
-        if (weights != null && weights.length() != preOutput.size(1)) {
-            throw new IllegalArgumentException("weights has length " + weights.length()
-                    + " but the output has nOut = " + preOutput.size(1) + " columns");
-        }
-    }
-
-    /** Throws an {@link IllegalArgumentException} naming the first value of {@code arr} outside [0, 1] or NaN. */
-    protected static void requireInUnitInterval(INDArray arr, String what) {
-        InputChecks.unitInterval(arr, what);
-    }
-
-    /** α must be in [0, 1], or −1 for "off" (torchvision's convention). */
-    protected static double checkAlpha(double alpha) {
-        if (!(alpha == -1.0 || (alpha >= 0.0 && alpha <= 1.0))) {
-            throw new IllegalArgumentException("alpha must be in [0, 1], or -1 to disable alpha-balancing; got " + alpha);
-        }
-        return alpha;
-    }
-
-    /** γ must be finite and ≥ 0 (any real, including 0 &lt; γ &lt; 1). */
-    protected static double checkGamma(double gamma) {
-        if (!(gamma >= 0.0) || Double.isInfinite(gamma)) {
-            throw new IllegalArgumentException("gamma must be finite and >= 0; got " + gamma);
-        }
-        return gamma;
-    }
-
-    /** α_t = α·y + (1−α)(1−y) = (2α−1)·y + (1−α) for binary labels y, or null when α = −1 (off). */
+    /** α_t = α·y + (1−α)(1−y) = (2α−1)·y + (1−α) for labels y, or null when α = −1 (off). */
     protected static INDArray alphaT(INDArray y, double alpha) {
         return alpha < 0 ? null : y.mul(2 * alpha - 1).addi(1 - alpha);
+    }
+
+    /** The smallest normal number of {@code type}: a floor that keeps divisions by an underflowed q finite. */
+    protected static double tiny(DataType type) {
+        return type == DataType.DOUBLE ? Double.MIN_NORMAL : Float.MIN_NORMAL;
     }
 
     private static INDArray copyWeights(INDArray w) {
@@ -360,15 +380,25 @@ public abstract class AbstractFocalLoss implements ILossFunction {
         return labelSmoothing;
     }
 
-    @JsonProperty("normalization")
-    public Normalization getNormalization() {
-        return normalization;
-    }
-
-    /** Probabilities are clipped to [ε, 1−ε] when the activation is not the logit shortcut. */
+    /** Probabilities are clipped to [ε, 1−ε] when the activation is not the logit one. */
     @JsonProperty("clipEpsilon")
     public double getClipEpsilon() {
         return clipEpsilon;
+    }
+
+    /**
+     * A JSON property this loss does not know is refused, never dropped: a configuration written by
+     * another version (for example {@code "normalization": "POSITIVES"}, removed in 0.1.0 — normalisation
+     * by the number of positives belongs to {@code AnchorLossLayer}) would otherwise train differently
+     * without a word.
+     */
+    @JsonAnySetter
+    void refuseUnknownProperty(String name, Object value) {
+        String hint = "normalization".equals(name)
+                ? " (removed: normalisation by the number of positive anchors is done by AnchorLossLayer of "
+                + "focal-dl4j-detection; see docs/migration.md)" : "";
+        throw new IllegalArgumentException(getClass().getSimpleName() + " has no configuration property \"" + name
+                + "\" (value " + value + ")" + hint);
     }
 
     @Override
@@ -382,7 +412,6 @@ public abstract class AbstractFocalLoss implements ILossFunction {
         AbstractFocalLoss that = (AbstractFocalLoss) o;
         return Double.compare(labelSmoothing, that.labelSmoothing) == 0
                 && Double.compare(clipEpsilon, that.clipEpsilon) == 0
-                && normalization == that.normalization
                 && weightsEqual(weights, that.weights);
     }
 
@@ -395,7 +424,7 @@ public abstract class AbstractFocalLoss implements ILossFunction {
 
     @Override
     public int hashCode() {
-        return Objects.hash(labelSmoothing, clipEpsilon, normalization,
+        return Objects.hash(getClass().getName(), labelSmoothing, clipEpsilon,
                 weights == null ? 0 : Arrays.hashCode(weights.toDoubleVector()));
     }
 
@@ -408,19 +437,15 @@ public abstract class AbstractFocalLoss implements ILossFunction {
         if (labelSmoothing != 0) {
             sb.append(", labelSmoothing=").append(labelSmoothing);
         }
-        if (normalization != Normalization.SUM) {
-            sb.append(", normalization=").append(normalization);
-        }
         if (clipEpsilon != DEFAULT_CLIP_EPSILON) {
             sb.append(", clipEpsilon=").append(clipEpsilon);
         }
         return sb.toString();
     }
 
-    /** Copies this loss's shared settings (weights, smoothing, normalisation, clipping) into a builder. */
+    /** Copies this loss's shared settings (weights, smoothing, clipping) into a builder. */
     protected <B extends BaseBuilder<?, B>> B withSharedSettings(B builder) {
-        return builder.weights(getWeights()).labelSmoothing(labelSmoothing).normalization(normalization)
-                .clipEpsilon(clipEpsilon);
+        return builder.weights(getWeights()).labelSmoothing(labelSmoothing).clipEpsilon(clipEpsilon);
     }
 
     /**
@@ -432,30 +457,23 @@ public abstract class AbstractFocalLoss implements ILossFunction {
     public abstract static class BaseBuilder<L extends AbstractFocalLoss, B extends BaseBuilder<L, B>> {
         protected INDArray weights;
         protected double labelSmoothing = 0.0;
-        protected Normalization normalization = Normalization.SUM;
         protected double clipEpsilon = DEFAULT_CLIP_EPSILON;
 
         protected abstract B self();
 
-        /** Per-output-column weights (length nOut, each ≥ 0), or null. Copied. */
+        /** Per-output-column weights (length nOut, each finite and ≥ 0), or null. Copied. */
         public B weights(INDArray weights) {
             this.weights = weights;
             return self();
         }
 
-        /** y ← y(1−ε) + ε/K (K = 2 for the binary losses, nOut for the categorical one), ε ∈ [0, 1). Default 0. */
+        /** y ← y(1−ε) + ε/K (K = 2 for the sigmoid losses, nOut for the softmax one), ε ∈ [0, 1). Default 0. */
         public B labelSmoothing(double labelSmoothing) {
             this.labelSmoothing = labelSmoothing;
             return self();
         }
 
-        /** {@link Normalization#SUM} (default) or {@link Normalization#POSITIVES}. */
-        public B normalization(Normalization normalization) {
-            this.normalization = normalization;
-            return self();
-        }
-
-        /** Probability clipping ε ∈ [0, 0.5) for activations other than the logit shortcut. Default 1e-5. */
+        /** Probability clipping ε ∈ [0, 0.5) for activations other than the logit one. Default 1e-5. */
         public B clipEpsilon(double clipEpsilon) {
             this.clipEpsilon = clipEpsilon;
             return self();

@@ -1,50 +1,84 @@
 package org.focaldl4j.loss;
 
-import java.util.Locale;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntConsumer;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.shape.Shape;
 import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Chooses between the two implementations of an element-wise focal loss on the logit path:
+ * Where the fused CPU kernel of a loss runs, and whether it can:
  * <ul>
- *   <li><b>fused</b>: one pass over the CPU backend's off-heap buffers that validates the labels,
- *       counts positives and writes the per-row scores and the gradient, split across cores and, when
- *       the {@code jdk.incubator.vector} module is present ({@code --add-modules jdk.incubator.vector}),
- *       vectorised with the Vector API (FLOAT); otherwise plain Java loops in double arithmetic. It
- *       allocates nothing beyond the returned gradient and score array.</li>
- *   <li><b>ops</b>: backend-neutral ND4J ops (what runs on CUDA), used for everything the fused path
- *       does not take.</li>
+ *   <li>{@link #whyNot}: the fused kernel reads ND4J's off-heap CPU buffers directly, so it takes only
+ *       the CPU backend, FLOAT or DOUBLE, contiguous 'c'-ordered arrays of one dtype; anything else goes
+ *       to the op path. Each distinct reason is logged once (INFO).</li>
+ *   <li>The kernel: with the {@code jdk.incubator.vector} module in the boot layer
+ *       ({@code --add-modules jdk.incubator.vector}) FLOAT data is vectorised; otherwise plain Java
+ *       loops in double arithmetic. Which one, and why, is logged once (INFO) at first use, and a Vector
+ *       API that fails its self-test is logged with its exception (WARN).</li>
+ *   <li>{@link #forEachChunk}: chunks of rows run on the calling thread and a pool this library owns —
+ *       daemon threads named {@code focal-dl4j-fused-N}, as many as ND4J's own op threads
+ *       ({@code Nd4j.getEnvironment().maxThreads()}), ended after 30 s idle — never on the JVM's common
+ *       ForkJoin pool, so that the loss does not compete with, or wait behind, other users of that pool
+ *       (parallel streams, other libraries). Callers from many threads (ParallelWrapper or Spark workers)
+ *       share its bounded number of threads.</li>
  * </ul>
- * The fused path is taken when the backend is the CPU, the data type is FLOAT or DOUBLE, the
- * activation is the loss's logit activation, and labels, pre-outputs and any per-output mask are
- * contiguous 'c'-ordered arrays (views into a larger array and 'f' order take the op path).
- *
- * <p>Force the op path with the system property {@code -Dfocaldl4j.lossPath=ops} (default
- * {@code auto}); it is read on every call. Both paths agree to 1e-6 relative in DOUBLE
- * ({@code FusedPathTest}).
  */
-public final class FusedPath {
+final class FusedPath {
 
-    /** System property selecting the path: {@code auto} (default) or {@code ops}. */
-    public static final String PROPERTY = "focaldl4j.lossPath";
+    private static final Logger LOG = LoggerFactory.getLogger(FusedPath.class);
 
-    private static final boolean VECTOR_API = vectorApiUsable();
+    /** Reasons already logged: a handful of fixed strings, so the set stays small. */
+    private static final Set<String> LOGGED = ConcurrentHashMap.newKeySet();
+
+    /** Below this many elements a call runs on the caller's thread (dispatch would cost more than it saves). */
+    private static final long PARALLEL_THRESHOLD = 1 << 15;
 
     private FusedPath() {
     }
 
-    /** Whether {@code -Dfocaldl4j.lossPath=ops} forces the op path. */
-    static boolean forcedOps() {
-        return "ops".equals(System.getProperty(PROPERTY, "auto").trim().toLowerCase(Locale.ROOT));
+    /** Whether FLOAT data is processed with the Vector API in this JVM. */
+    static boolean vectorized() {
+        return Kernel.VECTOR;
     }
 
-    /** Whether the fused CPU kernel can take these arrays (any may be null). */
-    static boolean applicable(INDArray... arrays) {
-        if (forcedOps() || !Nd4j.getEnvironment().isCPU()) {
-            return false;
+    /** The kernel this JVM uses, and why. */
+    static String describe() {
+        return Kernel.DESCRIPTION;
+    }
+
+    /**
+     * Null when the fused kernel can take these arrays (any may be null), else the reason it cannot,
+     * which is logged once per distinct reason.
+     */
+    static String whyNot(INDArray... arrays) {
+        String reason = reason(arrays);
+        if (reason != null) {
+            logOnce("focal-dl4j: op path for " + reason);
+        } else {
+            logOnce("focal-dl4j: " + Kernel.DESCRIPTION);
+        }
+        return reason;
+    }
+
+    private static String reason(INDArray... arrays) {
+        if (!Nd4j.getEnvironment().isCPU()) {
+            return "a backend other than the CPU";
         }
         DataType type = null;
         for (INDArray a : arrays) {
@@ -54,35 +88,128 @@ public final class FusedPath {
             if (type == null) {
                 type = a.dataType();
             }
-            boolean ok = a.dataType() == type && (type == DataType.FLOAT || type == DataType.DOUBLE)
-                    && a.ordering() == 'c' && Shape.hasDefaultStridesForShape(a)
-                    && a.length() <= Integer.MAX_VALUE / 8;
-            if (!ok) {
-                return false;
+            if (type != DataType.FLOAT && type != DataType.DOUBLE) {
+                return type + " data (the fused kernel takes FLOAT and DOUBLE)";
+            }
+            if (a.dataType() != type) {
+                return "arrays of mixed data types";
+            }
+            if (a.ordering() != 'c' || !Shape.hasDefaultStridesForShape(a)) {
+                return "'f'-ordered or strided (view) arrays";
+            }
+            if (a.length() > Integer.MAX_VALUE / 8) {
+                return "arrays of more than 2^28 elements";
             }
         }
-        return true;
+        return null;
     }
 
-    /** Whether FLOAT data is processed with the Vector API in this JVM. */
-    public static boolean vectorized() {
-        return VECTOR_API;
-    }
-
-    /** A one-line description of the fused kernel this JVM uses, for logs and benchmark reports. */
-    public static String describe() {
-        return VECTOR_API ? "fused, Vector API (" + VectorKernels.speciesName() + ") for FLOAT, scalar for DOUBLE"
-                : "fused, scalar Java (start the JVM with --add-modules jdk.incubator.vector to vectorise)";
-    }
-
-    private static boolean vectorApiUsable() {
-        if (!ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()) {
-            return false;
+    private static void logOnce(String message) {
+        if (LOGGED.add(message)) {
+            LOG.info(message);
         }
+    }
+
+    /** Number of chunks to split {@code rows} rows of {@code elements} elements into. */
+    static int chunks(int rows, long elements) {
+        if (elements < PARALLEL_THRESHOLD || Pool.THREADS == 1) {
+            return 1;
+        }
+        return Math.max(1, Math.min(rows, 4 * Pool.THREADS));
+    }
+
+    /**
+     * Runs {@code body} for every chunk index in [0, chunks) and returns when all have finished; one
+     * chunk runs on the calling thread, the rest on the library's pool. An exception of any chunk is
+     * rethrown.
+     */
+    static void forEachChunk(int chunks, IntConsumer body) {
+        if (chunks == 1) {
+            body.accept(0);
+            return;
+        }
+        List<Callable<Void>> tasks = new ArrayList<>(chunks - 1);
+        for (int c = 1; c < chunks; c++) {
+            int chunk = c;
+            tasks.add(() -> {
+                body.accept(chunk);
+                return null;
+            });
+        }
+        List<Future<Void>> futures = new ArrayList<>(tasks.size());
+        for (Callable<Void> t : tasks) {
+            futures.add(Pool.POOL.submit(t));
+        }
+        RuntimeException first = null;
         try {
-            return VectorKernels.selfTest();
-        } catch (Throwable t) {      // an unusable or very different incubator API: fall back, never fail
-            return false;
+            body.accept(0);
+        } catch (RuntimeException e) {
+            first = e;
+        }
+        for (Future<Void> f : futures) {
+            try {
+                f.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while the fused loss kernel ran", e);
+            } catch (ExecutionException e) {
+                Throwable cause = e.getCause();
+                if (cause instanceof Error) {
+                    throw (Error) cause;
+                }
+                if (first == null) {
+                    first = cause instanceof RuntimeException ? (RuntimeException) cause
+                            : new IllegalStateException(cause);
+                }
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
+    }
+
+    /** The library's own pool, created on first parallel use; idle threads end after 30 s. */
+    private static final class Pool {
+        static final int THREADS = Math.max(1, Nd4j.getEnvironment().maxThreads());
+        static final ExecutorService POOL;
+
+        static {
+            AtomicInteger count = new AtomicInteger();
+            ThreadPoolExecutor pool = new ThreadPoolExecutor(THREADS, THREADS, 30, TimeUnit.SECONDS,
+                    new LinkedBlockingQueue<>(), task -> {
+                        Thread t = new Thread(task, "focal-dl4j-fused-" + count.getAndIncrement());
+                        t.setDaemon(true);
+                        return t;
+                    });
+            pool.allowCoreThreadTimeOut(true);
+            POOL = pool;
+        }
+    }
+
+    /** The kernel choice, made once per JVM. */
+    private static final class Kernel {
+        static final boolean VECTOR;
+        static final String DESCRIPTION;
+
+        static {
+            boolean vector = false;
+            String why;
+            if (!ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()) {
+                why = "the jdk.incubator.vector module is not in this JVM (start it with --add-modules "
+                        + "jdk.incubator.vector to vectorise FLOAT)";
+            } else {
+                try {
+                    vector = VectorKernels.selfTest();
+                    why = vector ? null : "the Vector API kernel failed its self-test";
+                } catch (LinkageError | RuntimeException e) {        // an incubator API of another shape
+                    why = "the Vector API could not be used: " + e;
+                    LOG.warn("focal-dl4j: the Vector API kernel could not be loaded; using the scalar kernel", e);
+                }
+            }
+            VECTOR = vector;
+            DESCRIPTION = vector
+                    ? "fused CPU kernel: Vector API (" + VectorKernels.speciesName() + ") for FLOAT, scalar Java for DOUBLE"
+                    : "fused CPU kernel: scalar Java, because " + why;
         }
     }
 }

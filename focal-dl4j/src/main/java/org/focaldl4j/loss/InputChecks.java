@@ -10,11 +10,11 @@ import org.nd4j.linalg.indexing.conditions.Conditions;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
- * The input checks every focal loss in this library makes (also used by the SameDiff drop-in):
+ * The input checks of {@link AbstractFocalLoss} (and so of every loss built on it, the SameDiff drop-in too):
  * each failure is an {@link IllegalArgumentException} naming the offending value or shape and what
  * was expected.
  */
-public final class InputChecks {
+final class InputChecks {
 
     private InputChecks() {
     }
@@ -23,7 +23,7 @@ public final class InputChecks {
      * labels and preOutput non-null, rank 2, of equal non-empty shape; labels floating-point;
      * activation non-null; mask absent, per example [rows, 1] or per output (the labels' shape).
      */
-    public static void shapes(INDArray labels, INDArray preOutput, INDArray mask, IActivation activationFn) {
+    static void shapes(INDArray labels, INDArray preOutput, INDArray mask, IActivation activationFn) {
         if (labels == null || preOutput == null) {
             throw new IllegalArgumentException("labels and preOutput must not be null");
         }
@@ -62,7 +62,7 @@ public final class InputChecks {
     }
 
     /** Every value of the rank-2 {@code arr} in [0, 1]; else names the first offender and its position. */
-    public static void unitInterval(INDArray arr, String what) {
+    static void unitInterval(INDArray arr, String what) {
         boolean bad = BooleanIndexing.or(arr, Conditions.isNan())
                 || arr.minNumber().doubleValue() < 0.0 || arr.maxNumber().doubleValue() > 1.0;
         if (bad) {
@@ -75,7 +75,7 @@ public final class InputChecks {
      * per-example mask, returned as a new [rows, 1] column), because DL4J's layers multiply the mask
      * into the logits before the softmax. Otherwise throws, naming {@code who} and the first bad row.
      */
-    public static INDArray rowConstantMask(INDArray mask, String who) {
+    static INDArray rowConstantMask(INDArray mask, String who) {
         INDArray spread = mask.max(true, 1).subi(mask.min(true, 1));
         if (spread.maxNumber().doubleValue() != 0.0) {
             long row = Nd4j.argMax(spread, 0).getLong(0);
@@ -104,7 +104,7 @@ public final class InputChecks {
      * Labels of a softmax loss: {@code alpha} (if any) has one entry per column, and every row whose
      * mask (a [rows, 1] column, or null) is not 0 sums to 1 within {@code tolerance}.
      */
-    public static void categoricalLabels(INDArray labels, INDArray mask, double[] alpha, String who, double tolerance) {
+    static void categoricalLabels(INDArray labels, INDArray mask, double[] alpha, String who, double tolerance) {
         long nOut = labels.size(1);
         if (alpha != null && alpha.length != nOut) {
             throw new IllegalArgumentException(who + ": alpha has " + alpha.length + " values but the output has nOut = "

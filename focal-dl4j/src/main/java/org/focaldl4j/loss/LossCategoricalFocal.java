@@ -2,8 +2,6 @@ package org.focaldl4j.loss;
 
 import java.util.Arrays;
 
-import org.nd4j.linalg.activations.IActivation;
-import org.nd4j.linalg.activations.impl.ActivationSoftmax;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -31,16 +29,13 @@ import org.nd4j.shade.jackson.databind.annotation.JsonDeserialize;
  * only when it is constant across each row, and then means the same as the per-example mask: DL4J's
  * layers multiply the mask into the logits before the softmax, so masking single classes would
  * change the softmax of the others. To down-weight classes use {@code alpha} or {@code weights}.
- * Label rows must sum to 1 (±1e-3) except where masked out.
+ * Label rows must sum to 1 (±{@value #LABEL_SUM_TOLERANCE}) except where masked out.
  */
-public class LossCategoricalFocal extends AbstractFocalLoss {
+public final class LossCategoricalFocal extends AbstractFocalLoss {
 
-    private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 2L;
 
     public static final double DEFAULT_GAMMA = 2.0;
-    /** Tolerance on |Σ_c y_c − 1| for unmasked label rows. */
-    public static final double LABEL_SUM_TOLERANCE = 1e-3;
-
     private final double[] alpha;
     private final double gamma;
 
@@ -59,7 +54,7 @@ public class LossCategoricalFocal extends AbstractFocalLoss {
      * @param gamma focusing parameter γ ≥ 0
      */
     public LossCategoricalFocal(double[] alpha, double gamma) {
-        this(alpha, gamma, null, 0.0, Normalization.SUM, DEFAULT_CLIP_EPSILON);
+        this(alpha, gamma, null, 0.0, DEFAULT_CLIP_EPSILON);
     }
 
     @JsonCreator
@@ -67,19 +62,10 @@ public class LossCategoricalFocal extends AbstractFocalLoss {
                                 @JsonProperty("gamma") double gamma,
                                 @JsonProperty("weights") @JsonDeserialize(using = NDArrayTextDeSerializer.class) INDArray weights,
                                 @JsonProperty("labelSmoothing") double labelSmoothing,
-                                @JsonProperty("normalization") Normalization normalization,
                                 @JsonProperty("clipEpsilon") double clipEpsilon) {
-        super(weights, labelSmoothing, normalization, clipEpsilon);
-        if (alpha != null) {
-            for (int c = 0; c < alpha.length; c++) {
-                if (!(alpha[c] >= 0.0) || Double.isInfinite(alpha[c])) {
-                    throw new IllegalArgumentException("alpha must hold finite values >= 0, one per class; alpha["
-                            + c + "] = " + alpha[c]);
-                }
-            }
-        }
-        this.alpha = alpha == null ? null : alpha.clone();
-        this.gamma = checkGamma(gamma);
+        super(weights, labelSmoothing, clipEpsilon);
+        this.alpha = FocalParameters.checkClassAlpha(alpha);
+        this.gamma = FocalParameters.checkGamma(gamma);
     }
 
     public static Builder builder() {
@@ -92,24 +78,13 @@ public class LossCategoricalFocal extends AbstractFocalLoss {
     }
 
     @Override
-    protected boolean isLogitActivation(IActivation activationFn) {
-        return activationFn instanceof ActivationSoftmax;
+    protected Form form() {
+        return Form.SOFTMAX;
     }
 
     @Override
-    protected int smoothingClasses(long nOut) {
-        return (int) nOut;
-    }
-
-    @Override
-    protected INDArray adaptMask(INDArray mask) {
-        return mask.size(1) == 1 ? mask : InputChecks.rowConstantMask(mask, "LossCategoricalFocal");
-    }
-
-    @Override
-    protected void validateLabels(INDArray labels, INDArray mask) {
-        requireInUnitInterval(labels, "labels");
-        InputChecks.categoricalLabels(labels, mask, alpha, "LossCategoricalFocal", LABEL_SUM_TOLERANCE);
+    protected double[] perClassWeights() {
+        return alpha;
     }
 
     private INDArray alphaRow(INDArray like) {
@@ -127,7 +102,7 @@ public class LossCategoricalFocal extends AbstractFocalLoss {
      * r_c → 1 as p_c → 1, so no negative power of q appears (finite for 0 &lt; γ &lt; 1 too).
      */
     @Override
-    protected LossTerms fromLogits(INDArray x, INDArray y, Multipliers multipliers, boolean wantScore,
+    protected LossTerms fromLogits(INDArray x, INDArray y, INDArray multiplier, boolean wantScore,
                                    boolean wantGradient) {
         INDArray logp = x.subColumnVector(x.max(true, 1));
         INDArray logSumExp = Transforms.log(Transforms.exp(logp, true).sum(true, 1), false);
@@ -137,7 +112,9 @@ public class LossCategoricalFocal extends AbstractFocalLoss {
         INDArray nlogp = logp.negi();
 
         INDArray a = alpha == null ? y.dup() : y.mulRowVector(alphaRow(y));
-        multipliers.applyInPlace(a);
+        if (multiplier != null) {
+            a.muli(multiplier);
+        }
         INDArray aq = gamma == 0.0 ? a : Transforms.pow(q, gamma, true).muli(a);   // a·q^γ
 
         INDArray loss = wantScore ? aq.mul(nlogp) : null;
@@ -146,8 +123,7 @@ public class LossCategoricalFocal extends AbstractFocalLoss {
         }
         INDArray g = aq.negi();                                         // −a·q^γ
         if (gamma != 0.0) {
-            double tiny = x.dataType() == DataType.DOUBLE ? Double.MIN_NORMAL : Float.MIN_NORMAL;
-            INDArray r = nlogp.muli(p).divi(Transforms.max(q, tiny, false));
+            INDArray r = nlogp.muli(p).divi(Transforms.max(q, tiny(x.dataType()), false));
             Transforms.min(r, 1.0, false);                              // r ∈ [0, 1]; guards q = 0
             g.muli(r.muli(gamma).addi(1.0));
         }
@@ -188,11 +164,6 @@ public class LossCategoricalFocal extends AbstractFocalLoss {
     @JsonProperty("gamma")
     public double getGamma() {
         return gamma;
-    }
-
-    @Override
-    public String name() {
-        return toString();
     }
 
     @Override
@@ -242,7 +213,7 @@ public class LossCategoricalFocal extends AbstractFocalLoss {
 
         @Override
         public LossCategoricalFocal build() {
-            return new LossCategoricalFocal(alpha, gamma, weights, labelSmoothing, normalization, clipEpsilon);
+            return new LossCategoricalFocal(alpha, gamma, weights, labelSmoothing, clipEpsilon);
         }
     }
 }

@@ -2,8 +2,6 @@ package org.focaldl4j.loss;
 
 import java.util.Objects;
 
-import org.nd4j.linalg.activations.IActivation;
-import org.nd4j.linalg.activations.impl.ActivationSigmoid;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.ops.transforms.Transforms;
 import org.nd4j.serde.jackson.shaded.NDArrayTextDeSerializer;
@@ -21,11 +19,12 @@ import org.nd4j.shade.jackson.databind.annotation.JsonDeserialize;
  *   dℓ/dx = α_t · (2y − 1) · (p*_t − 1)  (eq. 11)
  * </pre>
  * Defaults α = 0.25, γ = 2, β = 1 (the paper's Table 3 row: 33.8 AP against FL's 34.0). γ = 1,
- * β = 0 and α = −1 is plain binary cross-entropy.
+ * β = 0 and α = −1 is plain binary cross-entropy. Computed from logits with ND4J ops (no fused kernel
+ * yet); other activations as in {@link AbstractFocalLoss}.
  */
-public class LossFocalStar extends AbstractFocalLoss {
+public final class LossFocalStar extends AbstractFocalLoss {
 
-    private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 2L;
 
     public static final double DEFAULT_ALPHA = 0.25;
     public static final double DEFAULT_GAMMA = 2.0;
@@ -46,7 +45,7 @@ public class LossFocalStar extends AbstractFocalLoss {
      * @param beta  β, any finite shift
      */
     public LossFocalStar(double alpha, double gamma, double beta) {
-        this(alpha, gamma, beta, null, 0.0, Normalization.SUM, DEFAULT_CLIP_EPSILON);
+        this(alpha, gamma, beta, null, 0.0, DEFAULT_CLIP_EPSILON);
     }
 
     @JsonCreator
@@ -55,18 +54,11 @@ public class LossFocalStar extends AbstractFocalLoss {
                          @JsonProperty("beta") double beta,
                          @JsonProperty("weights") @JsonDeserialize(using = NDArrayTextDeSerializer.class) INDArray weights,
                          @JsonProperty("labelSmoothing") double labelSmoothing,
-                         @JsonProperty("normalization") Normalization normalization,
                          @JsonProperty("clipEpsilon") double clipEpsilon) {
-        super(weights, labelSmoothing, normalization, clipEpsilon);
-        this.alpha = checkAlpha(alpha);
-        if (!(gamma > 0.0) || Double.isInfinite(gamma)) {
-            throw new IllegalArgumentException("gamma must be finite and > 0 for FL*; got " + gamma);
-        }
-        if (!Double.isFinite(beta)) {
-            throw new IllegalArgumentException("beta must be finite; got " + beta);
-        }
-        this.gamma = gamma;
-        this.beta = beta;
+        super(weights, labelSmoothing, clipEpsilon);
+        this.alpha = FocalParameters.checkAlpha(alpha);
+        this.gamma = FocalParameters.checkStarGamma(gamma);
+        this.beta = FocalParameters.checkBeta(beta);
     }
 
     public static Builder builder() {
@@ -79,13 +71,8 @@ public class LossFocalStar extends AbstractFocalLoss {
     }
 
     @Override
-    protected boolean isLogitActivation(IActivation activationFn) {
-        return activationFn instanceof ActivationSigmoid;
-    }
-
-    @Override
-    protected int smoothingClasses(long nOut) {
-        return 2;
+    protected Form form() {
+        return Form.SIGMOID;
     }
 
     /**
@@ -93,7 +80,7 @@ public class LossFocalStar extends AbstractFocalLoss {
      * and dℓ/dx = −α_t·(2y−1)·σ(−u); finite for any finite x.
      */
     @Override
-    protected LossTerms fromLogits(INDArray x, INDArray y, Multipliers multipliers, boolean wantScore,
+    protected LossTerms fromLogits(INDArray x, INDArray y, INDArray multiplier, boolean wantScore,
                                    boolean wantGradient) {
         INDArray sign = y.mul(2.0).subi(1.0);                           // 2y − 1
         INDArray negU = x.mul(sign).muli(-gamma).subi(beta);            // −u = −(γ·x_t + β)
@@ -108,6 +95,9 @@ public class LossFocalStar extends AbstractFocalLoss {
             if (alphaT != null) {
                 loss.muli(alphaT);
             }
+            if (multiplier != null) {
+                loss.muli(multiplier);
+            }
         }
         INDArray grad = null;
         if (wantGradient) {
@@ -115,20 +105,11 @@ public class LossFocalStar extends AbstractFocalLoss {
             if (alphaT != null) {
                 grad.muli(alphaT);
             }
+            if (multiplier != null) {
+                grad.muli(multiplier);
+            }
         }
-        return multipliers.applyTo(new LossTerms(loss, grad));
-    }
-
-    /** From probabilities: x = log p − log(1−p), then as {@link #fromLogits}, with dx/dp = 1/(p(1−p)). */
-    @Override
-    protected LossTerms fromProbabilities(INDArray p, INDArray y, boolean wantGradient) {
-        INDArray pm = p.rsub(1.0);
-        INDArray x = Transforms.log(p, true).subi(Transforms.log(pm, true));
-        LossTerms t = fromLogits(x, y, Multipliers.NONE, true, wantGradient);
-        if (wantGradient) {
-            t.gradient.divi(p.muli(pm));
-        }
-        return t;
+        return new LossTerms(loss, grad);
     }
 
     @JsonProperty("alpha")
@@ -144,11 +125,6 @@ public class LossFocalStar extends AbstractFocalLoss {
     @JsonProperty("beta")
     public double getBeta() {
         return beta;
-    }
-
-    @Override
-    public String name() {
-        return toString();
     }
 
     @Override
@@ -205,7 +181,7 @@ public class LossFocalStar extends AbstractFocalLoss {
 
         @Override
         public LossFocalStar build() {
-            return new LossFocalStar(alpha, gamma, beta, weights, labelSmoothing, normalization, clipEpsilon);
+            return new LossFocalStar(alpha, gamma, beta, weights, labelSmoothing, clipEpsilon);
         }
     }
 }

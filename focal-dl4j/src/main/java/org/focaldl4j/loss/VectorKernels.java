@@ -10,8 +10,9 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Vector API (jdk.incubator.vector) kernels for FLOAT data. Only loaded when {@link FusedPath}
- * found the module in the boot layer; the arithmetic is that of {@link FusedSigmoidFocal#scalarElement},
- * {@code SPECIES_PREFERRED} lanes at a time, with the row tail done by the scalar routine.
+ * found the module in the boot layer; the arithmetic is a lane-wise coding of
+ * {@link SigmoidFocalElement#lossAndGradient} (tested against it), {@code SPECIES_PREFERRED} lanes at a
+ * time, with the row tail done by the scalar routine.
  *
  * <p><b>Reproducible bits.</b> The kernel uses only lane-wise operations that Java specifies exactly
  * (+, −, ×, ÷, min/max, compare, blend, bit reinterpretation), so it gives the same bits whether
@@ -64,6 +65,7 @@ final class VectorKernels {
         final float[] ms = mb == null ? null : new float[cols];
         final float[] gs = gb == null ? null : new float[cols];
         final float[] lanes = new float[S.length()];
+        final double[] gradient = new double[1];                                    // the scalar tail's scratch
 
         for (int r = r0; r < r1; r++) {
             float rowMask = j.rowMask == null ? 1f : (float) j.rowMask[r];
@@ -88,10 +90,6 @@ final class VectorKernels {
                 }
                 lowest = lowest.min(yRaw);                                          // NaN propagates
                 highest = highest.max(yRaw);
-                if (j.countPositives) {
-                    j.positives[chunk] += yRaw.compare(VectorOperators.GE, 0.5f)
-                            .and(mult.compare(VectorOperators.NE, 0f)).trueCount();
-                }
                 if (j.weightsF != null) {
                     mult = mult.mul(FloatVector.fromArray(S, j.weightsF, c));
                 }
@@ -154,7 +152,7 @@ final class VectorKernels {
                 sum += lane;
             }
             for (; c < cols; c++) {
-                sum += FusedSigmoidFocal.scalarElement(j, r, c, chunk);     // writes its own gradient
+                sum += FusedSigmoidFocal.scalarElement(j, r, c, chunk, gradient);     // writes its own gradient
             }
             j.rowLoss[r] = sum;
         }

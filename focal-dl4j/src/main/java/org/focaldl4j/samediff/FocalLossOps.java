@@ -3,6 +3,7 @@ package org.focaldl4j.samediff;
 import org.nd4j.autodiff.loss.LossReduce;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
+import org.focaldl4j.loss.FocalParameters;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -14,7 +15,8 @@ import org.nd4j.linalg.factory.Nd4j;
  *   focalStar:         ℓ = α_t · softplus(−(γ·x·(2y−1) + β)) / γ                        (per element)
  * </pre>
  * with α_t = α·y + (1−α)(1−y) (α = −1: off), the same maths as {@code LossFocal},
- * {@code LossCategoricalFocal} and {@code LossFocalStar}.
+ * {@code LossCategoricalFocal} and {@code LossFocalStar}, and the same parameter rules
+ * ({@link FocalParameters}).
  *
  * <p>Built only from elementary ops whose SameDiff gradients are exact and finite:
  * <ul>
@@ -60,8 +62,8 @@ public final class FocalLossOps {
      */
     public static SDVariable sigmoidFocal(SameDiff sd, String name, SDVariable labels, SDVariable logits,
                                           SDVariable weights, double alpha, double gamma, LossReduce reduce) {
-        checkAlpha(alpha);
-        checkGamma(gamma, false);
+        FocalParameters.checkAlpha(alpha);
+        FocalParameters.checkGamma(gamma);
         SDVariable oneMinusY = labels.rsub(1.0);
         SDVariable bce = softplus(sd, logits).sub(logits.mul(labels));            // −y log p − (1−y) log(1−p)
         SDVariable loss = bce;
@@ -96,7 +98,8 @@ public final class FocalLossOps {
      */
     public static SDVariable categoricalFocal(SameDiff sd, String name, SDVariable labels, SDVariable logits,
                                               SDVariable weights, double[] alpha, double gamma, LossReduce reduce) {
-        checkGamma(gamma, false);
+        FocalParameters.checkGamma(gamma);
+        double[] classAlpha = FocalParameters.checkClassAlpha(alpha);
         // log p = (x − max) − log Σ exp(x − max). SameDiff's logSoftmax op is not used: in M2.1 it returns
         // −inf (then NaN) for probabilities that underflow, e.g. at |x| = 1e4, and logSoftmax(x, 1) fails to build.
         SDVariable shifted = logits.sub(logits.max(true, 1));
@@ -106,13 +109,8 @@ public final class FocalLossOps {
             SDVariable q = sd.math.exp(logp).rsub(1.0);                              // 1 − p_c
             terms = modulator(sd, q, gamma, logits.dataType()).mul(terms);
         }
-        if (alpha != null) {
-            for (int c = 0; c < alpha.length; c++) {
-                if (!(alpha[c] >= 0) || Double.isInfinite(alpha[c])) {
-                    throw new IllegalArgumentException("alpha must hold finite values >= 0; alpha[" + c + "] = " + alpha[c]);
-                }
-            }
-            SDVariable alphaRow = sd.constant(Nd4j.create(alpha, new long[] {1, alpha.length}, DataType.DOUBLE)
+        if (classAlpha != null) {
+            SDVariable alphaRow = sd.constant(Nd4j.create(classAlpha, new long[] {1, classAlpha.length}, DataType.DOUBLE)
                     .castTo(logits.dataType()));
             terms = terms.mul(alphaRow);
         }
@@ -142,11 +140,9 @@ public final class FocalLossOps {
      */
     public static SDVariable focalStar(SameDiff sd, String name, SDVariable labels, SDVariable logits,
                                        SDVariable weights, double alpha, double gamma, double beta, LossReduce reduce) {
-        checkAlpha(alpha);
-        checkGamma(gamma, true);
-        if (!Double.isFinite(beta)) {
-            throw new IllegalArgumentException("beta must be finite; got " + beta);
-        }
+        FocalParameters.checkAlpha(alpha);
+        FocalParameters.checkStarGamma(gamma);
+        FocalParameters.checkBeta(beta);
         SDVariable sign = labels.mul(2.0).sub(1.0);                                  // 2y − 1
         SDVariable u = logits.mul(sign).mul(gamma).add(beta);                        // γ·x_t + β
         SDVariable loss = softplus(sd, u.neg()).div(gamma);                          // −log σ(u) / γ
@@ -207,19 +203,5 @@ public final class FocalLossOps {
 
     private static SDVariable ones(SDVariable like) {
         return like.mul(0.0).add(1.0);
-    }
-
-    private static void checkAlpha(double alpha) {
-        if (!(alpha == -1.0 || (alpha >= 0.0 && alpha <= 1.0))) {
-            throw new IllegalArgumentException("alpha must be in [0, 1], or -1 to disable alpha-balancing; got " + alpha);
-        }
-    }
-
-    private static void checkGamma(double gamma, boolean strictlyPositive) {
-        boolean ok = strictlyPositive ? gamma > 0.0 : gamma >= 0.0;
-        if (!ok || Double.isInfinite(gamma)) {
-            throw new IllegalArgumentException("gamma must be finite and " + (strictlyPositive ? "> 0" : ">= 0")
-                    + "; got " + gamma);
-        }
     }
 }

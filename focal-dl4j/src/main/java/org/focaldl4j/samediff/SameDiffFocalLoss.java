@@ -6,50 +6,48 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
+import org.focaldl4j.loss.AbstractFocalLoss;
+import org.focaldl4j.loss.FocalParameters;
+import org.focaldl4j.loss.LossTerms;
 import org.nd4j.autodiff.loss.LossReduce;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.api.OutAndGrad;
-import org.focaldl4j.loss.InputChecks;
-import org.focaldl4j.loss.LossCategoricalFocal;
-import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.activations.IActivation;
-import org.nd4j.linalg.activations.impl.ActivationSigmoid;
 import org.nd4j.linalg.activations.impl.ActivationSoftmax;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.lossfunctions.ILossFunction;
+import org.nd4j.serde.jackson.shaded.NDArrayTextDeSerializer;
 import org.nd4j.shade.jackson.annotation.JsonCreator;
-import org.nd4j.shade.jackson.annotation.JsonIgnore;
-import org.nd4j.shade.jackson.annotation.JsonInclude;
 import org.nd4j.shade.jackson.annotation.JsonProperty;
+import org.nd4j.shade.jackson.databind.annotation.JsonDeserialize;
 
 /**
- * A drop-in {@link ILossFunction} whose maths is a SameDiff graph built by {@link FocalLossOps}:
- * the sigmoid focal loss (default), the categorical focal loss or FL*, computed from the logits
- * (the layer activation must be SIGMOID, or SOFTMAX for the categorical form):
+ * The SameDiff twin of the losses as a drop-in {@code ILossFunction}: its maths is a SameDiff graph
+ * built by {@link FocalLossOps} — the sigmoid focal loss (default), the categorical focal loss or FL* —
+ * and differentiated by SameDiff's autodiff; everything around the maths (validation, masks, weights,
+ * label smoothing, dtypes, other activations) is {@link AbstractFocalLoss}'s, shared with
+ * {@code LossFocal}, {@code LossCategoricalFocal} and {@code LossFocalStar}:
  * <pre>
- *   scoreArray[i] = Σ_j m[i,j] · ℓ[i,j]   ([rows, 1]),   gradient = ∂(Σ_i scoreArray[i]) / ∂preOutput
+ *   scoreArray[i] = Σ_j w[j]·m[i,j]·ℓ[i,j]   ([rows, 1]),   gradient = ∂(Σ_i scoreArray[i]) / ∂preOutput
  * </pre>
- * It avoids DL4J's {@code SameDiffLoss} defects: the score array is [rows, 1] (so it works in
- * {@code CnnLossLayer}); per-output masks work (for the categorical form only when constant across a
- * row, as in {@code LossCategoricalFocal}); a graph is built per thread and per dtype (FLOAT, DOUBLE;
- * HALF/BFLOAT16 computed in FLOAT), so calls with other dtypes and concurrent calls are safe; nothing is
- * printed. Score and gradient come from one graph execution. Inputs are never modified.
+ * Unlike DL4J's {@code SameDiffLoss} the score array is [rows, 1] (so it works in {@code CnnLossLayer}),
+ * per-output masks work, a graph is built per thread and per compute dtype (FLOAT, DOUBLE), score and
+ * gradient come from one graph execution, and nothing is printed. The categorical form needs the SOFTMAX
+ * activation; the sigmoid and FL* forms read other activations as probabilities, as the losses do.
  */
-@JsonInclude(JsonInclude.Include.NON_NULL)
-public class SameDiffFocalLoss implements ILossFunction {
+public final class SameDiffFocalLoss extends AbstractFocalLoss {
 
-    private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 2L;
 
     /** Which focal loss the graph computes. */
     public enum Kind { SIGMOID, CATEGORICAL, STAR }
 
     private static final String LABELS = "labels";
     private static final String LOGITS = "logits";
-    private static final String MASK = "mask";
+    private static final String MULTIPLIER = "multiplier";
     private static final String ELEMENTS = "elements";
     private static final String TOTAL = "total";
 
@@ -69,42 +67,96 @@ public class SameDiffFocalLoss implements ILossFunction {
 
     /** Sigmoid focal loss with α ∈ [0, 1] or −1 (off) and γ ≥ 0. */
     public SameDiffFocalLoss(double alpha, double gamma) {
-        this(Kind.SIGMOID, alpha, null, gamma, 0.0);
+        this(Kind.SIGMOID, alpha, null, gamma, 0.0, null, 0.0, DEFAULT_CLIP_EPSILON);
     }
 
     /** Categorical (softmax) focal loss: per-class α (null = all ones), γ ≥ 0. */
     public static SameDiffFocalLoss categorical(double[] alpha, double gamma) {
-        return new SameDiffFocalLoss(Kind.CATEGORICAL, -1, alpha, gamma, 0.0);
+        return new SameDiffFocalLoss(Kind.CATEGORICAL, -1, alpha, gamma, 0.0, null, 0.0, DEFAULT_CLIP_EPSILON);
     }
 
     /** FL*: α ∈ [0, 1] or −1, γ &gt; 0, β finite. */
     public static SameDiffFocalLoss star(double alpha, double gamma, double beta) {
-        return new SameDiffFocalLoss(Kind.STAR, alpha, null, gamma, beta);
+        return new SameDiffFocalLoss(Kind.STAR, alpha, null, gamma, beta, null, 0.0, DEFAULT_CLIP_EPSILON);
     }
 
+    /**
+     * Every setting; {@code alpha} is used by SIGMOID and STAR (must be −1 for CATEGORICAL), {@code classAlpha}
+     * by CATEGORICAL only (must be null otherwise), {@code beta} by STAR only (must be 0 otherwise).
+     */
     @JsonCreator
-    public SameDiffFocalLoss(@JsonProperty("kind") Kind kind, @JsonProperty("alpha") double alpha,
-                             @JsonProperty("classAlpha") double[] classAlpha, @JsonProperty("gamma") double gamma,
-                             @JsonProperty("beta") double beta) {
-        this.kind = kind == null ? Kind.SIGMOID : kind;
-        this.alpha = alpha;
-        this.classAlpha = classAlpha == null ? null : classAlpha.clone();
-        this.gamma = gamma;
-        this.beta = beta;
-        // Validate eagerly with a throw-away graph: the same checks FocalLossOps makes on every build.
-        SameDiff probe = SameDiff.create();
-        define(probe, probe.placeHolder(LABELS, DataType.FLOAT, -1, -1), probe.placeHolder(LOGITS, DataType.FLOAT, -1, -1),
-                probe.placeHolder(MASK, DataType.FLOAT, -1, -1));
+    public SameDiffFocalLoss(@JsonProperty("kind") Kind kind,
+                             @JsonProperty("alpha") double alpha,
+                             @JsonProperty("classAlpha") double[] classAlpha,
+                             @JsonProperty("gamma") double gamma,
+                             @JsonProperty("beta") double beta,
+                             @JsonProperty("weights") @JsonDeserialize(using = NDArrayTextDeSerializer.class) INDArray weights,
+                             @JsonProperty("labelSmoothing") double labelSmoothing,
+                             @JsonProperty("clipEpsilon") double clipEpsilon) {
+        super(weights, labelSmoothing, clipEpsilon);
+        if (kind == null) {
+            throw new IllegalArgumentException("kind must be SIGMOID, CATEGORICAL or STAR; got null");
+        }
+        this.kind = kind;
+        this.alpha = kind == Kind.CATEGORICAL ? unused("alpha", alpha, -1) : FocalParameters.checkAlpha(alpha);
+        if (kind != Kind.CATEGORICAL && classAlpha != null) {
+            throw new IllegalArgumentException("classAlpha is for the CATEGORICAL kind only; got "
+                    + Arrays.toString(classAlpha) + " for " + kind);
+        }
+        this.classAlpha = FocalParameters.checkClassAlpha(classAlpha);
+        this.gamma = kind == Kind.STAR ? FocalParameters.checkStarGamma(gamma) : FocalParameters.checkGamma(gamma);
+        this.beta = kind == Kind.STAR ? FocalParameters.checkBeta(beta) : unused("beta", beta, 0);
     }
 
-    private SDVariable define(SameDiff sd, SDVariable labels, SDVariable logits, SDVariable mask) {
+    private double unused(String name, double value, double expected) {
+        if (Double.compare(value, expected) != 0) {
+            throw new IllegalArgumentException(name + " is not used by the " + kind + " kind and must be " + expected
+                    + "; got " + value);
+        }
+        return value;
+    }
+
+    @Override
+    protected Form form() {
+        return kind == Kind.CATEGORICAL ? Form.SOFTMAX : Form.SIGMOID;
+    }
+
+    @Override
+    protected boolean acceptsActivation(IActivation activationFn) {
+        return kind != Kind.CATEGORICAL || activationFn instanceof ActivationSoftmax;
+    }
+
+    @Override
+    protected double[] perClassWeights() {
+        return classAlpha;
+    }
+
+    /** Runs the graph: the per-element (per-row for CATEGORICAL) losses and their gradient in one execution. */
+    @Override
+    protected LossTerms fromLogits(INDArray x, INDArray y, INDArray multiplier, boolean wantScore,
+                                   boolean wantGradient) {
+        INDArray m = multiplier != null ? multiplier : Nd4j.ones(x.dataType(), x.shape());
+        SameDiff sd = graph(x.dataType());
+        Map<String, INDArray> placeholders = Map.of(LABELS, y, LOGITS, x, MULTIPLIER, m);
+        // SameDiff may reuse its output arrays on the next execution: copy what is returned.
+        if (wantGradient) {
+            OutAndGrad r = sd.calculateGradientsAndOutputs(placeholders, List.of(ELEMENTS), List.of(LOGITS));
+            INDArray loss = wantScore ? r.getOutputs().get(ELEMENTS).dup() : null;
+            return new LossTerms(loss, r.getGradients().get(LOGITS).dup());
+        }
+        return new LossTerms(sd.output(placeholders, ELEMENTS).get(ELEMENTS).dup(), null);
+    }
+
+    private SDVariable define(SameDiff sd, SDVariable labels, SDVariable logits, SDVariable multiplier) {
         switch (kind) {
             case CATEGORICAL:
-                return FocalLossOps.categoricalFocal(sd, ELEMENTS, labels, logits, mask, classAlpha, gamma, LossReduce.NONE);
+                return FocalLossOps.categoricalFocal(sd, ELEMENTS, labels, logits, multiplier, classAlpha, gamma,
+                        LossReduce.NONE);
             case STAR:
-                return FocalLossOps.focalStar(sd, ELEMENTS, labels, logits, mask, alpha, gamma, beta, LossReduce.NONE);
+                return FocalLossOps.focalStar(sd, ELEMENTS, labels, logits, multiplier, alpha, gamma, beta,
+                        LossReduce.NONE);
             default:
-                return FocalLossOps.sigmoidFocal(sd, ELEMENTS, labels, logits, mask, alpha, gamma, LossReduce.NONE);
+                return FocalLossOps.sigmoidFocal(sd, ELEMENTS, labels, logits, multiplier, alpha, gamma, LossReduce.NONE);
         }
     }
 
@@ -127,8 +179,8 @@ public class SameDiffFocalLoss implements ILossFunction {
             SameDiff sd = SameDiff.create();
             SDVariable labels = sd.placeHolder(LABELS, type, -1, -1);
             SDVariable logits = sd.placeHolder(LOGITS, type, -1, -1);
-            SDVariable mask = sd.placeHolder(MASK, type, -1, -1);
-            SDVariable elements = define(sd, labels, logits, mask);
+            SDVariable multiplier = sd.placeHolder(MULTIPLIER, type, -1, -1);
+            SDVariable elements = define(sd, labels, logits, multiplier);
             sd.setLossVariables(elements.sum(TOTAL));
             QuietSameDiff.createGradFunction(sd, LOGITS);     // gradients with respect to a placeholder must be requested
             return sd;
@@ -136,110 +188,30 @@ public class SameDiffFocalLoss implements ILossFunction {
     }
 
     // ------------------------------------------------------------------------------------------
-    // ILossFunction
-    // ------------------------------------------------------------------------------------------
-
-    @Override
-    public double computeScore(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask,
-                               boolean average) {
-        double score = evaluate(labels, preOutput, activationFn, mask, false).getFirst().sumNumber().doubleValue();
-        return average ? score / preOutput.size(0) : score;
-    }
-
-    @Override
-    public INDArray computeScoreArray(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask) {
-        return evaluate(labels, preOutput, activationFn, mask, false).getFirst();
-    }
-
-    @Override
-    public INDArray computeGradient(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask) {
-        return evaluate(labels, preOutput, activationFn, mask, true).getSecond();
-    }
-
-    @Override
-    public Pair<Double, INDArray> computeGradientAndScore(INDArray labels, INDArray preOutput, IActivation activationFn,
-                                                         INDArray mask, boolean average) {
-        Pair<INDArray, INDArray> r = evaluate(labels, preOutput, activationFn, mask, true);
-        double score = r.getFirst().sumNumber().doubleValue();
-        return new Pair<>(average ? score / preOutput.size(0) : score, r.getSecond());
-    }
-
-    /** (score array [rows, 1], gradient or null), in preOutput's dtype. */
-    private Pair<INDArray, INDArray> evaluate(INDArray labels, INDArray preOutput, IActivation activationFn,
-                                              INDArray mask, boolean wantGradient) {
-        validate(labels, preOutput, activationFn, mask);
-        DataType outType = preOutput.dataType();
-        DataType type = (outType == DataType.HALF || outType == DataType.BFLOAT16) ? DataType.FLOAT : outType;
-        INDArray x = preOutput.castTo(type);
-        INDArray y = labels.castTo(type);
-        INDArray fullMask = fullMask(mask, preOutput, type);
-
-        SameDiff sd = graph(type);
-        Map<String, INDArray> placeholders = Map.of(LABELS, y, LOGITS, x, MASK, fullMask);
-        INDArray elements;
-        INDArray gradient = null;
-        if (wantGradient) {
-            OutAndGrad r = sd.calculateGradientsAndOutputs(placeholders, List.of(ELEMENTS), List.of(LOGITS));
-            elements = r.getOutputs().get(ELEMENTS);
-            gradient = r.getGradients().get(LOGITS).castTo(outType).dup();   // SameDiff may reuse its arrays
-        } else {
-            elements = sd.output(placeholders, ELEMENTS).get(ELEMENTS);
-        }
-        INDArray scores = kind == Kind.CATEGORICAL ? elements.dup() : elements.sum(true, 1);
-        return new Pair<>(scores.castTo(outType), gradient);
-    }
-
-    /** The mask as a [rows, cols] array of the compute dtype (ones when absent). */
-    private INDArray fullMask(INDArray mask, INDArray preOutput, DataType type) {
-        INDArray full = Nd4j.ones(type, preOutput.shape());
-        if (mask == null) {
-            return full;
-        }
-        INDArray m = mask.castTo(type);
-        if (m.size(1) == 1 && preOutput.size(1) != 1) {
-            return full.muliColumnVector(m);
-        }
-        if (kind == Kind.CATEGORICAL) {
-            return full.muliColumnVector(InputChecks.rowConstantMask(m, "SameDiffFocalLoss (categorical)"));
-        }
-        return full.muli(m);
-    }
-
-    private void validate(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask) {
-        InputChecks.shapes(labels, preOutput, mask, activationFn);
-        if (!preOutput.dataType().isFPType()) {
-            throw new IllegalArgumentException("preOutput must have a floating-point data type; got " + preOutput.dataType());
-        }
-        boolean sigmoid = activationFn instanceof ActivationSigmoid;
-        boolean softmax = activationFn instanceof ActivationSoftmax;
-        if (kind == Kind.CATEGORICAL ? !softmax : !sigmoid) {
-            throw new IllegalArgumentException("SameDiffFocalLoss (" + kind + ") computes from logits and needs the layer "
-                    + "activation " + (kind == Kind.CATEGORICAL ? "SOFTMAX" : "SIGMOID") + "; got " + activationFn
-                    + " (use LossFocal, LossCategoricalFocal or LossFocalStar for other activations)");
-        }
-        InputChecks.unitInterval(labels, "labels");
-        if (kind == Kind.CATEGORICAL) {
-            INDArray rowMask = mask == null ? null
-                    : mask.size(1) == 1 ? mask : InputChecks.rowConstantMask(mask, "SameDiffFocalLoss (categorical)");
-            InputChecks.categoricalLabels(labels, rowMask, classAlpha, "SameDiffFocalLoss (categorical)",
-                    LossCategoricalFocal.LABEL_SUM_TOLERANCE);
-        }
-    }
-
-    // ------------------------------------------------------------------------------------------
     // Configuration
     // ------------------------------------------------------------------------------------------
+
+    public static Builder builder(Kind kind) {
+        return new Builder(kind);
+    }
+
+    /** A builder holding this loss's settings. */
+    public Builder toBuilder() {
+        return withSharedSettings(builder(kind).alpha(alpha).classAlpha(classAlpha).gamma(gamma).beta(beta));
+    }
 
     @JsonProperty("kind")
     public Kind getKind() {
         return kind;
     }
 
+    /** α of the SIGMOID and STAR kinds (−1 for CATEGORICAL). */
     @JsonProperty("alpha")
     public double getAlpha() {
         return alpha;
     }
 
+    /** Per-class α of the CATEGORICAL kind (a copy), or null. */
     @JsonProperty("classAlpha")
     public double[] getClassAlpha() {
         return classAlpha == null ? null : classAlpha.clone();
@@ -250,15 +222,10 @@ public class SameDiffFocalLoss implements ILossFunction {
         return gamma;
     }
 
+    /** β of the STAR kind (0 otherwise). */
     @JsonProperty("beta")
     public double getBeta() {
         return beta;
-    }
-
-    @JsonIgnore
-    @Override
-    public String name() {
-        return toString();
     }
 
     @Override
@@ -266,20 +233,18 @@ public class SameDiffFocalLoss implements ILossFunction {
         switch (kind) {
             case CATEGORICAL:
                 return "SameDiffFocalLoss(categorical, " + (classAlpha == null ? "" : "alpha=" + Arrays.toString(classAlpha)
-                        + ", ") + "gamma=" + gamma + ")";
+                        + ", ") + "gamma=" + gamma + commonToString() + ")";
             case STAR:
-                return "SameDiffFocalLoss(star, alpha=" + alpha + ", gamma=" + gamma + ", beta=" + beta + ")";
+                return "SameDiffFocalLoss(star, alpha=" + alpha + ", gamma=" + gamma + ", beta=" + beta
+                        + commonToString() + ")";
             default:
-                return "SameDiffFocalLoss(alpha=" + alpha + ", gamma=" + gamma + ")";
+                return "SameDiffFocalLoss(alpha=" + alpha + ", gamma=" + gamma + commonToString() + ")";
         }
     }
 
     @Override
     public boolean equals(Object o) {
-        if (this == o) {
-            return true;
-        }
-        if (o == null || getClass() != o.getClass()) {
+        if (!super.equals(o)) {
             return false;
         }
         SameDiffFocalLoss that = (SameDiffFocalLoss) o;
@@ -289,6 +254,58 @@ public class SameDiffFocalLoss implements ILossFunction {
 
     @Override
     public int hashCode() {
-        return Objects.hash(kind, alpha, Arrays.hashCode(classAlpha), gamma, beta);
+        return Objects.hash(super.hashCode(), kind, alpha, Arrays.hashCode(classAlpha), gamma, beta);
+    }
+
+    /** Builder for {@link SameDiffFocalLoss}: the kind's defaults are α = 0.25 (−1 for CATEGORICAL), γ = 2, β = 1 (STAR). */
+    public static final class Builder extends BaseBuilder<SameDiffFocalLoss, Builder> {
+        private final Kind kind;
+        private double alpha;
+        private double[] classAlpha;
+        private double gamma = 2.0;
+        private double beta;
+
+        private Builder(Kind kind) {
+            if (kind == null) {
+                throw new IllegalArgumentException("kind must be SIGMOID, CATEGORICAL or STAR; got null");
+            }
+            this.kind = kind;
+            this.alpha = kind == Kind.CATEGORICAL ? -1 : 0.25;
+            this.beta = kind == Kind.STAR ? 1.0 : 0.0;
+        }
+
+        @Override
+        protected Builder self() {
+            return this;
+        }
+
+        /** α ∈ [0, 1] or −1 (SIGMOID, STAR). */
+        public Builder alpha(double alpha) {
+            this.alpha = alpha;
+            return this;
+        }
+
+        /** One α_c ≥ 0 per class, or null for all ones (CATEGORICAL). */
+        public Builder classAlpha(double... classAlpha) {
+            this.classAlpha = classAlpha;
+            return this;
+        }
+
+        /** γ ≥ 0 (&gt; 0 for STAR). Default 2. */
+        public Builder gamma(double gamma) {
+            this.gamma = gamma;
+            return this;
+        }
+
+        /** β, finite (STAR). Default 1. */
+        public Builder beta(double beta) {
+            this.beta = beta;
+            return this;
+        }
+
+        @Override
+        public SameDiffFocalLoss build() {
+            return new SameDiffFocalLoss(kind, alpha, classAlpha, gamma, beta, weights, labelSmoothing, clipEpsilon);
+        }
     }
 }

@@ -2,13 +2,14 @@ package org.focaldl4j.loss;
 
 import static org.focaldl4j.loss.Approx.assertClose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.function.Supplier;
 import java.util.stream.Stream;
 
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -22,9 +23,10 @@ import org.nd4j.linalg.api.memory.enums.AllocationPolicy;
 import org.nd4j.linalg.api.memory.enums.LearningPolicy;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
- * The fused CPU pass against the backend-neutral op path (forced with -Dfocaldl4j.lossPath=ops):
+ * The fused CPU pass against the backend-neutral op path (forced with {@code path(ExecutionPath.OPS)}):
  * same scores and gradients (DOUBLE 1e-9 relative — the brief asks for 1e-6 — FLOAT 1e-5), column
  * counts that do and do not fill whole vectors, every option, bad labels found in the pass, the
  * scalar fallback (this class runs again in a JVM without the Vector API module), and no memory
@@ -32,18 +34,9 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 class FusedPathTest {
 
-    @AfterEach
-    void restoreAutomaticPath() {
-        System.clearProperty(FusedPath.PROPERTY);
-    }
-
-    private static <T> T onOpPath(Supplier<T> call) {
-        System.setProperty(FusedPath.PROPERTY, "ops");
-        try {
-            return call.get();
-        } finally {
-            System.clearProperty(FusedPath.PROPERTY);
-        }
+    /** The same loss, on the op path. */
+    private static LossFocal ops(LossFocal loss) {
+        return loss.toBuilder().path(ExecutionPath.OPS).build();
     }
 
     static Stream<Arguments> grid() {
@@ -54,8 +47,7 @@ class FusedPathTest {
                 for (double gamma : new double[] {0, 0.5, 1, 2, 2.5, 5}) {
                     b.add(Arguments.of(type, cols, new LossFocal(gamma == 1 ? -1 : 0.25, gamma), "none"));
                 }
-                b.add(Arguments.of(type, cols, LossFocal.builder().alpha(0.75).gamma(2).labelSmoothing(0.1)
-                        .normalization(Normalization.POSITIVES).build(), "per-example"));
+                b.add(Arguments.of(type, cols, LossFocal.builder().alpha(0.75).gamma(2).labelSmoothing(0.1).build(), "per-example"));
                 b.add(Arguments.of(type, cols, LossFocal.builder().gamma(0.5)
                         .weights(cols == 80 ? weights80 : Nd4j.linspace(0.5, 1.5, cols, DataType.DOUBLE))
                         .build(), "per-output"));
@@ -88,12 +80,12 @@ class FusedPathTest {
                 : maskKind.equals("per-example") ? Nd4j.rand(DataType.DOUBLE, rows, 1).gt(0.2).castTo(type)
                 : Nd4j.rand(DataType.DOUBLE, rows, cols).gt(0.2).castTo(type);
         ActivationSigmoid act = new ActivationSigmoid();
-        assertTrue(FusedPath.applicable(x, y, mask), "test setup: the fused path should apply");
+        assertNull(FusedPath.whyNot(x, y, mask), "test setup: the fused path should apply");
 
         Pair<Double, INDArray> fused = loss.computeGradientAndScore(y, x, act, mask, false);
         INDArray fusedScores = loss.computeScoreArray(y, x, act, mask);
-        Pair<Double, INDArray> ops = onOpPath(() -> loss.computeGradientAndScore(y, x, act, mask, false));
-        INDArray opsScores = onOpPath(() -> loss.computeScoreArray(y, x, act, mask));
+        Pair<Double, INDArray> ops = ops(loss).computeGradientAndScore(y, x, act, mask, false);
+        INDArray opsScores = ops(loss).computeScoreArray(y, x, act, mask);
 
         double rel = type == DataType.DOUBLE ? 1e-9 : 1e-5;
         double abs = type == DataType.DOUBLE ? 1e-14 : 1e-6;
@@ -122,18 +114,53 @@ class FusedPathTest {
     void vectorKernelIsUsedExactlyWhenTheModuleIsPresent() {
         boolean module = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
         assertEquals(module, FusedPath.vectorized(), FusedPath.describe());
+        assertEquals(FusedPath.describe(), ExecutionPath.describeFusedKernel());
+        assertTrue(FusedPath.describe().contains(module ? "Vector API" : "--add-modules jdk.incubator.vector"),
+                FusedPath.describe());
     }
 
     @Test
-    void theOpPathCanBeForced() {
+    void theOpPathIsChosenPerInstance() {
         INDArray[] xy = data(DataType.FLOAT, 4, 3, 1);
-        assertTrue(FusedPath.applicable(xy[0], xy[1]));
-        System.setProperty(FusedPath.PROPERTY, "ops");
-        assertTrue(!FusedPath.applicable(xy[0], xy[1]));
-        System.setProperty(FusedPath.PROPERTY, "auto");
-        assertTrue(FusedPath.applicable(xy[0], xy[1]));
-        assertTrue(!FusedPath.applicable(xy[0].dup('f'), xy[1]), "'f' order takes the op path");
-        assertTrue(!FusedPath.applicable(xy[0].castTo(DataType.HALF), xy[1].castTo(DataType.HALF)));
+        assertNotNull(new LossFocal().fusedLogitPass(xy[0], xy[1], null, null, true));
+        assertNull(ops(new LossFocal()).fusedLogitPass(xy[0], xy[1], null, null, true));
+        assertEquals(ExecutionPath.OPS, ops(new LossFocal()).getPath());
+        assertEquals(ExecutionPath.AUTO, new LossFocal().getPath());
+        // The two instances differ, and their settings survive JSON.
+        assertNotEquals(new LossFocal(), ops(new LossFocal()));
+    }
+
+    @Test
+    void arraysTheKernelCannotReadTakeTheOpPathAndSayWhy() {
+        INDArray[] xy = data(DataType.FLOAT, 4, 3, 1);
+        assertNull(FusedPath.whyNot(xy[0], xy[1]));
+        assertEquals("'f'-ordered or strided (view) arrays", FusedPath.whyNot(xy[0].dup('f'), xy[1]));
+        assertEquals("HALF data (the fused kernel takes FLOAT and DOUBLE)",
+                FusedPath.whyNot(xy[0].castTo(DataType.HALF), xy[1].castTo(DataType.HALF)));
+        assertEquals("arrays of mixed data types", FusedPath.whyNot(xy[0], xy[1].castTo(DataType.DOUBLE)));
+        assertEquals("'f'-ordered or strided (view) arrays", FusedPath.whyNot(
+                xy[0].get(NDArrayIndex.all(), NDArrayIndex.interval(0, 2)), xy[1].get(NDArrayIndex.all(), NDArrayIndex.interval(0, 2))));
+        assertNull(new LossFocal().fusedLogitPass(xy[0].castTo(DataType.HALF), xy[1].castTo(DataType.HALF), null, null,
+                true));
+    }
+
+    @Test
+    void chunksRunOnTheLibrarysPoolNotTheCommonPool() {
+        java.util.Set<String> threads = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        int chunks = FusedPath.chunks(1000, 1L << 20);
+        FusedPath.forEachChunk(chunks, c -> threads.add(Thread.currentThread().getName()));
+        for (String name : threads) {
+            assertTrue(name.startsWith("focal-dl4j-fused-") || name.equals(Thread.currentThread().getName()), name);
+        }
+        assertEquals(1, FusedPath.chunks(1000, 1000), "small calls run on the caller's thread");
+        // An exception in any chunk reaches the caller.
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> FusedPath.forEachChunk(Math.max(2, chunks), c -> {
+                    if (c == 1) {
+                        throw new IllegalStateException("chunk 1 failed");
+                    }
+                }));
+        assertEquals("chunk 1 failed", e.getMessage());
     }
 
     @Test
@@ -155,7 +182,7 @@ class FusedPathTest {
 
             // Control: the same measurement sees the op path's temporaries.
             long beforeOps = ws.getPrimaryOffset();
-            onOpPath(() -> new LossFocal().computeGradientAndScore(xy[1], xy[0], new ActivationSigmoid(), null, false));
+            ops(new LossFocal()).computeGradientAndScore(xy[1], xy[0], new ActivationSigmoid(), null, false);
             long usedOps = ws.getPrimaryOffset() - beforeOps;
             assertTrue(usedOps > 5 * inputBytes, "op path allocated only " + usedOps + " bytes");
         }

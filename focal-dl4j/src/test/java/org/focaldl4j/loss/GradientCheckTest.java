@@ -22,7 +22,8 @@ import org.deeplearning4j.nn.conf.layers.recurrent.SimpleRnn;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.junit.jupiter.api.BeforeAll;
+import org.focaldl4j.testing.DoublePrecision;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -40,6 +41,7 @@ import org.nd4j.linalg.learning.config.NoOp;
  * loss), plus each loss's probability path; minibatch 1 and 3; no mask, per-example mask,
  * per-output mask (row-constant for the categorical loss, which refuses per-class masks).
  */
+@ExtendWith(DoublePrecision.class)
 class GradientCheckTest {
 
     private static final double EPS = 1e-6;
@@ -47,11 +49,6 @@ class GradientCheckTest {
     private static final double MIN_ABS_ERROR = 1e-9;
 
     enum MaskKind { NONE, PER_EXAMPLE, PER_OUTPUT }
-
-    @BeforeAll
-    static void doublePrecision() {
-        Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE);
-    }
 
     /** A loss, the activation its logit path is written for, and one that takes its probability path. */
     static final class Setup {
@@ -84,10 +81,9 @@ class GradientCheckTest {
 
     private static List<Setup> setups() {
         INDArray w = Nd4j.create(new double[] {0.5, 1.25, 2.0});
-        LossFocal focal = LossFocal.builder().alpha(0.75).gamma(5).labelSmoothing(0.1).weights(w)
-                .normalization(Normalization.POSITIVES).build();
+        LossFocal focal = LossFocal.builder().alpha(0.75).gamma(5).labelSmoothing(0.1).weights(w).build();
         LossCategoricalFocal categorical = LossCategoricalFocal.builder().alpha(0.25, 1.0, 2.0).gamma(0.5)
-                .labelSmoothing(0.1).weights(w).normalization(Normalization.POSITIVES).build();
+                .labelSmoothing(0.1).weights(w).build();
         LossFocalStar star = LossFocalStar.builder().alpha(-1).gamma(4).beta(0).labelSmoothing(0.1).weights(w).build();
         return List.of(
                 new Setup("LossFocal()", new LossFocal(), LossFocal.builder().clipEpsilon(0).build(), false),

@@ -8,16 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 
 import java.util.stream.Stream;
 
-import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
-import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
-import org.deeplearning4j.nn.conf.layers.OutputLayer;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.nd4j.common.primitives.Pair;
-import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.activations.impl.ActivationSigmoid;
 import org.nd4j.linalg.activations.impl.ActivationSoftmax;
@@ -27,7 +22,6 @@ import org.nd4j.linalg.api.memory.conf.WorkspaceConfiguration;
 import org.nd4j.linalg.api.memory.enums.AllocationPolicy;
 import org.nd4j.linalg.api.memory.enums.LearningPolicy;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
@@ -50,7 +44,7 @@ class LossFocalContractTest {
         INDArray perExample = Nd4j.create(new double[][] {{1}, {0}, {1}, {1}, {0}});
         INDArray perOutput = labels().gt(-1).castTo(DataType.DOUBLE).putScalar(0, 1, 0).putScalar(3, 3, 0);
         LossFocal weighted = LossFocal.builder().weights(Nd4j.create(new double[] {1, 2, 0.5, 0}))
-                .labelSmoothing(0.1).normalization(Normalization.POSITIVES).build();
+                .labelSmoothing(0.1).build();
         Stream.Builder<Arguments> b = Stream.builder();
         for (IActivation act : new IActivation[] {new ActivationSigmoid(), new ActivationSoftmax()}) {
             for (INDArray mask : new INDArray[] {null, perExample, perOutput}) {
@@ -144,45 +138,6 @@ class LossFocalContractTest {
         assertNull(Nd4j.getMemoryManager().getCurrentWorkspace(), "a workspace was left open");
         // The loss's own configuration lives outside any workspace and survives it.
         assertEquals(3.0, loss.getWeights().getDouble(3), 0.0);
-    }
-
-    @Test
-    void positivesNormalisationDividesByThePositiveCount() {
-        INDArray x = logits();
-        INDArray y = labels();          // raw labels ≥ 0.5: 6 positives (0.9 counts, 0.3 does not)
-        LossFocal sum = new LossFocal();
-        LossFocal pos = LossFocal.builder().normalization(Normalization.POSITIVES).build();
-        ActivationSigmoid act = new ActivationSigmoid();
-        double total = sum.computeScore(y, x, act, null, false);
-        assertClose(total * ROWS / 6.0, pos.computeScore(y, x, act, null, false), 1e-14, 0, "score");
-        assertClose(sum.computeGradient(y, x, act, null).mul(ROWS / 6.0), pos.computeGradient(y, x, act, null),
-                1e-14, 0, "gradient");
-
-        // Masked-out positives are not counted: the per-example mask drops rows 1 and 4 (one positive each).
-        INDArray mask = Nd4j.create(new double[][] {{1}, {0}, {1}, {1}, {0}});
-        assertClose(sum.computeScore(y, x, act, mask, false) * ROWS / 4.0,
-                pos.computeScore(y, x, act, mask, false), 1e-14, 0, "masked score");
-
-        // No positives at all: divide by max(1, 0) = 1.
-        INDArray none = Nd4j.zeros(DataType.DOUBLE, ROWS, COLS);
-        assertClose(sum.computeScore(none, x, act, null, false) * ROWS,
-                pos.computeScore(none, x, act, null, false), 1e-14, 0, "no positives");
-    }
-
-    @Test
-    void positivesNormalisationMakesTheNetworkScoreSumOverPositives() {
-        // In an OutputLayer (rows = N) the network score is exactly Σℓ / max(1, P), the paper's §4.1.
-        MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder().seed(3).dataType(DataType.DOUBLE).list()
-                .layer(new OutputLayer.Builder().nIn(3).nOut(COLS).activation(Activation.SIGMOID)
-                        .lossFunction(LossFocal.builder().normalization(Normalization.POSITIVES).build()).build())
-                .build();
-        MultiLayerNetwork net = new MultiLayerNetwork(conf);
-        net.init();
-        INDArray in = Nd4j.rand(DataType.DOUBLE, ROWS, 3);
-        INDArray preOut = net.getLayer(0).getParam("W").transpose().mmul(in.transpose()).transpose()
-                .addiRowVector(net.getLayer(0).getParam("b"));
-        double sumOfLosses = new LossFocal().computeScore(labels(), preOut, new ActivationSigmoid(), null, false);
-        assertClose(sumOfLosses / 6.0, net.score(new DataSet(in, labels())), 1e-12, 0, "network score");
     }
 
     @Test

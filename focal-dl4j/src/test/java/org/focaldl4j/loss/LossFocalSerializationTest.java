@@ -47,7 +47,7 @@ class LossFocalSerializationTest {
                 new LossFocal(-1, 0.5),
                 new LossFocal(0, 0),
                 LossFocal.builder().alpha(0.75).gamma(5).weights(Nd4j.create(new double[] {0.5, 1.0, 2.5}))
-                        .labelSmoothing(0.1).normalization(Normalization.POSITIVES).clipEpsilon(1e-7).build());
+                        .labelSmoothing(0.1).clipEpsilon(1e-7).path(ExecutionPath.OPS).build());
     }
 
     @ParameterizedTest(name = "{0}")
@@ -87,7 +87,7 @@ class LossFocalSerializationTest {
         assertNotEquals(base, new LossFocal(0.5, 2.0));
         assertNotEquals(base, new LossFocal(0.25, 1.0));
         assertNotEquals(base, base.toBuilder().labelSmoothing(0.1).build());
-        assertNotEquals(base, base.toBuilder().normalization(Normalization.POSITIVES).build());
+        assertNotEquals(base, base.toBuilder().path(ExecutionPath.OPS).build());
         assertNotEquals(base, base.toBuilder().clipEpsilon(1e-6).build());
         assertNotEquals(base, base.toBuilder().weights(Nd4j.ones(3)).build());
         assertEquals(base.toBuilder().weights(Nd4j.ones(3)).build(), base.toBuilder().weights(Nd4j.ones(3)).build());
@@ -133,8 +133,7 @@ class LossFocalSerializationTest {
 
     @Test
     void modelSerializerRestoresNetworksThatProduceTheSameScores(@TempDir Path dir) throws Exception {
-        LossFocal loss = LossFocal.builder().alpha(0.75).gamma(1.5).weights(Nd4j.create(new double[] {1, 2, 3}))
-                .normalization(Normalization.POSITIVES).build();
+        LossFocal loss = LossFocal.builder().alpha(0.75).gamma(1.5).weights(Nd4j.create(new double[] {1, 2, 3})).build();
         INDArray in = Nd4j.rand(DataType.FLOAT, 8, 4);
         INDArray labels = Nd4j.rand(DataType.FLOAT, 8, 3).gt(0.7).castTo(DataType.FLOAT);
         DataSet ds = new DataSet(in, labels);

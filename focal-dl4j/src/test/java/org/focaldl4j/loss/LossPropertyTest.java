@@ -28,7 +28,6 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 class LossPropertyTest {
 
-    private static final String PATH_PROPERTY = "focaldl4j.lossPath";
     /**
      * The smallest magnitude that rounds to infinity in HALF (round to nearest even): halfway between
      * the largest finite value 65,504 and the next step 65,536.
@@ -68,8 +67,9 @@ class LossPropertyTest {
                                                @ForAll boolean weighted, @ForAll boolean softLabels, @ForAll long seed) {
         Random r = new Random(seed);
         Case c = new Case(r, rows, cols, dtype, maskKind, weighted, softLabels, false);
-        LossFocal loss = LossFocal.builder().alpha(alpha).gamma(gamma).weights(c.weightsArray()).build();
-        check(loss, new ActivationSigmoid(), c, opPath, (x, y, w) -> sigmoidFocal(x, y, w, alpha, gamma));
+        LossFocal loss = LossFocal.builder().alpha(alpha).gamma(gamma).weights(c.weightsArray())
+                .path(opPath ? ExecutionPath.OPS : ExecutionPath.AUTO).build();
+        check(loss, new ActivationSigmoid(), c, (x, y, w) -> sigmoidFocal(x, y, w, alpha, gamma));
     }
 
     @Property
@@ -83,7 +83,7 @@ class LossPropertyTest {
         Random r = new Random(seed);
         Case c = new Case(r, rows, cols, dtype, maskKind, weighted, softLabels, false);
         LossFocalStar loss = LossFocalStar.builder().alpha(alpha).gamma(gamma).beta(beta).weights(c.weightsArray()).build();
-        check(loss, new ActivationSigmoid(), c, true, (x, y, w) -> focalStar(x, y, w, alpha, gamma, beta));
+        check(loss, new ActivationSigmoid(), c, (x, y, w) -> focalStar(x, y, w, alpha, gamma, beta));
     }
 
     @Property
@@ -106,7 +106,7 @@ class LossPropertyTest {
         double[] a = alpha;
         LossCategoricalFocal loss = LossCategoricalFocal.builder().alpha(alpha).gamma(gamma).weights(c.weightsArray())
                 .build();
-        check(loss, new ActivationSoftmax(), c, true, (x, y, w) -> categoricalFocal(x, y, w, a, gamma));
+        check(loss, new ActivationSoftmax(), c, (x, y, w) -> categoricalFocal(x, y, w, a, gamma));
     }
 
     @Property
@@ -117,8 +117,9 @@ class LossPropertyTest {
                                         @ForAll boolean weighted, @ForAll long seed) {
         Random r = new Random(seed);
         Case c = new Case(r, rows, cols, dtype, maskKind, weighted, false, false);
-        LossFocal loss = LossFocal.builder().alpha(alpha).gamma(gamma).weights(c.weightsArray()).build();
-        check(loss, new ActivationSigmoid(), c, r.nextBoolean(), (x, y, w) -> sigmoidFocal(x, y, w, alpha, gamma));
+        LossFocal loss = LossFocal.builder().alpha(alpha).gamma(gamma).weights(c.weightsArray())
+                .path(r.nextBoolean() ? ExecutionPath.OPS : ExecutionPath.AUTO).build();
+        check(loss, new ActivationSigmoid(), c, (x, y, w) -> sigmoidFocal(x, y, w, alpha, gamma));
     }
 
     // ------------------------------------------------------------------------------------------
@@ -250,7 +251,7 @@ class LossPropertyTest {
     // The check
     // ------------------------------------------------------------------------------------------
 
-    private static void check(AbstractFocalLoss loss, IActivation act, Case c, boolean opPath, RowReference reference) {
+    private static void check(AbstractFocalLoss loss, IActivation act, Case c, RowReference reference) {
         double[] refRows = new double[c.rows];
         double[][] refGrad = new double[c.rows][c.cols];
         double[] magnitude = new double[c.rows];
@@ -270,59 +271,49 @@ class LossPropertyTest {
         double rtol = c.dtype == DataType.DOUBLE ? 1e-9 : c.dtype == DataType.FLOAT ? 2e-4 : 1.5e-2;
         double atol = c.dtype == DataType.DOUBLE ? 1e-12 : c.dtype == DataType.FLOAT ? 2e-5 : 4e-3;
 
-        String previous = System.getProperty(PATH_PROPERTY);
-        System.setProperty(PATH_PROPERTY, opPath ? "ops" : "auto");
-        try {
-            INDArray labels = c.labels();
-            INDArray logits = c.logits();
-            INDArray mask = c.mask();
-            double[] rows = loss.computeScoreArray(labels, logits, act, mask).castTo(DataType.DOUBLE)
-                    .reshape(c.rows).toDoubleVector();
-            double[][] grad = loss.computeGradient(labels, logits, act, mask).castTo(DataType.DOUBLE).toDoubleMatrix();
-            Pair<Double, INDArray> both = loss.computeGradientAndScore(labels, logits, act, mask, false);
-            double[][] bothGrad = both.getSecond().castTo(DataType.DOUBLE).toDoubleMatrix();
-            double score = loss.computeScore(labels, logits, act, mask, false);
-            double refScore = 0;
-            double totalMagnitude = 0;
-            for (int i = 0; i < c.rows; i++) {
-                refScore += refRows[i];
-                totalMagnitude += magnitude[i];
-                // row scores: relative to the row's total magnitude (scores are sums of non-negative terms,
-                // except FL's soft-label terms, which are still ≥ 0)
-                double rowTolerance = rtol * Math.max(magnitude[i], 1) + atol;
-                boolean halfOverflow = c.dtype == DataType.HALF && Math.abs(refRows[i]) - rowTolerance >= HALF_OVERFLOW;
-                boolean halfBoundary = c.dtype == DataType.HALF && !halfOverflow
-                        && Math.abs(refRows[i]) + rowTolerance >= HALF_OVERFLOW;
-                boolean infinite = rows[i] == Math.copySign(Double.POSITIVE_INFINITY, refRows[i]);
-                if (halfOverflow) {
-                    // The row's loss is not representable in HALF even allowing for the summation's rounding:
-                    // the [rows, 1] array saturates to infinity (IEEE overflow), while the double score,
-                    // summed in FLOAT, stays finite.
-                    if (!infinite) {
-                        throw new AssertionError("row " + i + ": expected HALF overflow to infinity for "
-                                + refRows[i] + " ± " + rowTolerance + ", got " + rows[i]);
-                    }
-                } else if (!(halfBoundary && infinite)) {
-                    // Within the rounding tolerance of HALF's overflow threshold either outcome is right:
-                    // a finite value near the reference, or infinity.
-                    near("row " + i, refRows[i], rows[i], rowTolerance, c);
+        INDArray labels = c.labels();
+        INDArray logits = c.logits();
+        INDArray mask = c.mask();
+        double[] rows = loss.computeScoreArray(labels, logits, act, mask).castTo(DataType.DOUBLE)
+                .reshape(c.rows).toDoubleVector();
+        double[][] grad = loss.computeGradient(labels, logits, act, mask).castTo(DataType.DOUBLE).toDoubleMatrix();
+        Pair<Double, INDArray> both = loss.computeGradientAndScore(labels, logits, act, mask, false);
+        double[][] bothGrad = both.getSecond().castTo(DataType.DOUBLE).toDoubleMatrix();
+        double score = loss.computeScore(labels, logits, act, mask, false);
+        double refScore = 0;
+        double totalMagnitude = 0;
+        for (int i = 0; i < c.rows; i++) {
+            refScore += refRows[i];
+            totalMagnitude += magnitude[i];
+            // row scores: relative to the row's total magnitude (scores are sums of non-negative terms,
+            // except FL's soft-label terms, which are still ≥ 0)
+            double rowTolerance = rtol * Math.max(magnitude[i], 1) + atol;
+            boolean halfOverflow = c.dtype == DataType.HALF && Math.abs(refRows[i]) - rowTolerance >= HALF_OVERFLOW;
+            boolean halfBoundary = c.dtype == DataType.HALF && !halfOverflow
+                    && Math.abs(refRows[i]) + rowTolerance >= HALF_OVERFLOW;
+            boolean infinite = rows[i] == Math.copySign(Double.POSITIVE_INFINITY, refRows[i]);
+            if (halfOverflow) {
+                // The row's loss is not representable in HALF even allowing for the summation's rounding:
+                // the [rows, 1] array saturates to infinity (IEEE overflow), while the double score,
+                // summed in FLOAT, stays finite.
+                if (!infinite) {
+                    throw new AssertionError("row " + i + ": expected HALF overflow to infinity for "
+                            + refRows[i] + " ± " + rowTolerance + ", got " + rows[i]);
                 }
-                for (int j = 0; j < c.cols; j++) {
-                    near("gradient [" + i + ", " + j + "]", refGrad[i][j], grad[i][j],
-                            rtol * Math.max(Math.abs(refGrad[i][j]), gradScale * 1e-3) + atol, c);
-                    near("one-pass gradient [" + i + ", " + j + "]", refGrad[i][j], bothGrad[i][j],
-                            rtol * Math.max(Math.abs(refGrad[i][j]), gradScale * 1e-3) + atol, c);
-                }
+            } else if (!(halfBoundary && infinite)) {
+                // Within the rounding tolerance of HALF's overflow threshold either outcome is right:
+                // a finite value near the reference, or infinity.
+                near("row " + i, refRows[i], rows[i], rowTolerance, c);
             }
-            near("score", refScore, score, rtol * Math.max(totalMagnitude, 1) + atol * c.rows, c);
-            near("one-pass score", refScore, both.getFirst(), rtol * Math.max(totalMagnitude, 1) + atol * c.rows, c);
-        } finally {
-            if (previous == null) {
-                System.clearProperty(PATH_PROPERTY);
-            } else {
-                System.setProperty(PATH_PROPERTY, previous);
+            for (int j = 0; j < c.cols; j++) {
+                near("gradient [" + i + ", " + j + "]", refGrad[i][j], grad[i][j],
+                        rtol * Math.max(Math.abs(refGrad[i][j]), gradScale * 1e-3) + atol, c);
+                near("one-pass gradient [" + i + ", " + j + "]", refGrad[i][j], bothGrad[i][j],
+                        rtol * Math.max(Math.abs(refGrad[i][j]), gradScale * 1e-3) + atol, c);
             }
         }
+        near("score", refScore, score, rtol * Math.max(totalMagnitude, 1) + atol * c.rows, c);
+        near("one-pass score", refScore, both.getFirst(), rtol * Math.max(totalMagnitude, 1) + atol * c.rows, c);
     }
 
     private static void near(String what, double expected, double actual, double tolerance, Case c) {

@@ -4,25 +4,20 @@ import java.util.List;
 import java.util.Random;
 
 import org.deeplearning4j.nn.api.OptimizationAlgorithm;
-import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
-import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.WorkspaceMode;
 import org.deeplearning4j.nn.conf.inputs.InputType;
-import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.weights.WeightInit;
-import org.focaldl4j.anchor.AnchorLossLayer;
+import org.focaldl4j.loss.ExecutionPath;
 import org.focaldl4j.loss.LossCategoricalFocal;
 import org.focaldl4j.loss.LossFocal;
 import org.focaldl4j.loss.LossFocalStar;
-import org.focaldl4j.loss.Normalization;
 import org.focaldl4j.samediff.SameDiffFocalLoss;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
@@ -30,7 +25,7 @@ import org.nd4j.linalg.lossfunctions.ILossFunction;
 
 /**
  * Every loss configuration the reliability tests run (each loss, with and without its options: weights,
- * per-class α, smoothing, positives normalisation), the small networks they train, and seeded data.
+ * per-class α, smoothing, the op path), the small networks they train, and seeded data.
  */
 final class LossCatalogue {
 
@@ -62,9 +57,9 @@ final class LossCatalogue {
     static List<Entry> entries() {
         return List.of(
                 new Entry("LossFocal()", LossFocal::new, Activation.SIGMOID, false),
-                new Entry("LossFocal(α=-1, γ=0.5, weights, smoothing 0.1, POSITIVES)",
+                new Entry("LossFocal(α=-1, γ=0.5, weights, smoothing 0.1, op path)",
                         () -> LossFocal.builder().alpha(-1).gamma(0.5).weights(Nd4j.createFromArray(WEIGHTS))
-                                .labelSmoothing(0.1).normalization(Normalization.POSITIVES).build(),
+                                .labelSmoothing(0.1).path(ExecutionPath.OPS).build(),
                         Activation.SIGMOID, false),
                 new Entry("LossFocal on softmax outputs (probability path)", LossFocal::new, Activation.SOFTMAX, false),
                 new Entry("LossCategoricalFocal()", LossCategoricalFocal::new, Activation.SOFTMAX, true),
@@ -115,54 +110,6 @@ final class LossCatalogue {
                 .layer(new OutputLayer.Builder(e.loss.get()).nOut(N_OUT).activation(e.activation).build())
                 .setInputType(InputType.feedForward(N_IN))
                 .build();
-    }
-
-    /** Anchor head: conv 3×3 (2 → 6 = A·K, A = 2, K = 3) → {@link AnchorLossLayer} with {@code loss}. */
-    static ComputationGraphConfiguration anchorGraph(ILossFunction loss, WorkspaceMode mode) {
-        return new NeuralNetConfiguration.Builder().seed(7).dataType(DataType.DOUBLE).updater(new Adam(0.02))
-                .weightInit(WeightInit.XAVIER).trainingWorkspaceMode(mode).inferenceWorkspaceMode(mode)
-                .graphBuilder()
-                .addInputs("in")
-                .setInputTypes(InputType.convolutional(5, 6, 2))
-                .addLayer("conv", new ConvolutionLayer.Builder(3, 3).nOut(6).convolutionMode(ConvolutionMode.Same)
-                        .activation(Activation.IDENTITY).build(), "in")
-                .addLayer("loss", new AnchorLossLayer.Builder(loss).build(), "conv")
-                .setOutputs("loss")
-                .build();
-    }
-
-    /** Seeded anchor-head data: images [rows, 2, 5, 6], labels [rows, 6, 5, 6] at ~1:20 positives, a labels-shape mask. */
-    static DataSet anchorData(long seed, int rows) {
-        Random r = new Random(seed);
-        double[][][][] x = new double[rows][2][5][6];
-        double[][][][] y = new double[rows][6][5][6];
-        double[][][][] m = new double[rows][6][5][6];
-        for (int n = 0; n < rows; n++) {
-            for (int h = 0; h < 5; h++) {
-                for (int w = 0; w < 6; w++) {
-                    for (int c = 0; c < 2; c++) {
-                        x[n][c][h][w] = r.nextGaussian();
-                    }
-                    for (int c = 0; c < 6; c++) {
-                        y[n][c][h][w] = r.nextInt(20) == 0 ? 1 : 0;
-                        m[n][c][h][w] = r.nextInt(10) == 0 ? 0 : 1;      // ~10 % ignored entries
-                    }
-                }
-            }
-        }
-        DataSet ds = new DataSet(Nd4j.createFromArray(x), Nd4j.createFromArray(y));
-        ds.setLabelsMaskArray(Nd4j.createFromArray(m));
-        return ds;
-    }
-
-    /** The bits of every value of {@code a} (as doubles): equal arrays of bits mean bit-identical results. */
-    static long[] bits(INDArray a) {
-        double[] v = a.dup('c').castTo(DataType.DOUBLE).data().asDouble();
-        long[] b = new long[v.length];
-        for (int i = 0; i < v.length; i++) {
-            b[i] = Double.doubleToRawLongBits(v[i]);
-        }
-        return b;
     }
 
     private LossCatalogue() {

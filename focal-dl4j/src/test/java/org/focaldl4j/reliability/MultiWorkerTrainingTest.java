@@ -19,6 +19,7 @@ import org.deeplearning4j.nn.conf.layers.BaseOutputLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.parallelism.ParallelWrapper;
 import org.focaldl4j.loss.LossFocal;
+import org.focaldl4j.testing.Bits;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -124,7 +125,7 @@ class MultiWorkerTrainingTest {
             net.computeGradientAndScore();
         }
         assertEquals(Double.doubleToRawLongBits(driver.score()), Double.doubleToRawLongBits(worker.score()));
-        assertArrayEquals(LossCatalogue.bits(driver.gradient().gradient()), LossCatalogue.bits(worker.gradient().gradient()));
+        assertArrayEquals(Bits.of(driver.gradient().gradient()), Bits.of(worker.gradient().gradient()));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -144,7 +145,7 @@ class MultiWorkerTrainingTest {
             copy = (ILossFunction) in.readObject();
         }
         assertEquals(used, copy);
-        assertArrayEquals(LossCatalogue.bits(before), LossCatalogue.bits(copy.computeGradient(ds.getLabels(), x, act, null)));
+        assertArrayEquals(Bits.of(before), Bits.of(copy.computeGradient(ds.getLabels(), x, act, null)));
         assertEquals(Double.doubleToRawLongBits(score),
                 Double.doubleToRawLongBits(copy.computeScore(ds.getLabels(), x, act, null, false)));
     }

@@ -12,12 +12,9 @@ import java.nio.file.Path;
 import java.util.stream.Stream;
 
 import org.deeplearning4j.nn.conf.WorkspaceMode;
-import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
-import org.focaldl4j.loss.LossFocal;
-import org.focaldl4j.loss.LossFocalStar;
-import org.junit.jupiter.api.Test;
+import org.focaldl4j.testing.Bits;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -42,8 +39,8 @@ import org.nd4j.linalg.lossfunctions.ILossFunction;
  *   <li>a network saved with {@code ModelSerializer} (updater included) after 6 steps, restored and trained 6
  *       more ends bit-identical to the network trained 12 steps without interruption, updater state included.</li>
  * </ul>
- * Every loss configuration of {@link LossCatalogue} in a MultiLayerNetwork, and the anchor loss layer in a
- * ComputationGraph.
+ * Every loss configuration of {@link LossCatalogue} in a MultiLayerNetwork (the anchor loss layer's
+ * equivalent is in focal-dl4j-detection).
  */
 class TrainingReliabilityTest {
 
@@ -85,14 +82,14 @@ class TrainingReliabilityTest {
         MultiLayerNetwork untrained = new MultiLayerNetwork(LossCatalogue.mln(e, WorkspaceMode.NONE));
         untrained.init();
         assertNotEquals(0.0, enabled.params().sub(untrained.params()).norm2Number().doubleValue(), "training moved nothing");
-        assertArrayEquals(LossCatalogue.bits(none.params()), LossCatalogue.bits(enabled.params()));
+        assertArrayEquals(Bits.of(none.params()), Bits.of(enabled.params()));
 
         DataSet test = LossCatalogue.data(999, 16, e.oneHot, DataType.DOUBLE);
         assertEquals(none.score(test), enabled.score(test), 0.0);
-        assertArrayEquals(LossCatalogue.bits(none.scoreExamples(test, false)),
-                LossCatalogue.bits(enabled.scoreExamples(test, false)));
-        assertArrayEquals(LossCatalogue.bits(none.output(test.getFeatures())),
-                LossCatalogue.bits(enabled.output(test.getFeatures())));
+        assertArrayEquals(Bits.of(none.scoreExamples(test, false)),
+                Bits.of(enabled.scoreExamples(test, false)));
+        assertArrayEquals(Bits.of(none.output(test.getFeatures())),
+                Bits.of(enabled.output(test.getFeatures())));
         noWorkspaceOpen("after score, scoreExamples and output");
     }
 
@@ -119,8 +116,8 @@ class TrainingReliabilityTest {
                 INDArray gradient = loss.computeGradient(ds.getLabels(), x, act, null);
                 loss.computeGradientAndScore(ds.getLabels(), x, act, null, true);
                 assertSame(ws, Nd4j.getMemoryManager().getCurrentWorkspace(), "the caller's workspace is no longer current");
-                assertArrayEquals(LossCatalogue.bits(gradientOutside), LossCatalogue.bits(gradient));
-                assertArrayEquals(LossCatalogue.bits(rowsOutside), LossCatalogue.bits(rows));
+                assertArrayEquals(Bits.of(gradientOutside), Bits.of(gradient));
+                assertArrayEquals(Bits.of(rowsOutside), Bits.of(rows));
                 assertEquals(rowsOutside.sumNumber().doubleValue(), score, 1e-5 * Math.max(1, Math.abs(score)));
             }
             noWorkspaceOpen("after a workspace scope closed (iteration " + i + ")");
@@ -142,43 +139,9 @@ class TrainingReliabilityTest {
                 .getLayerWiseConfigurations().getConf(1).getLayer()).getLossFn(), "the restored loss");
         MultiLayerNetwork resumed = trained(e, WorkspaceMode.ENABLED, STEPS / 2, STEPS, restored);
 
-        assertArrayEquals(LossCatalogue.bits(uninterrupted.params()), LossCatalogue.bits(resumed.params()), "parameters");
-        assertArrayEquals(LossCatalogue.bits(uninterrupted.getUpdater().getStateViewArray()),
-                LossCatalogue.bits(resumed.getUpdater().getStateViewArray()), "updater state");
+        assertArrayEquals(Bits.of(uninterrupted.params()), Bits.of(resumed.params()), "parameters");
+        assertArrayEquals(Bits.of(uninterrupted.getUpdater().getStateViewArray()),
+                Bits.of(resumed.getUpdater().getStateViewArray()), "updater state");
         assertTrue(uninterrupted.getUpdater().getStateViewArray().norm2Number().doubleValue() > 0, "Adam state is empty");
-    }
-
-    private static ComputationGraph anchorTrained(ILossFunction loss, WorkspaceMode mode, int from, int to,
-                                                  ComputationGraph start) {
-        ComputationGraph net = start;
-        if (net == null) {
-            net = new ComputationGraph(LossCatalogue.anchorGraph(loss, mode));
-            net.init();
-        }
-        for (int step = from; step < to; step++) {
-            net.fit(LossCatalogue.anchorData(200 + step, 3));
-        }
-        return net;
-    }
-
-    @Test
-    void anchorLossLayerWorkspacesAndPersistence(@TempDir Path dir) throws Exception {
-        for (ILossFunction loss : new ILossFunction[] {new LossFocal(), new LossFocalStar()}) {
-            ComputationGraph enabled = anchorTrained(loss, WorkspaceMode.ENABLED, 0, STEPS, null);
-            ComputationGraph none = anchorTrained(loss, WorkspaceMode.NONE, 0, STEPS, null);
-            noWorkspaceOpen("after fitting the anchor head");
-            assertArrayEquals(LossCatalogue.bits(none.params()), LossCatalogue.bits(enabled.params()),
-                    loss + ": ENABLED vs NONE");
-
-            ComputationGraph first = anchorTrained(loss, WorkspaceMode.ENABLED, 0, STEPS / 2, null);
-            File file = dir.resolve("anchor-" + loss.name() + ".zip").toFile();
-            ModelSerializer.writeModel(first, file, true);
-            ComputationGraph restored = ModelSerializer.restoreComputationGraph(file, true);
-            ComputationGraph resumed = anchorTrained(loss, WorkspaceMode.ENABLED, STEPS / 2, STEPS, restored);
-            assertArrayEquals(LossCatalogue.bits(enabled.params()), LossCatalogue.bits(resumed.params()),
-                    loss + ": resumed vs uninterrupted parameters");
-            assertArrayEquals(LossCatalogue.bits(enabled.getUpdater().getStateViewArray()),
-                    LossCatalogue.bits(resumed.getUpdater().getStateViewArray()), loss + ": updater state");
-        }
     }
 }

@@ -41,8 +41,9 @@ import org.focaldl4j.loss.AbstractFocalLoss;
 import org.focaldl4j.loss.LossCategoricalFocal;
 import org.focaldl4j.loss.LossFocal;
 import org.focaldl4j.loss.LossFocalStar;
-import org.junit.jupiter.api.BeforeAll;
+import org.focaldl4j.testing.DoublePrecision;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -72,12 +73,8 @@ import org.nd4j.shade.jackson.databind.ObjectMapper;
  * ILossFunction implementations, gradient checks (DL4J's on networks, SameDiff's on a pure graph),
  * and the DL4J SameDiffLoss defects it must not have.
  */
+@ExtendWith(DoublePrecision.class)
 class SameDiffFocalLossTest {
-
-    @BeforeAll
-    static void doublePrecision() {
-        Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE);
-    }
 
     // ------------------------------------------------------------------------------------------
     // Parity with the reference vectors
@@ -353,9 +350,18 @@ class SameDiffFocalLossTest {
     void refusesWhatItCannotComputeByName() {
         INDArray x = Nd4j.zeros(DataType.DOUBLE, 2, 3);
         INDArray y = Nd4j.zeros(DataType.DOUBLE, 2, 3);
+        // tanh's outputs are not probabilities: refused, as by the losses (the probability path checks them).
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> new SameDiffFocalLoss().computeScore(y, x, new ActivationTanH(), null, false));
-        assertTrue(e.getMessage().contains("SIGMOID"), e.getMessage());
+                () -> new SameDiffFocalLoss().computeScore(y, x.sub(1), new ActivationTanH(), null, false));
+        assertTrue(e.getMessage().contains("activation tanh") && e.getMessage().contains("[0, 1]"), e.getMessage());
+        // The categorical form computes from logits only.
+        IllegalArgumentException c = assertThrows(IllegalArgumentException.class,
+                () -> SameDiffFocalLoss.categorical(null, 2).computeScore(y, x, new ActivationSigmoid(), null, false));
+        assertTrue(c.getMessage().contains("SOFTMAX"), c.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> SameDiffFocalLoss.builder(SameDiffFocalLoss.Kind.SIGMOID)
+                .classAlpha(1, 2, 3).build());
+        assertThrows(IllegalArgumentException.class, () -> SameDiffFocalLoss.builder(SameDiffFocalLoss.Kind.SIGMOID)
+                .beta(1).build());
         assertThrows(IllegalArgumentException.class, () -> new SameDiffFocalLoss(2.0, 2));
         assertThrows(IllegalArgumentException.class, () -> SameDiffFocalLoss.star(0.25, 0, 1));
         assertThrows(IllegalArgumentException.class,

@@ -27,7 +27,9 @@ import org.focaldl4j.loss.LossFocal;
 import org.focaldl4j.samediff.SameDiffFocalLoss;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.focaldl4j.testing.RestoresSystemProperties;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.Timeout;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -42,6 +44,8 @@ import org.nd4j.linalg.lossfunctions.ILossFunction;
  * score falls, the trained network's configuration still holds the focal loss with its hyper-parameters,
  * and the result is close to the same network trained on one machine.
  */
+// Spark (its Jetty) and DL4J's parameter server set system properties while they run: put them back.
+@ExtendWith(RestoresSystemProperties.class)
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class SparkFocalTrainingTest {
 

@@ -15,7 +15,9 @@ import org.deeplearning4j.spark.api.TrainingMaster;
 import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
 import org.deeplearning4j.spark.parameterserver.training.SharedTrainingMaster;
 import org.focaldl4j.loss.LossFocal;
+import org.focaldl4j.testing.RestoresSystemProperties;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.Timeout;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.parameterserver.distributed.conf.VoidConfiguration;
@@ -29,14 +31,14 @@ import org.nd4j.parameterserver.distributed.conf.VoidConfiguration;
  * 0.111–0.123 vs 0.061 in two runs, untrained 0.914); the test requires it to have learned (below a fifth of the untrained
  * score) and to stay within 3× of the one-machine score.
  */
+// Spark (its Jetty) and DL4J's parameter server set system properties while they run: put them back.
+@ExtendWith(RestoresSystemProperties.class)
 @Timeout(value = 2, unit = TimeUnit.MINUTES)
 class SparkSharedTrainingTest {
 
     @Test
     void lossFocalTrainsWithSharedTraining() {
-        // The Aeron that dl4j-spark-parameterserver M2 resolves refuses DL4J's own timeouts
-        // ("publicationUnblockTimeoutNs=15000000000 <= clientLivenessTimeoutNs=30000000000"): lengthen the first.
-        System.setProperty("aeron.publication.unblock.timeout", "60000000000");
+        // aeron.publication.unblock.timeout is raised for this JVM by the pom (surefire's systemPropertyVariables).
         SparkConf conf = new SparkConf().setMaster("local[1]").setAppName("focal-dl4j-shared-training")
                 .set("spark.driver.host", "127.0.0.1").set("spark.driver.bindAddress", "127.0.0.1")
                 .set("spark.ui.enabled", "false").set("spark.ui.showConsoleProgress", "false");

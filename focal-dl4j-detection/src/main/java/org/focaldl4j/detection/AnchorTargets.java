@@ -1,0 +1,186 @@
+package org.focaldl4j.detection;
+
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Assigns anchors to ground-truth boxes as the paper does (§4, "Anchors"): with IoU the
+ * intersection-over-union of an anchor and its best-overlapping box,
+ * <pre>
+ *   IoU ≥ positiveIou (0.5)            → foreground: that box's class
+ *   IoU &lt; negativeIou (0.4)            → background
+ *   otherwise (in [0.4, 0.5))          → ignored during training
+ * </pre>
+ * and, when {@code keepBestAnchor} (default), the anchor(s) with a box's highest IoU (ties: all of
+ * them; IoU &gt; 0) are foreground too, matched to their own best box, so no box is left without an
+ * anchor — Detectron's "low-quality matches". Boxes are {x1, y1, x2, y2}.
+ *
+ * <p>Outputs, for K classes: per-anchor integer labels (class 0…K−1, {@code K} = background,
+ * {@link #IGNORE} = −1), and the [A·K, H, W] one-hot labels and mask for a head whose channel a·K + k
+ * at (h, w) scores class k of anchor a there (anchor index (h·W + w)·A + a, as {@link AnchorGenerator}).
+ */
+public final class AnchorTargets {
+
+    /** Integer label of an ignored anchor. */
+    public static final int IGNORE = -1;
+    /** Match index of a background anchor. */
+    public static final int BACKGROUND_MATCH = -1;
+    /** Match index of an ignored anchor. */
+    public static final int IGNORED_MATCH = -2;
+
+    private final double positiveIou;
+    private final double negativeIou;
+    private final boolean keepBestAnchor;
+
+    /** The paper's thresholds: positive ≥ 0.5, background &lt; 0.4, each box keeps its best anchor. */
+    public AnchorTargets() {
+        this(0.5, 0.4, true);
+    }
+
+    public AnchorTargets(double positiveIou, double negativeIou, boolean keepBestAnchor) {
+        if (!(negativeIou >= 0 && negativeIou <= positiveIou && positiveIou <= 1)) {
+            throw new IllegalArgumentException("need 0 <= negativeIou <= positiveIou <= 1; got negativeIou = "
+                    + negativeIou + ", positiveIou = " + positiveIou);
+        }
+        this.positiveIou = positiveIou;
+        this.negativeIou = negativeIou;
+        this.keepBestAnchor = keepBestAnchor;
+    }
+
+    /** Intersection over union of two boxes {x1, y1, x2, y2}; 0 when either has no area. */
+    public static double iou(double[] a, double[] b) {
+        double iw = Math.min(a[2], b[2]) - Math.max(a[0], b[0]);
+        double ih = Math.min(a[3], b[3]) - Math.max(a[1], b[1]);
+        if (iw <= 0 || ih <= 0) {
+            return 0.0;
+        }
+        double inter = iw * ih;
+        double union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter;
+        return union <= 0 ? 0.0 : inter / union;
+    }
+
+    /**
+     * For every anchor, the index of the box it is matched to, {@link #BACKGROUND_MATCH} or
+     * {@link #IGNORED_MATCH}.
+     */
+    public int[] match(double[][] anchors, double[][] boxes) {
+        for (int b = 0; b < boxes.length; b++) {
+            Boxes.checked(boxes[b], "box " + b);
+        }
+        int[] matched = new int[anchors.length];
+        int[] bestBoxOfAnchor = new int[anchors.length];
+        double[] bestIouOfBox = new double[boxes.length];
+        for (int i = 0; i < anchors.length; i++) {
+            double best = 0;
+            int bestBox = -1;
+            for (int b = 0; b < boxes.length; b++) {
+                double v = iou(anchors[i], boxes[b]);
+                if (v > best) {
+                    best = v;
+                    bestBox = b;
+                }
+                bestIouOfBox[b] = Math.max(bestIouOfBox[b], v);
+            }
+            bestBoxOfAnchor[i] = bestBox;
+            matched[i] = best >= positiveIou ? bestBox : best < negativeIou ? BACKGROUND_MATCH : IGNORED_MATCH;
+        }
+        if (keepBestAnchor) {
+            // An anchor that is some box's best (ties included) becomes foreground, matched to its own best box.
+            for (int i = 0; i < anchors.length; i++) {
+                for (int b = 0; b < boxes.length && matched[i] < 0; b++) {
+                    if (bestIouOfBox[b] > 0 && iou(anchors[i], boxes[b]) == bestIouOfBox[b]) {
+                        matched[i] = bestBoxOfAnchor[i];
+                    }
+                }
+            }
+        }
+        return matched;
+    }
+
+    /** Per-anchor class labels: the matched box's class, {@code numClasses} for background, {@link #IGNORE}. */
+    public int[] classLabels(double[][] anchors, double[][] boxes, int[] boxClasses, int numClasses) {
+        if (boxClasses.length != boxes.length) {
+            throw new IllegalArgumentException("boxClasses has " + boxClasses.length + " entries for " + boxes.length + " boxes");
+        }
+        for (int b = 0; b < boxClasses.length; b++) {
+            if (boxClasses[b] < 0 || boxClasses[b] >= numClasses) {
+                throw new IllegalArgumentException("boxClasses[" + b + "] = " + boxClasses[b] + " is outside [0, "
+                        + numClasses + ")");
+            }
+        }
+        int[] match = match(anchors, boxes);
+        int[] labels = new int[match.length];
+        for (int i = 0; i < match.length; i++) {
+            labels[i] = match[i] >= 0 ? boxClasses[match[i]] : match[i] == BACKGROUND_MATCH ? numClasses : IGNORE;
+        }
+        return labels;
+    }
+
+    /**
+     * The head's targets for one image: {labels, mask}, both [A·K, H, W] FLOAT. labels is one-hot over
+     * the K classes of each anchor (all zero for background); mask is 0 on the K channels of ignored
+     * anchors and 1 elsewhere.
+     *
+     * @param anchorLabels per-anchor labels from {@link #classLabels}, index (h·W + w)·A + a
+     */
+    public static INDArray[] labelsAndMask(int[] anchorLabels, int numClasses, int anchorsPerLocation, int height,
+                                           int width) {
+        int a = anchorsPerLocation;
+        INDArray perLocation = classIndices(anchorLabels, numClasses, a, height, width)    // [A, H, W] → [H·W, A]
+                .reshape('c', a, (long) height * width).transpose().dup('c');
+        INDArray[] expanded = oneHotAndMask(perLocation, numClasses);                     // [H·W, A·K] each
+        long[] shape = {(long) a * numClasses, height, width};
+        return new INDArray[] {expanded[0].transpose().dup('c').reshape('c', shape),
+                expanded[1].transpose().dup('c').reshape('c', shape)};
+    }
+
+    /**
+     * The same targets as class indices for {@link AnchorLossLayer.Builder#integerLabels}: [A, H, W] FLOAT,
+     * channel a at (h, w) holding anchor (h·W + w)·A + a's label (k class, K background, −1 ignored).
+     */
+    public static INDArray classIndices(int[] anchorLabels, int numClasses, int anchorsPerLocation, int height,
+                                        int width) {
+        int a = anchorsPerLocation;
+        if (anchorLabels.length != height * width * a) {
+            throw new IllegalArgumentException("expected " + (height * width * a) + " anchor labels for A = " + a + ", "
+                    + height + "×" + width + "; got " + anchorLabels.length);
+        }
+        float[] out = new float[anchorLabels.length];
+        for (int h = 0; h < height; h++) {
+            for (int w = 0; w < width; w++) {
+                for (int k = 0; k < a; k++) {
+                    int label = anchorLabels[(h * width + w) * a + k];
+                    if (label < IGNORE || label > numClasses) {
+                        throw new IllegalArgumentException("anchor label " + label + " is outside [-1, " + numClasses + "]");
+                    }
+                    out[(k * height + h) * width + w] = label;
+                }
+            }
+        }
+        return Nd4j.create(out, new long[] {a, height, width}, 'c');
+    }
+
+    /**
+     * [M, A] class indices (k ∈ [0, K) class, K background, −1 ignored; already validated) → {[M, A·K]
+     * one-hot labels, [M, A·K] mask (0 on the K channels of an ignored anchor)}, channel a·K + k, with
+     * ND4J ops only. The one layout definition shared by {@link #labelsAndMask} and {@link AnchorLossLayer}.
+     */
+    static INDArray[] oneHotAndMask(INDArray indices, int k) {
+        long m = indices.size(0);
+        long a = indices.size(1);
+        INDArray repeated = perClass(indices, k);                                               // [M, A·K]
+        INDArray classes = Nd4j.arange(0, k).castTo(indices.dataType()).reshape(1, 1, k)          // 0..K−1 per anchor
+                .repeat(1, a).reshape(1, a * k).repeat(0, m);
+        INDArray oneHot = repeated.eq(classes).castTo(indices.dataType());
+        INDArray mask = repeated.neq(IGNORE).castTo(indices.dataType());
+        return new INDArray[] {oneHot, mask};
+    }
+
+    /** [M, A] per anchor → [M, A·K], each anchor's value repeated on its K channels a·K … a·K + K − 1. */
+    static INDArray perClass(INDArray perAnchor, int k) {
+        long m = perAnchor.size(0);
+        long a = perAnchor.size(1);
+        return perAnchor.dup('c').reshape('c', m, a, 1).repeat(2, k).reshape('c', m, a * k);
+    }
+}

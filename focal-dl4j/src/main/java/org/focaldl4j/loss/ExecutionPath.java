@@ -1,0 +1,27 @@
+package org.focaldl4j.loss;
+
+/**
+ * Which implementation of a loss's logit path a loss instance may use; set per instance with the
+ * builder ({@code LossFocal.builder().path(ExecutionPath.OPS)}) and serialised with the loss.
+ * <ul>
+ *   <li>{@link #AUTO} (default): the fused CPU kernel where the loss has one and it can take the arrays
+ *       (CPU backend, FLOAT or DOUBLE, contiguous 'c' order); the op path otherwise.</li>
+ *   <li>{@link #OPS}: always the backend-neutral ND4J op path (what the CUDA backend runs).</li>
+ * </ul>
+ * Both give the same results to rounding (1e-9 relative in DOUBLE). Only {@link LossFocal} has a fused
+ * kernel today.
+ */
+public enum ExecutionPath {
+    /** The fused CPU kernel where it applies, else ND4J ops. */
+    AUTO,
+    /** Backend-neutral ND4J ops only. */
+    OPS;
+
+    /**
+     * A one-line description of the fused CPU kernel this JVM runs (Vector API or scalar, and why), for
+     * logs and benchmark reports. The same line is logged once at INFO when the kernel is first used.
+     */
+    public static String describeFusedKernel() {
+        return FusedPath.describe();
+    }
+}
