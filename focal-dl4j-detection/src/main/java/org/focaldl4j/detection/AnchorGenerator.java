@@ -54,6 +54,16 @@ public final class AnchorGenerator {
         return new AnchorGenerator(4 * stride, PAPER_SCALES, PAPER_RATIOS, stride);
     }
 
+    /** Pixels between neighbouring locations of this generator's feature map. */
+    public double stride() {
+        return stride;
+    }
+
+    /** Side of the scale-1, ratio-1 anchor in pixels. */
+    public double baseSize() {
+        return baseSize;
+    }
+
     /** A, the number of anchors per location. */
     public int anchorsPerLocation() {
         return scales.length * aspectRatios.length;

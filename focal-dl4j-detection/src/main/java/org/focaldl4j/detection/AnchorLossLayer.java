@@ -1,55 +1,42 @@
 package org.focaldl4j.detection;
 
-import java.util.Collection;
-import java.util.Map;
 import java.util.Objects;
 
-import org.deeplearning4j.nn.api.Layer;
-import org.deeplearning4j.nn.api.ParamInitializer;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
-import org.deeplearning4j.nn.conf.InputPreProcessor;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
-import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.BaseOutputLayer;
-import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
-import org.deeplearning4j.nn.conf.layers.InputTypeUtil;
-import org.deeplearning4j.nn.conf.memory.LayerMemoryReport;
-import org.deeplearning4j.nn.conf.memory.MemoryReport;
-import org.deeplearning4j.nn.params.EmptyParamInitializer;
-import org.deeplearning4j.optimize.api.TrainingListener;
 import org.focaldl4j.loss.LossFocal;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.lossfunctions.ILossFunction;
 
 /**
- * The loss layer of a dense anchor head (paper §4.1): for [N, A·K, H, W] logits (or [N, H, W, A·K]
- * with {@link CNN2DFormat#NHWC}) and labels of the same shape, the network score is
+ * The classification loss layer of a dense anchor head (paper §4.1). For logits of one feature map,
+ * [N, A·K, H, W] (or [N, H, W, A·K] with {@link CNN2DFormat#NHWC}), or of a whole pyramid, [N, A·K, M]
+ * (M the locations of every level, {@link AnchorPyramid}; {@code InputType.recurrent(A·K, M)}), and labels
+ * of the same shape, the network score is
  * <pre>
- *   score = Σ over every image, location, anchor and class of ℓ  ÷  max(1, P),
+ *   score = Σ over every image, location, anchor and class of ℓ  ÷  n,    n = max(1, P)  or its moving average
  * </pre>
- * P the number of positive (label ≥ 0.5), unmasked entries in the minibatch — not ÷ N as DL4J's
- * loss layers do: the normalisation belongs to this layer, and the configured element-wise
- * {@link ILossFunction} (default {@link LossFocal}, sigmoid activation) returns the plain sum Σℓ, as
- * every loss of focal-dl4j does.
- * Masks: the labels' shape (per anchor-class; ignored anchors as 0 on their K channels, see
- * {@link AnchorTargets#labelsAndMask}), [N, 1, H, W] / [N, H, W, 1] or [N, H, W] per location,
- * or [N, 1] per image. No parameters. Both data formats are reshaped correctly (DL4J's CnnLossLayer
- * reshapes NHWC wrongly in its score and NHWC-mask paths).
+ * P the number of positive (label ≥ 0.5), unmasked entries in the minibatch — not ÷ N as DL4J's loss
+ * layers do — and the gradient to match (see {@link PositiveNormaliser}). ℓ comes from the configured
+ * element-wise {@link ILossFunction} (default {@link LossFocal}, sigmoid activation), which returns the
+ * plain sum Σℓ, as every loss of focal-dl4j does. Masks: the labels' shape (ignored anchors as 0 on their
+ * K channels, see {@link AnchorTargets#labelsAndMask}), one channel or no channel axis (per location), or
+ * [N, 1] per image. Both data formats of rank 4 are reshaped correctly (DL4J's CnnLossLayer reshapes NHWC
+ * wrongly in its score and NHWC-mask paths).
  *
  * <p><b>Integer labels</b> ({@link Builder#integerLabels(int) integerLabels(K)}): labels are then
- * [N, A, H, W] (or [N, H, W, A]) class indices per anchor, as {@link AnchorTargets#classLabels} gives
+ * [N, A, H, W] (or [N, H, W, A], or [N, A, M]) class indices per anchor, as {@link AnchorTargets} gives
  * them — k ∈ [0, K) foreground of class k, K background, −1 ignored — K times smaller than the one-hot
  * array. The layer expands them per minibatch: channel a·K + k is 1 where anchor a has class k, and an
  * ignored anchor is masked on its K channels (on top of any mask given). Any other value is refused.
  */
-public class AnchorLossLayer extends FeedForwardLayer {
+public class AnchorLossLayer extends AnchorOutputLayer {
 
-    private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 2L;
 
     private ILossFunction lossFn = new LossFocal();
-    private CNN2DFormat format = CNN2DFormat.NCHW;
     /** K when labels are integer class indices per anchor; 0 when they are one-hot per anchor and class. */
     private int integerLabelClasses;
 
@@ -58,63 +45,19 @@ public class AnchorLossLayer extends FeedForwardLayer {
     }
 
     private AnchorLossLayer(Builder builder) {
-        super(builder);
-        this.lossFn = builder.loss();
-        this.format = builder.format;
-        this.integerLabelClasses = builder.integerLabelClasses;
-        checkLoss(lossFn);
-    }
-
-    static void checkLoss(ILossFunction loss) {
-        if (loss == null) {
-            throw new IllegalArgumentException("AnchorLossLayer needs a loss function");
-        }
+        super(builder, builder.format, builder.normaliser);
+        setLossFn(builder.loss());
+        setIntegerLabelClasses(builder.integerLabelClasses);
     }
 
     @Override
-    public Layer instantiate(NeuralNetConfiguration conf, Collection<TrainingListener> listeners, int layerIndex,
-                             INDArray layerParamsView, boolean initializeParams, DataType networkDataType) {
-        AnchorLossLayerImpl layer = new AnchorLossLayerImpl(conf, networkDataType);
-        layer.setListeners(listeners);
-        layer.setIndex(layerIndex);
-        layer.setParamsViewArray(layerParamsView);
-        Map<String, INDArray> params = initializer().init(conf, layerParamsView, initializeParams);
-        layer.setParamTable(params);
-        layer.setConf(conf);
-        return layer;
+    AnchorOutputLayerImpl<?> runtime(NeuralNetConfiguration conf, DataType networkDataType) {
+        return new AnchorLossLayerImpl(conf, networkDataType);
     }
 
     @Override
-    public ParamInitializer initializer() {
-        return EmptyParamInitializer.getInstance();
-    }
-
-    @Override
-    public InputType getOutputType(int layerIndex, InputType inputType) {
-        if (inputType == null || inputType.getType() != InputType.Type.CNN) {
-            throw new IllegalStateException("AnchorLossLayer (layer " + layerIndex + ", \"" + getLayerName()
-                    + "\") needs convolutional input [N, A·K, H, W]; got " + inputType);
-        }
-        return inputType;
-    }
-
-    @Override
-    public void setNIn(InputType inputType, boolean override) {
-        if (inputType instanceof InputType.InputTypeConvolutional) {
-            this.format = ((InputType.InputTypeConvolutional) inputType).getFormat();
-        }
-    }
-
-    @Override
-    public InputPreProcessor getPreProcessorForInputType(InputType inputType) {
-        return InputTypeUtil.getPreProcessorForInputTypeCnnLayers(inputType, getLayerName());
-    }
-
-    @Override
-    public LayerMemoryReport getMemoryReport(InputType inputType) {
-        return new LayerMemoryReport.Builder(layerName, getClass(), inputType, inputType).standardMemory(0, 0)
-                .workingMemory(0, 0, 0, 0).cacheMemory(MemoryReport.CACHE_MODE_ALL_ZEROS, MemoryReport.CACHE_MODE_ALL_ZEROS)
-                .build();
+    String kind() {
+        return "AnchorLossLayer";
     }
 
     public ILossFunction getLossFn() {
@@ -122,15 +65,10 @@ public class AnchorLossLayer extends FeedForwardLayer {
     }
 
     public void setLossFn(ILossFunction lossFn) {
+        if (lossFn == null) {
+            throw new IllegalArgumentException("AnchorLossLayer needs a loss function; got null");
+        }
         this.lossFn = lossFn;
-    }
-
-    public CNN2DFormat getFormat() {
-        return format;
-    }
-
-    public void setFormat(CNN2DFormat format) {
-        this.format = format;
     }
 
     /** K when labels are integer class indices per anchor ({@link Builder#integerLabels}); 0 for one-hot labels. */
@@ -139,37 +77,39 @@ public class AnchorLossLayer extends FeedForwardLayer {
     }
 
     public void setIntegerLabelClasses(int integerLabelClasses) {
+        if (integerLabelClasses < 0) {
+            throw new IllegalArgumentException("integerLabelClasses must be K >= 1 (integer labels) or 0 (one-hot "
+                    + "labels); got " + integerLabelClasses);
+        }
         this.integerLabelClasses = integerLabelClasses;
     }
 
     @Override
     public boolean equals(Object o) {
-        if (this == o) {
-            return true;
-        }
-        if (!(o instanceof AnchorLossLayer) || !super.equals(o)) {
+        if (!super.equals(o)) {
             return false;
         }
         AnchorLossLayer that = (AnchorLossLayer) o;
-        return Objects.equals(lossFn, that.lossFn) && format == that.format
-                && integerLabelClasses == that.integerLabelClasses;
+        return Objects.equals(lossFn, that.lossFn) && integerLabelClasses == that.integerLabelClasses;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(super.hashCode(), lossFn, format, integerLabelClasses);
+        return Objects.hash(super.hashCode(), lossFn, integerLabelClasses);
     }
 
     @Override
     public String toString() {
-        return "AnchorLossLayer(" + lossFn + ", " + format + ", activation=" + getActivationFn()
-                + (integerLabelClasses > 0 ? ", integer labels over K=" + integerLabelClasses + " classes" : "") + ")";
+        return "AnchorLossLayer(" + lossFn + ", " + getFormat() + ", activation=" + getActivationFn()
+                + (integerLabelClasses > 0 ? ", integer labels over K=" + integerLabelClasses + " classes" : "")
+                + ", normaliser " + getNormaliser() + ")";
     }
 
     /** Builder: sigmoid activation and {@code new LossFocal()} unless set. */
     public static class Builder extends BaseOutputLayer.Builder<Builder> {
         private CNN2DFormat format = CNN2DFormat.NCHW;
         private int integerLabelClasses;
+        private PositiveNormaliser normaliser = PositiveNormaliser.perBatch();
 
         public Builder() {
             this.activationFn = Activation.SIGMOID.getActivationFunction();
@@ -185,14 +125,17 @@ public class AnchorLossLayer extends FeedForwardLayer {
             return lossFn;
         }
 
-        /** NCHW (default) or NHWC. */
+        /** NCHW (default) or NHWC, for rank-4 input. */
         public Builder format(CNN2DFormat format) {
+            if (format == null) {
+                throw new IllegalArgumentException("format must be NCHW or NHWC; got null");
+            }
             this.format = format;
             return this;
         }
 
         /**
-         * Labels are integer class indices per anchor, [N, A, H, W] (NCHW) or [N, H, W, A] (NHWC): k ∈ [0, K)
+         * Labels are integer class indices per anchor, [N, A, H, W] (NCHW), [N, H, W, A] (NHWC) or [N, A, M]: k ∈ [0, K)
          * is class k, K background, −1 ignored. The logits keep A·K channels.
          */
         public Builder integerLabels(int classes) {
@@ -200,6 +143,15 @@ public class AnchorLossLayer extends FeedForwardLayer {
                 throw new IllegalArgumentException("integerLabels needs the number of classes K ≥ 1; got " + classes);
             }
             this.integerLabelClasses = classes;
+            return this;
+        }
+
+        /** {@link PositiveNormaliser#perBatch()} (default) or {@link PositiveNormaliser#movingAverage()}. */
+        public Builder normaliser(PositiveNormaliser normaliser) {
+            if (normaliser == null) {
+                throw new IllegalArgumentException("normaliser must not be null");
+            }
+            this.normaliser = normaliser;
             return this;
         }
 

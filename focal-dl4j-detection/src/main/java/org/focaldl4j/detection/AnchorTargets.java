@@ -100,6 +100,11 @@ public final class AnchorTargets {
 
     /** Per-anchor class labels: the matched box's class, {@code numClasses} for background, {@link #IGNORE}. */
     public int[] classLabels(double[][] anchors, double[][] boxes, int[] boxClasses, int numClasses) {
+        checkClasses(boxes, boxClasses, numClasses);
+        return labelsOf(match(anchors, boxes), boxClasses, numClasses);
+    }
+
+    private static void checkClasses(double[][] boxes, int[] boxClasses, int numClasses) {
         if (boxClasses.length != boxes.length) {
             throw new IllegalArgumentException("boxClasses has " + boxClasses.length + " entries for " + boxes.length + " boxes");
         }
@@ -109,7 +114,9 @@ public final class AnchorTargets {
                         + numClasses + ")");
             }
         }
-        int[] match = match(anchors, boxes);
+    }
+
+    private static int[] labelsOf(int[] match, int[] boxClasses, int numClasses) {
         int[] labels = new int[match.length];
         for (int i = 0; i < match.length; i++) {
             labels[i] = match[i] >= 0 ? boxClasses[match[i]] : match[i] == BACKGROUND_MATCH ? numClasses : IGNORE;
@@ -182,5 +189,82 @@ public final class AnchorTargets {
         long m = perAnchor.size(0);
         long a = perAnchor.size(1);
         return perAnchor.dup('c').reshape('c', m, a, 1).repeat(2, k).reshape('c', m, a * k);
+    }
+
+    /**
+     * The targets of one image for a pyramid head ({@link AnchorPyramid}; anchor i = A·m + a), FLOAT:
+     * <ul>
+     *   <li>{@code classIndices} [A, M]: the matched box's class, {@code numClasses} for background,
+     *       {@link #IGNORE} for ignored anchors (for {@link AnchorLossLayer.Builder#integerLabels});</li>
+     *   <li>{@code boxDeltas} [4·A, M]: channel 4a + j the j-th delta of {@code coder}.encode(anchor, its box)
+     *       for positive anchors, 0 elsewhere (for {@link BoxRegressionLossLayer});</li>
+     *   <li>{@code positives} [A, M]: 1 for positive anchors, else 0 (the box layer's mask).</li>
+     * </ul>
+     */
+    public DenseTargets assign(double[][] anchors, int anchorsPerLocation, double[][] boxes, int[] boxClasses,
+                               int numClasses, BoxCoder coder) {
+        int a = anchorsPerLocation;
+        if (anchors == null || boxes == null || boxClasses == null || coder == null) {
+            throw new IllegalArgumentException("assign needs anchors, boxes, their classes and a BoxCoder");
+        }
+        if (a < 1 || anchors.length == 0 || anchors.length % a != 0) {
+            throw new IllegalArgumentException(anchors.length + " anchors are not a positive multiple of A = " + a);
+        }
+        if (numClasses < 1) {
+            throw new IllegalArgumentException("numClasses must be >= 1; got " + numClasses);
+        }
+        for (int i = 0; i < anchors.length; i++) {
+            double[] anchor = Boxes.checked(anchors[i], "anchor " + i);
+            if (!(anchor[2] > anchor[0]) || !(anchor[3] > anchor[1])) {
+                throw new IllegalArgumentException("anchor " + i + " must have a positive width and height; got "
+                        + java.util.Arrays.toString(anchor));
+            }
+        }
+        for (int b = 0; b < boxes.length; b++) {
+            double[] box = Boxes.checked(boxes[b], "box " + b);
+            if (!(box[2] > box[0]) || !(box[3] > box[1])) {
+                throw new IllegalArgumentException("box " + b + " has no area and no anchor could match it; got "
+                        + java.util.Arrays.toString(box));
+            }
+        }
+        checkClasses(boxes, boxClasses, numClasses);
+        int[] match = match(anchors, boxes);
+        int[] labels = labelsOf(match, boxClasses, numClasses);
+        int m = anchors.length / a;
+        float[] classes = new float[anchors.length];
+        float[] deltas = new float[4 * anchors.length];
+        float[] positive = new float[anchors.length];
+        for (int i = 0; i < anchors.length; i++) {
+            int loc = i / a;
+            int k = i % a;
+            classes[k * m + loc] = labels[i];
+            if (match[i] >= 0) {
+                positive[k * m + loc] = 1f;
+                double[] d = coder.encode(anchors[i], boxes[match[i]]);
+                for (int j = 0; j < 4; j++) {
+                    deltas[(4 * k + j) * m + loc] = (float) d[j];
+                }
+            }
+        }
+        return new DenseTargets(Nd4j.create(classes, new long[] {a, m}, 'c'), Nd4j.create(deltas, new long[] {4L * a, m}, 'c'),
+                Nd4j.create(positive, new long[] {a, m}, 'c'));
+    }
+
+    /** {@link #assign}'s result for one image: class indices [A, M], box deltas [4·A, M], positives [A, M] (copies). */
+    public record DenseTargets(INDArray classIndices, INDArray boxDeltas, INDArray positives) {
+        @Override
+        public INDArray classIndices() {
+            return classIndices.dup();
+        }
+
+        @Override
+        public INDArray boxDeltas() {
+            return boxDeltas.dup();
+        }
+
+        @Override
+        public INDArray positives() {
+            return positives.dup();
+        }
     }
 }

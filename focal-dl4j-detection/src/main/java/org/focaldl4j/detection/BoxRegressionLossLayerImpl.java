@@ -1,0 +1,86 @@
+package org.focaldl4j.detection;
+
+import java.util.Arrays;
+
+import org.deeplearning4j.nn.conf.CNN2DFormat;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.workspace.ArrayType;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/**
+ * Runtime side of {@link BoxRegressionLossLayer}: smooth-L1 on the 2-D rows [rows, 4·A] of predictions and
+ * targets, weighted by the positive-anchor mask [rows, A] repeated on each anchor's 4 channels.
+ */
+class BoxRegressionLossLayerImpl extends AnchorOutputLayerImpl<BoxRegressionLossLayer> {
+
+    private static final long serialVersionUID = 1L;
+
+    BoxRegressionLossLayerImpl(NeuralNetConfiguration conf, DataType dataType) {
+        super(conf, dataType);
+    }
+
+    @Override
+    Loss2d loss(boolean wantScore, boolean wantGradient) {
+        requireInputAndLabels();
+        CNN2DFormat format = format();
+        if (!Arrays.equals(input.shape(), labels.shape())) {
+            throw new IllegalArgumentException("BoxRegressionLossLayer needs predicted and target deltas of the same "
+                    + "shape; got input " + Arrays.toString(input.shape()) + " and labels "
+                    + Arrays.toString(labels.shape()) + " " + layerId());
+        }
+        int channelAxis = AnchorLayout.channelAxis(input.rank(), format);
+        long channels = input.size(channelAxis);
+        if (channels % 4 != 0) {
+            throw new IllegalArgumentException("BoxRegressionLossLayer needs 4·A channels; got " + channels + " "
+                    + layerId());
+        }
+        long[] maskShape = input.shape().clone();
+        maskShape[channelAxis] = channels / 4;
+        if (maskArray == null || !Arrays.equals(maskArray.shape(), maskShape)) {
+            throw new IllegalArgumentException("BoxRegressionLossLayer needs a mask of the positive anchors, shape "
+                    + Arrays.toString(maskShape) + "; got " + (maskArray == null ? "none"
+                    : Arrays.toString(maskArray.shape())) + " " + layerId());
+        }
+        INDArray pred = AnchorLayout.to2d(input, format);
+        INDArray target = AnchorLayout.to2d(labels.castTo(input.dataType()), format);
+        INDArray perAnchor = AnchorLayout.to2d(maskArray.castTo(input.dataType()), format);   // [rows, A]
+        double lo = perAnchor.minNumber().doubleValue();
+        if (!(lo >= 0) || !Double.isFinite(perAnchor.sumNumber().doubleValue())) {
+            throw new IllegalArgumentException("BoxRegressionLossLayer mask values must be finite and >= 0; the "
+                    + "smallest is " + lo + " " + layerId());
+        }
+        INDArray weight = AnchorTargets.perClass(perAnchor, 4);                                 // [rows, 4·A]
+        // With c = min(|d|, β): smoothL1 = ½c²/β + (|d| − c) and its derivative clamp(d/β, −1, 1) — both branches in
+        // one expression, so no 0·∞ appears for huge |d| or tiny β; β = 0 is L1 (|d| and sign(d)).
+        INDArray d = pred.sub(target);
+        double beta = layerConf().getBeta();
+        INDArray absD = Transforms.abs(d, true);
+        INDArray rowLoss = null;
+        if (wantScore) {
+            INDArray l;
+            if (beta == 0) {
+                l = absD.dup();
+            } else {
+                INDArray c = Transforms.min(absD, beta, true);
+                l = c.mul(c).muli(0.5 / beta).addi(absD.sub(c));
+            }
+            rowLoss = l.muli(weight).sum(true, 1);
+        }
+        INDArray gradient = null;
+        if (wantGradient) {
+            gradient = beta == 0 ? Transforms.sign(d, true)
+                    : Transforms.min(Transforms.max(d.div(beta), -1.0, false), 1.0, false);
+            gradient.muli(weight);
+        }
+        return new Loss2d(rowLoss, gradient, perAnchor.neq(0.0).castTo(perAnchor.dataType()).sum(true, 1));
+    }
+
+    @Override
+    public INDArray activate(boolean training, LayerWorkspaceMgr workspaceMgr) {
+        assertInputSet(false);
+        return workspaceMgr.dup(ArrayType.ACTIVATIONS, input);
+    }
+}

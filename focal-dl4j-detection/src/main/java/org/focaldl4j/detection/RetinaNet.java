@@ -1,0 +1,460 @@
+package org.focaldl4j.detection;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration.GraphBuilder;
+import org.deeplearning4j.nn.conf.ConvolutionMode;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.WorkspaceMode;
+import org.deeplearning4j.nn.conf.distribution.NormalDistribution;
+import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.Upsampling2D;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.weights.WeightInit;
+import org.focaldl4j.loss.FocalInit;
+import org.focaldl4j.loss.LossFocal;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.learning.config.Nesterovs;
+import org.nd4j.linalg.learning.regularization.WeightDecay;
+import org.nd4j.linalg.lossfunctions.ILossFunction;
+
+/**
+ * A RetinaNet-style detector (Lin et al. 2017, §4) as a DL4J {@code ComputationGraph}: a backbone you give,
+ * a feature pyramid on its L feature maps (lateral 1×1 convs to F channels, top-down nearest 2× upsampling
+ * added to the finer lateral, a 3×3 conv on each sum), one classification subnet and one box subnet each
+ * shared by all levels ({@link SharedHeadVertex}), and the two loss layers — {@link AnchorLossLayer} with
+ * integer labels and the focal loss, {@link BoxRegressionLossLayer} with smooth-L1 — both normalised by the
+ * positive anchors ({@link PositiveNormaliser}). Outputs, in order: "cls" [N, A·K, M] (probabilities at
+ * inference), "box" [N, 4·A, M] (deltas), M the locations of all levels ({@link AnchorPyramid}).
+ *
+ * <p>{@link #detect} is the paper's inference: per level the top {@code topK} (1000) anchor-class scores
+ * above {@code minScore} (0.05), boxes decoded ({@link BoxCoder}) and clipped to the image, class-wise NMS
+ * at IoU {@code nmsIou} (0.5) over all levels, the best {@code maxDetections} (100) per image. Immutable;
+ * {@link #builder()} validates every setting.
+ */
+public final class RetinaNet {
+
+    /** A feature map of the backbone: its layer name, channels and stride (pixels per location). */
+    public record FeatureMap(String name, int channels, int stride) {
+    }
+
+    /** A backbone: adds its layers to the graph on top of {@code input} and returns its feature maps, finest first. */
+    public interface Backbone {
+        List<FeatureMap> addTo(GraphBuilder graph, String input, int inputChannels);
+    }
+
+    private final int height;
+    private final int width;
+    private final int channels;
+    private final int classes;
+    private final Backbone backbone;
+    private final AnchorPyramid pyramid;
+    private final int fpnChannels;
+    private final int headConvs;
+    private final int headWidth;
+    private final double prior;
+    private final ILossFunction classLoss;
+    private final double boxBeta;
+    private final PositiveNormaliser normaliser;
+    private final BoxCoder coder;
+    private final AnchorTargets matcher;
+    private final IUpdater updater;
+    private final double weightDecay;
+    private final long seed;
+
+    private RetinaNet(Builder b) {
+        if (b.height < 1 || b.width < 1 || b.channels < 1 || b.classes < 1) {
+            throw new IllegalArgumentException("RetinaNet needs an input size and classes >= 1; got " + b.height + "×"
+                    + b.width + "×" + b.channels + ", classes " + b.classes);
+        }
+        if (b.backbone == null || b.pyramid == null || b.classLoss == null || b.updater == null || b.normaliser == null
+                || b.coder == null || b.matcher == null) {
+            throw new IllegalArgumentException("RetinaNet needs a backbone, an anchor pyramid, a class loss, an updater, "
+                    + "a normaliser, a box coder and a matcher");
+        }
+        if (b.fpnChannels < 1 || b.headConvs < 0 || b.headWidth < 1) {
+            throw new IllegalArgumentException("RetinaNet needs fpnChannels >= 1, headConvs >= 0, headWidth >= 1; got "
+                    + b.fpnChannels + ", " + b.headConvs + ", " + b.headWidth);
+        }
+        if (!(b.weightDecay >= 0) || Double.isInfinite(b.weightDecay)) {
+            throw new IllegalArgumentException("weightDecay must be finite and >= 0; got " + b.weightDecay);
+        }
+        FocalInit.priorBias(b.prior);
+        new BoxRegressionLossLayer.Builder().beta(b.boxBeta);                    // validates β
+        double coarsest = b.pyramid.level(b.pyramid.levelCount() - 1).stride();
+        if (b.height % coarsest != 0 || b.width % coarsest != 0) {
+            throw new IllegalArgumentException("the input size " + b.height + "×" + b.width + " must be a multiple of the "
+                    + "coarsest stride " + coarsest + " (so that 2× upsampling meets the finer level exactly)");
+        }
+        this.height = b.height;
+        this.width = b.width;
+        this.channels = b.channels;
+        this.classes = b.classes;
+        this.backbone = b.backbone;
+        this.pyramid = b.pyramid;
+        this.fpnChannels = b.fpnChannels;
+        this.headConvs = b.headConvs;
+        this.headWidth = b.headWidth;
+        this.prior = b.prior;
+        this.classLoss = b.classLoss;
+        this.boxBeta = b.boxBeta;
+        this.normaliser = b.normaliser;
+        this.coder = b.coder;
+        this.matcher = b.matcher;
+        this.updater = b.updater.clone();                                    // the caller's updater may change later
+        this.weightDecay = b.weightDecay;
+        this.seed = b.seed;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public AnchorPyramid pyramid() {
+        return pyramid;
+    }
+
+    public BoxCoder coder() {
+        return coder;
+    }
+
+    public AnchorTargets matcher() {
+        return matcher;
+    }
+
+    public int classes() {
+        return classes;
+    }
+
+    /** The network's configuration: backbone, pyramid, shared heads, loss layers; outputs "cls" and "box". */
+    public ComputationGraphConfiguration configuration() {
+        NeuralNetConfiguration.Builder nn = new NeuralNetConfiguration.Builder().seed(seed).dataType(DataType.FLOAT)
+                .updater(updater).weightInit(WeightInit.RELU)
+                .trainingWorkspaceMode(WorkspaceMode.ENABLED).inferenceWorkspaceMode(WorkspaceMode.ENABLED);
+        if (weightDecay > 0) {
+            nn.regularization(List.of(new WeightDecay(weightDecay, true)));
+        }
+        GraphBuilder g = nn.graphBuilder().addInputs("image")
+                .setInputTypes(InputType.convolutional(height, width, channels));
+        List<FeatureMap> maps = backbone.addTo(g, "image", channels);
+        if (maps.size() != pyramid.levelCount()) {
+            throw new IllegalArgumentException("the backbone gives " + maps.size() + " feature maps but the anchor pyramid "
+                    + "has " + pyramid.levelCount() + " levels");
+        }
+        for (int l = 0; l < maps.size(); l++) {
+            if (maps.get(l).stride() != pyramid.level(l).stride()) {
+                throw new IllegalArgumentException("feature map " + maps.get(l).name() + " has stride "
+                        + maps.get(l).stride() + " but pyramid level " + l + " has stride " + pyramid.level(l).stride());
+            }
+            if (l > 0 && maps.get(l).stride() != 2 * maps.get(l - 1).stride()) {
+                throw new IllegalArgumentException("pyramid strides must double from level to level (2× upsampling); got "
+                        + maps.get(l - 1).stride() + " then " + maps.get(l).stride());
+            }
+        }
+        // Feature pyramid: lateral 1×1, top-down 2× nearest upsampling added, 3×3 output convs.
+        String[] p = new String[maps.size()];
+        String above = null;
+        for (int l = maps.size() - 1; l >= 0; l--) {
+            String lateral = "fpn_lateral" + l;
+            g.addLayer(lateral, new ConvolutionLayer.Builder(1, 1).nIn(maps.get(l).channels()).nOut(fpnChannels)
+                    .activation(Activation.IDENTITY).build(), maps.get(l).name());
+            String merged = lateral;
+            if (above != null) {
+                g.addLayer("fpn_up" + l, new Upsampling2D.Builder(2).build(), above);
+                g.addVertex("fpn_sum" + l, new ElementWiseVertex(ElementWiseVertex.Op.Add), lateral, "fpn_up" + l);
+                merged = "fpn_sum" + l;
+            }
+            above = merged;
+            p[l] = "fpn_p" + l;
+            g.addLayer(p[l], new ConvolutionLayer.Builder(3, 3).nIn(fpnChannels).nOut(fpnChannels)
+                    .convolutionMode(ConvolutionMode.Same).activation(Activation.IDENTITY).build(), merged);
+        }
+        int a = pyramid.anchorsPerLocation();
+        g.addVertex("cls_head", SharedHeadVertex.classification(p.length, fpnChannels, headConvs, headWidth, a, classes,
+                prior), p);
+        g.addVertex("box_head", SharedHeadVertex.boxRegression(p.length, fpnChannels, headConvs, headWidth, a), p);
+        g.addLayer("cls", new AnchorLossLayer.Builder(classLoss).integerLabels(classes).normaliser(normaliser).build(),
+                "cls_head");
+        g.addLayer("box", new BoxRegressionLossLayer.Builder().beta(boxBeta).normaliser(normaliser).build(), "box_head");
+        return g.setOutputs("cls", "box").build();
+    }
+
+    /** A new, initialised network of {@link #configuration()}. */
+    public ComputationGraph network() {
+        ComputationGraph net = new ComputationGraph(configuration());
+        net.init();
+        return net;
+    }
+
+    /** The paper's inference with its settings: score &gt; 0.05, top 1000 per level, NMS 0.5, 100 per image. */
+    public List<List<Detection>> detect(ComputationGraph net, INDArray images) {
+        return detect(net, images, 0.05, 1000, 0.5, 100);
+    }
+
+    /**
+     * Detections of each image of {@code images} [N, C, H, W]; {@link Detection#image()} is the index in this
+     * batch.
+     */
+    public List<List<Detection>> detect(ComputationGraph net, INDArray images, double minScore, int topK,
+                                        double nmsIou, int maxDetections) {
+        if (net == null || images == null || images.rank() != 4 || images.size(1) != channels
+                || images.size(2) != height || images.size(3) != width) {
+            throw new IllegalArgumentException("detect needs a network and [N, " + channels + ", " + height + ", " + width
+                    + "] images; got " + (images == null ? "null" : Arrays.toString(images.shape())));
+        }
+        checkPostProcessing(minScore, topK, nmsIou, maxDetections);
+        INDArray[] out = net.output(false, images);
+        return decode(out[0], out[1], minScore, topK, nmsIou, maxDetections);
+    }
+
+    private static void checkPostProcessing(double minScore, int topK, double nmsIou, int maxDetections) {
+        if (!(minScore >= 0 && minScore <= 1) || topK < 1 || !(nmsIou >= 0 && nmsIou <= 1) || maxDetections < 1) {
+            throw new IllegalArgumentException("post-processing needs minScore in [0, 1], topK >= 1, nmsIou in [0, 1], "
+                    + "maxDetections >= 1; got " + minScore + ", " + topK + ", " + nmsIou + ", " + maxDetections);
+        }
+    }
+
+    /**
+     * Post-processing of network outputs: class probabilities [N, A·K, M] (each in [0, 1]) and finite box deltas
+     * [N, 4·A, M]. Decoded boxes are clipped to the image; a box left with no area (entirely outside) is not a
+     * detection.
+     */
+    public List<List<Detection>> decode(INDArray probabilities, INDArray deltas, double minScore, int topK, double nmsIou,
+                                        int maxDetections) {
+        if (probabilities == null || deltas == null) {
+            throw new IllegalArgumentException("decode needs class probabilities and box deltas");
+        }
+        checkPostProcessing(minScore, topK, nmsIou, maxDetections);
+        int a = pyramid.anchorsPerLocation();
+        int[] offsets = pyramid.locationOffsets(height, width);
+        int m = offsets[offsets.length - 1];
+        if (probabilities.rank() != 3 || probabilities.size(1) != (long) a * classes || probabilities.size(2) != m
+                || deltas.rank() != 3 || deltas.size(1) != 4L * a || deltas.size(2) != m
+                || deltas.size(0) != probabilities.size(0)) {
+            throw new IllegalArgumentException("decode needs probabilities [N, " + a * classes + ", " + m + "] and deltas [N, "
+                    + 4 * a + ", " + m + "]; got " + Arrays.toString(probabilities.shape()) + " and "
+                    + Arrays.toString(deltas.shape()));
+        }
+        double[][] anchors = pyramid.anchors(height, width);
+        List<List<Detection>> result = new ArrayList<>();
+        for (int n = 0; n < probabilities.size(0); n++) {
+            float[] p = probabilities.get(NDArrayIndex.point(n)).dup('c').castTo(DataType.FLOAT).data().asFloat();
+            float[] d = deltas.get(NDArrayIndex.point(n)).dup('c').castTo(DataType.FLOAT).data().asFloat();
+            for (int e = 0; e < p.length; e++) {
+                if (!(p[e] >= 0 && p[e] <= 1)) {
+                    throw new IllegalArgumentException("class probabilities must lie in [0, 1]; image " + n + " has "
+                            + p[e] + " at channel " + e / m + ", location " + e % m);
+                }
+            }
+            List<Detection> candidates = new ArrayList<>();
+            for (int l = 0; l < offsets.length - 1; l++) {
+                List<int[]> level = new ArrayList<>();                           // {channel, location}
+                for (int ch = 0; ch < a * classes; ch++) {
+                    for (int loc = offsets[l]; loc < offsets[l + 1]; loc++) {
+                        if (p[ch * m + loc] > minScore) {
+                            level.add(new int[] {ch, loc});
+                        }
+                    }
+                }
+                level.sort(Comparator.comparingDouble((int[] c) -> -p[c[0] * m + c[1]]));
+                for (int[] c : level.subList(0, Math.min(topK, level.size()))) {
+                    int anchor = c[0] / classes;
+                    int cls = c[0] % classes;
+                    double[] delta = new double[4];
+                    for (int j = 0; j < 4; j++) {
+                        delta[j] = d[(4 * anchor + j) * m + c[1]];
+                    }
+                    double[] box = clip(coder.decode(anchors[a * c[1] + anchor], delta));
+                    if (box[2] > box[0] && box[3] > box[1]) {
+                        candidates.add(new Detection(n, cls, p[c[0] * m + c[1]], box));
+                    }
+                }
+            }
+            result.add(DetectionEval.nms(candidates, nmsIou, maxDetections));
+        }
+        return result;
+    }
+
+    private double[] clip(double[] box) {
+        return new double[] {Math.min(Math.max(box[0], 0), width), Math.min(Math.max(box[1], 0), height),
+            Math.min(Math.max(box[2], 0), width), Math.min(Math.max(box[3], 0), height)};
+    }
+
+    /**
+     * A small backbone for small images: 3×3 convs with ReLU — {@code width} filters at stride 1, then
+     * doubling strides — whose last two maps are at strides 8 and 16 ({@code width}·4 channels each). Its
+     * layers are named "backbone_*", so that {@link #copyBackbone} can carry pretrained weights over.
+     */
+    public static Backbone tinyBackbone(int width) {
+        if (width < 1) {
+            throw new IllegalArgumentException("width must be >= 1; got " + width);
+        }
+        return (g, input, inputChannels) -> {
+            int[] out = {width, 2 * width, 2 * width, 4 * width, 4 * width};
+            int[] stride = {1, 2, 2, 2, 2};
+            String previous = input;
+            int in = inputChannels;
+            for (int i = 0; i < out.length; i++) {
+                String name = "backbone_conv" + i;
+                g.addLayer(name, new ConvolutionLayer.Builder(3, 3).nIn(in).nOut(out[i]).stride(stride[i], stride[i])
+                        .convolutionMode(ConvolutionMode.Same).activation(Activation.RELU).build(), previous);
+                previous = name;
+                in = out[i];
+            }
+            return List.of(new FeatureMap("backbone_conv3", 4 * width, 8), new FeatureMap("backbone_conv4", 4 * width, 16));
+        };
+    }
+
+    /**
+     * Copies the parameters of every layer named "backbone_*" that has parameters from {@code from} into the
+     * same layer of {@code to}; returns how many layers were copied (an absent or differently shaped layer is
+     * refused).
+     */
+    public static int copyBackbone(ComputationGraph from, ComputationGraph to) {
+        if (from == null || to == null) {
+            throw new IllegalArgumentException("copyBackbone needs two networks");
+        }
+        int copied = 0;
+        for (org.deeplearning4j.nn.api.Layer layer : from.getLayers()) {
+            String name = layer.conf().getLayer().getLayerName();
+            if (name == null || !name.startsWith("backbone_") || layer.numParams() == 0) {
+                continue;
+            }
+            org.deeplearning4j.nn.api.Layer target = to.getLayer(name);
+            if (target == null || target.numParams() != layer.numParams()) {
+                throw new IllegalArgumentException("layer " + name + " (" + layer.numParams() + " parameters) has no "
+                        + "counterpart of the same size in the target network");
+            }
+            target.setParams(layer.params().dup());
+            copied++;
+        }
+        return copied;
+    }
+
+    /** Builder; every setting is validated by {@link #build()}. */
+    public static final class Builder {
+        private int height;
+        private int width;
+        private int channels = 1;
+        private int classes;
+        private Backbone backbone;
+        private AnchorPyramid pyramid;
+        private int fpnChannels = 64;
+        private int headConvs = 2;
+        private int headWidth = 64;
+        private double prior = FocalInit.DEFAULT_PRIOR;
+        private ILossFunction classLoss = new LossFocal();
+        private double boxBeta = 0.1;
+        private PositiveNormaliser normaliser = PositiveNormaliser.perBatch();
+        private BoxCoder coder = new BoxCoder();
+        private AnchorTargets matcher = new AnchorTargets();
+        private IUpdater updater = new Nesterovs(0.01, 0.9);
+        private double weightDecay = 1e-4;
+        private long seed = 1;
+
+        private Builder() {
+        }
+
+        /** Input images [N, channels, height, width]. */
+        public Builder input(int height, int width, int channels) {
+            this.height = height;
+            this.width = width;
+            this.channels = channels;
+            return this;
+        }
+
+        /** K, object classes. */
+        public Builder classes(int classes) {
+            this.classes = classes;
+            return this;
+        }
+
+        public Builder backbone(Backbone backbone) {
+            this.backbone = backbone;
+            return this;
+        }
+
+        /** Anchors per level; its strides must be the backbone's feature maps'. */
+        public Builder anchors(AnchorPyramid pyramid) {
+            this.pyramid = pyramid;
+            return this;
+        }
+
+        /** F, channels of every pyramid level (paper: 256). Default 64. */
+        public Builder fpnChannels(int fpnChannels) {
+            this.fpnChannels = fpnChannels;
+            return this;
+        }
+
+        /** Hidden 3×3 convs of each subnet and their width (paper: 4 and 256). Default 2 and 64. */
+        public Builder heads(int convs, int width) {
+            this.headConvs = convs;
+            this.headWidth = width;
+            return this;
+        }
+
+        /** π, the initial foreground probability of the classification subnet (paper: 0.01). */
+        public Builder prior(double prior) {
+            this.prior = prior;
+            return this;
+        }
+
+        /** The element-wise classification loss (default {@code new LossFocal()}: α = 0.25, γ = 2). */
+        public Builder classLoss(ILossFunction classLoss) {
+            this.classLoss = classLoss;
+            return this;
+        }
+
+        /** β of the smooth-L1 box loss (default 0.1; 0 is L1). */
+        public Builder boxBeta(double boxBeta) {
+            this.boxBeta = boxBeta;
+            return this;
+        }
+
+        public Builder normaliser(PositiveNormaliser normaliser) {
+            this.normaliser = normaliser;
+            return this;
+        }
+
+        public Builder boxCoder(BoxCoder coder) {
+            this.coder = coder;
+            return this;
+        }
+
+        public Builder matcher(AnchorTargets matcher) {
+            this.matcher = matcher;
+            return this;
+        }
+
+        /** Default Nesterov SGD, learning rate 0.01, momentum 0.9. */
+        public Builder updater(IUpdater updater) {
+            this.updater = updater;
+            return this;
+        }
+
+        /** Decoupled weight decay (default 1e-4, the paper's; 0 for none). */
+        public Builder weightDecay(double weightDecay) {
+            this.weightDecay = weightDecay;
+            return this;
+        }
+
+        public Builder seed(long seed) {
+            this.seed = seed;
+            return this;
+        }
+
+        public RetinaNet build() {
+            return new RetinaNet(this);
+        }
+    }
+}

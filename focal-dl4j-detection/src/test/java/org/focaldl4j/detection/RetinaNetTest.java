@@ -1,0 +1,204 @@
+package org.focaldl4j.detection;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.awt.image.BufferedImage;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Random;
+
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.WorkspaceMode;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.util.ModelSerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.api.MultiDataSet;
+import org.nd4j.linalg.dataset.api.iterator.MultiDataSetIterator;
+import org.nd4j.linalg.dataset.AsyncMultiDataSetIterator;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.Adam;
+
+/** The detector end to end on a handful of drawn boxes: it trains, decodes boxes, and is evaluated the COCO way. */
+class RetinaNetTest {
+
+    static final int SIZE = 32;
+
+    /** Bright filled rectangles of 2 classes (wide or tall) on a dark 32×32 canvas. */
+    static DetectionImages canvases(int n, long seed) {
+        Random r = new Random(seed);
+        float[] px = new float[n * SIZE * SIZE];
+        double[][][] boxes = new double[n][][];
+        int[][] classes = new int[n][];
+        for (int i = 0; i < n; i++) {
+            int cls = r.nextInt(2);
+            int w = cls == 0 ? 14 : 7;
+            int h = cls == 0 ? 7 : 14;
+            int x = r.nextInt(SIZE - w);
+            int y = r.nextInt(SIZE - h);
+            for (int yy = y; yy < y + h; yy++) {
+                for (int xx = x; xx < x + w; xx++) {
+                    px[i * SIZE * SIZE + yy * SIZE + xx] = 1f;
+                }
+            }
+            boxes[i] = new double[][] {{x, y, x + w, y + h}};
+            classes[i] = new int[] {cls};
+        }
+        return new DetectionImages(Nd4j.create(px, new long[] {n, 1, SIZE, SIZE}, 'c'), boxes, classes, 2);
+    }
+
+    static RetinaNet detector() {
+        return RetinaNet.builder().input(SIZE, SIZE, 1).classes(2).backbone(RetinaNet.tinyBackbone(4))
+                .anchors(AnchorPyramid.of(2, 8, 16)).fpnChannels(8).heads(1, 8).updater(new Adam(3e-3)).weightDecay(0)
+                .seed(3).build();
+    }
+
+    @Test
+    void trainsDecodesAndEvaluates(@TempDir Path dir) throws Exception {
+        RetinaNet retinaNet = detector();
+        ComputationGraph net = retinaNet.network();
+        DetectionImages data = canvases(16, 1);
+        AsyncMultiDataSetIterator it = data.prefetching(retinaNet.pyramid(), retinaNet.matcher(), retinaNet.coder(), 8, 2);
+        assertTrue(it.hasNext());
+        MultiDataSet first = it.next();
+        assertArrayEquals(new long[] {8, 9, 16 + 4}, first.getLabels(0).shape());       // [B, A, M], M = 4·4 + 2·2
+        assertArrayEquals(new long[] {8, 36, 20}, first.getLabels(1).shape());
+        assertArrayEquals(new long[] {8, 9, 20}, first.getLabelsMaskArray(1).shape());
+        it.reset();
+        net.fit(first);
+        double start = net.score();
+        for (int epoch = 0; epoch < 25; epoch++) {
+            it.reset();
+            while (it.hasNext()) {
+                net.fit(it.next());
+            }
+        }
+        it.shutdown();
+        net.fit(first);
+        double end = net.score();
+        assertTrue(end < 0.5 * start, "loss " + start + " -> " + end);
+
+        List<List<Detection>> detections = retinaNet.detect(net, data.images(0, 16));
+        assertEquals(16, detections.size());
+        for (List<Detection> image : detections) {
+            assertTrue(image.size() <= 100);
+            for (Detection d : image) {
+                double[] b = d.box();
+                assertTrue(b[0] >= 0 && b[1] >= 0 && b[2] <= SIZE && b[3] <= SIZE, "clipped: " + d);
+                assertTrue(d.score() > 0.05);
+            }
+        }
+        CocoEvaluator.Stats stats = CocoEvaluator.evaluate(data.toCoco(List.of("wide", "tall")),
+                DetectionImages.toCocoResults(detections));
+        assertTrue(stats.get("AP50") > 0.3, "AP50 on the training canvases: " + stats.get("AP50"));
+
+        BufferedImage picture = DetectionPicture.draw(data.images(0, 4), detections.subList(0, 4),
+                new double[][][] {data.boxes(0), data.boxes(1), data.boxes(2), data.boxes(3)},
+                new int[][] {data.classes(0), data.classes(1), data.classes(2), data.classes(3)}, List.of("wide", "tall"), 2, 3);
+        assertEquals(2 * (SIZE * 3 + 4) + 4, picture.getWidth());
+        DetectionPicture.write(dir.resolve("d.png"), picture);
+        assertTrue(dir.resolve("d.png").toFile().length() > 100);
+    }
+
+    /** A fresh detector network with a moving-average normaliser in the given workspace mode. */
+    private static ComputationGraph fresh(WorkspaceMode mode) {
+        ComputationGraphConfiguration conf = RetinaNet.builder().input(SIZE, SIZE, 1).classes(2)
+                .backbone(RetinaNet.tinyBackbone(4)).anchors(AnchorPyramid.of(2, 8, 16)).fpnChannels(8).heads(1, 8)
+                .updater(new Adam(3e-3)).normaliser(PositiveNormaliser.movingAverage(0.9, 10)).seed(3).build()
+                .configuration();
+        conf.setTrainingWorkspaceMode(mode);
+        conf.setInferenceWorkspaceMode(mode);
+        ComputationGraph net = new ComputationGraph(conf);
+        net.init();
+        return net;
+    }
+
+    /** Minibatches of 8 canvases (seed 5). */
+    private static List<MultiDataSet> batches(int steps) {
+        RetinaNet r = detector();
+        MultiDataSetIterator it = canvases(8 * steps, 5).iterator(r.pyramid(), r.matcher(), r.coder(), 8);
+        List<MultiDataSet> out = new java.util.ArrayList<>();
+        while (it.hasNext()) {
+            out.add(it.next());
+        }
+        return out;
+    }
+
+    /**
+     * Workspaces change nothing: with {@code ENABLED} a network trains to the same bits as with {@code NONE},
+     * also while another network trains on the same thread in between (DL4J's workspaces are per thread; the
+     * shared heads' SameDiff once read stale memory there and returned weight gradients of 1e22), and training
+     * resumed from a {@code ModelSerializer} checkpoint continues as if uninterrupted.
+     */
+    @Test
+    void workspaceModesAndCheckpointsTrainBitIdentically(@TempDir Path dir) throws Exception {
+        List<MultiDataSet> data = batches(4);
+        ComputationGraph none = fresh(WorkspaceMode.NONE);
+        ComputationGraph enabled = fresh(WorkspaceMode.ENABLED);
+        ComputationGraph other = fresh(WorkspaceMode.ENABLED);
+        for (int s = 0; s < data.size(); s++) {
+            none.fit(data.get(s));
+            enabled.fit(data.get(s));
+            other.fit(data.get(data.size() - 1 - s));
+            other.fit(data.get(s));
+            assertEquals(none.params(), enabled.params(), "step " + s);
+        }
+        assertEquals(none.getUpdater().getStateViewArray(), enabled.getUpdater().getStateViewArray());
+        // The moving-average normaliser moved away from n0 = 10.
+        double n = enabled.getLayer("box").getParam(NormaliserParams.KEY).getDouble(0);
+        assertTrue(n != 10 && n > 0, "normaliser " + n);
+
+        ComputationGraph half = fresh(WorkspaceMode.ENABLED);
+        half.fit(data.get(0));
+        half.fit(data.get(1));
+        Path file = dir.resolve("half.zip");
+        ModelSerializer.writeModel(half, file.toFile(), true);
+        ComputationGraph resumed = ModelSerializer.restoreComputationGraph(file.toFile(), true);
+        for (int s = 2; s < data.size(); s++) {
+            resumed.fit(data.get(s));
+        }
+        assertEquals(enabled.params(), resumed.params());
+    }
+
+    @Test
+    void configurationSurvivesJson() {
+        ComputationGraphConfiguration conf = detector().configuration();
+        assertEquals(conf, ComputationGraphConfiguration.fromJson(conf.toJson()));
+    }
+
+    @Test
+    void refusesInconsistentSettings() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RetinaNet.builder()
+                .input(36, 36, 1).classes(2).backbone(RetinaNet.tinyBackbone(4)).anchors(AnchorPyramid.of(2, 8, 16)).build());
+        assertTrue(e.getMessage().contains("multiple of the coarsest stride"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> RetinaNet.builder().input(32, 32, 1).classes(2)
+                .backbone(RetinaNet.tinyBackbone(4)).anchors(AnchorPyramid.of(2, 4, 8)).build().configuration());
+        assertTrue(e.getMessage().contains("stride"), e.getMessage());
+        INDArray wrong = Nd4j.zeros(1, 1, 16, 16);
+        assertThrows(IllegalArgumentException.class, () -> detector().detect(detector().network(), wrong));
+    }
+
+    @Test
+    void postProcessingRefusesNonsense() {
+        RetinaNet r = detector();
+        INDArray p = Nd4j.zeros(1, 18, 20);
+        INDArray d = Nd4j.zeros(1, 36, 20);
+        assertEquals(List.of(List.of()), r.decode(p, d, 0.05, 10, 0.5, 100));
+        assertThrows(IllegalArgumentException.class, () -> r.decode(p, d, 0.05, 0, 0.5, 100));
+        assertThrows(IllegalArgumentException.class, () -> r.decode(p, d, Double.NaN, 10, 0.5, 100));
+        assertThrows(IllegalArgumentException.class, () -> r.decode(null, d, 0.05, 10, 0.5, 100));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> r.decode(p.dup().putScalar(0, 3, 7, Double.NaN), d, 0.05, 10, 0.5, 100));
+        assertTrue(e.getMessage().contains("channel 3, location 7"), e.getMessage());
+        assertThrows(IllegalArgumentException.class,
+                () -> r.decode(p.dup().putScalar(0, 0, 0, 0.9), d.dup().putScalar(0, 2, 0, Double.POSITIVE_INFINITY),
+                        0.05, 10, 0.5, 100));
+        // Detections of image i must sit in list i for COCO ids.
+        Detection elsewhere = new Detection(1, 0, 0.5, new double[] {1, 1, 5, 5});
+        assertThrows(IllegalArgumentException.class, () -> DetectionImages.toCocoResults(List.of(List.of(elsewhere))));
+    }
+}
