@@ -58,8 +58,8 @@ public final class DenseDetectionDemo {
     public static final int K = SyntheticDetectionData.CLASSES;
     /** Name of the layer whose output is the [N, A·K, H, W] logits. */
     public static final String LOGITS = "cls_logits";
-    public static final AnchorGenerator ANCHORS = new AnchorGenerator(3 * STRIDE, AnchorGenerator.PAPER_SCALES,
-            AnchorGenerator.PAPER_RATIOS, STRIDE);
+    public static final AnchorGenerator ANCHORS = new AnchorGenerator(3 * STRIDE, AnchorGenerator.paperScales(),
+            AnchorGenerator.paperRatios(), STRIDE);
 
     /** Training settings; the defaults are the ones every documented result uses. */
     public static final class Settings {

@@ -58,7 +58,7 @@ class SyntheticDetectionDataTest {
     void targetsAreAsRareAsThePapersAndEveryBoxHasAnAnchor() {
         // 48×48 images, one pyramid level of stride 2 (24×24 map), the paper's 9 anchors of base 4·stride.
         SyntheticDetectionData.Set s = SyntheticDetectionData.generate(32, 48, 3, 9);
-        AnchorGenerator anchors = new AnchorGenerator(6, AnchorGenerator.PAPER_SCALES, AnchorGenerator.PAPER_RATIOS, 2);
+        AnchorGenerator anchors = new AnchorGenerator(6, AnchorGenerator.paperScales(), AnchorGenerator.paperRatios(), 2);
         INDArray[] lm = SyntheticDetectionData.targets(s, anchors, 24, 24, new AnchorTargets());
         INDArray labels = lm[0];
         assertArrayEquals(new long[] {32, 27, 24, 24}, labels.shape());

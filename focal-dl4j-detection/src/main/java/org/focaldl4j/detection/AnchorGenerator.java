@@ -16,10 +16,18 @@ import java.util.Arrays;
  */
 public final class AnchorGenerator {
 
-    /** The paper's three octave scales. */
-    public static final double[] PAPER_SCALES = {1.0, Math.pow(2, 1.0 / 3), Math.pow(2, 2.0 / 3)};
-    /** The paper's three aspect ratios (height / width). */
-    public static final double[] PAPER_RATIOS = {0.5, 1.0, 2.0};
+    private static final double[] PAPER_SCALES = {1.0, Math.pow(2, 1.0 / 3), Math.pow(2, 2.0 / 3)};
+    private static final double[] PAPER_RATIOS = {0.5, 1.0, 2.0};
+
+    /** The paper's three octave scales 2^0, 2^⅓, 2^⅔ (a new array each call). */
+    public static double[] paperScales() {
+        return PAPER_SCALES.clone();
+    }
+
+    /** The paper's three aspect ratios (height / width) ½, 1, 2 (a new array each call). */
+    public static double[] paperRatios() {
+        return PAPER_RATIOS.clone();
+    }
 
     private final double baseSize;
     private final double[] scales;

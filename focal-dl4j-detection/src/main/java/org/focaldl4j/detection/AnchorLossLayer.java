@@ -60,6 +60,15 @@ public class AnchorLossLayer extends AnchorOutputLayer {
         return "AnchorLossLayer";
     }
 
+    @Override
+    void checkFields() {
+        setLossFn(lossFn);
+        setIntegerLabelClasses(integerLabelClasses);
+        if (getActivationFn() == null) {
+            throw new IllegalArgumentException("AnchorLossLayer needs an activation; got null");
+        }
+    }
+
     public ILossFunction getLossFn() {
         return lossFn;
     }

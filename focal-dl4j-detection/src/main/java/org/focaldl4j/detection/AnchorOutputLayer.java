@@ -1,5 +1,7 @@
 package org.focaldl4j.detection;
 
+import java.io.InvalidObjectException;
+import java.io.ObjectStreamException;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -144,6 +146,21 @@ abstract class AnchorOutputLayer extends FeedForwardLayer {
                     + ".movingAverage(…)); got null");
         }
         this.normaliser = normaliser;
+    }
+
+    /** Re-runs the subclass's setter checks on the fields as they are (after Java deserialisation). */
+    abstract void checkFields();
+
+    /** Java deserialisation validates like the builders and setters. */
+    protected Object readResolve() throws ObjectStreamException {
+        try {
+            setFormat(format);
+            setNormaliser(normaliser);
+            checkFields();
+        } catch (IllegalArgumentException e) {
+            throw (InvalidObjectException) new InvalidObjectException(e.getMessage()).initCause(e);
+        }
+        return this;
     }
 
     @Override

@@ -58,7 +58,7 @@ public final class AnchorPyramid {
         }
         List<AnchorGenerator> levels = new ArrayList<>();
         for (double s : strides) {
-            levels.add(new AnchorGenerator(baseFactor * s, AnchorGenerator.PAPER_SCALES, AnchorGenerator.PAPER_RATIOS, s));
+            levels.add(new AnchorGenerator(baseFactor * s, AnchorGenerator.paperScales(), AnchorGenerator.paperRatios(), s));
         }
         return new AnchorPyramid(levels);
     }
@@ -96,7 +96,13 @@ public final class AnchorPyramid {
         int[] offsets = new int[levels.size() + 1];
         for (int l = 0; l < levels.size(); l++) {
             int[] hw = mapSize(l, imageHeight, imageWidth);
-            offsets[l + 1] = offsets[l] + hw[0] * hw[1];
+            long next = offsets[l] + (long) hw[0] * hw[1];
+            // The anchors of all levels, A·M, must be indexable by an int (and fit a Java array).
+            if (next * anchorsPerLocation() > Integer.MAX_VALUE - 8) {
+                throw new IllegalArgumentException("a " + imageHeight + "x" + imageWidth + " image has more than "
+                        + (Integer.MAX_VALUE - 8) + " anchors on this pyramid");
+            }
+            offsets[l + 1] = (int) next;
         }
         return offsets;
     }

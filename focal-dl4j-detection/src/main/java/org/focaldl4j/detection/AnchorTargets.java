@@ -50,6 +50,8 @@ public final class AnchorTargets {
 
     /** Intersection over union of two boxes {x1, y1, x2, y2}; 0 when either has no area. */
     public static double iou(double[] a, double[] b) {
+        Boxes.checked(a, "the first box");
+        Boxes.checked(b, "the second box");
         double iw = Math.min(a[2], b[2]) - Math.max(a[0], b[0]);
         double ih = Math.min(a[3], b[3]) - Math.max(a[1], b[1]);
         if (iw <= 0 || ih <= 0) {
@@ -65,6 +67,13 @@ public final class AnchorTargets {
      * {@link #IGNORED_MATCH}.
      */
     public int[] match(double[][] anchors, double[][] boxes) {
+        if (anchors == null || boxes == null) {
+            throw new IllegalArgumentException("match needs anchors and boxes; got " + (anchors == null ? "null" : "")
+                    + " anchors and " + (boxes == null ? "null" : "") + " boxes");
+        }
+        for (int i = 0; i < anchors.length; i++) {
+            Boxes.checked(anchors[i], "anchor " + i);
+        }
         for (int b = 0; b < boxes.length; b++) {
             Boxes.checked(boxes[b], "box " + b);
         }
@@ -149,8 +158,13 @@ public final class AnchorTargets {
     public static INDArray classIndices(int[] anchorLabels, int numClasses, int anchorsPerLocation, int height,
                                         int width) {
         int a = anchorsPerLocation;
-        if (anchorLabels.length != height * width * a) {
-            throw new IllegalArgumentException("expected " + (height * width * a) + " anchor labels for A = " + a + ", "
+        if (anchorLabels == null || numClasses < 1 || a < 1 || height < 1 || width < 1) {
+            throw new IllegalArgumentException("classIndices needs anchor labels, numClasses >= 1, A >= 1 and a map of at "
+                    + "least 1×1; got " + (anchorLabels == null ? "null labels" : anchorLabels.length + " labels")
+                    + ", numClasses " + numClasses + ", A " + a + ", " + height + "×" + width);
+        }
+        if (anchorLabels.length != (long) height * width * a) {
+            throw new IllegalArgumentException("expected " + ((long) height * width * a) + " anchor labels for A = " + a + ", "
                     + height + "×" + width + "; got " + anchorLabels.length);
         }
         float[] out = new float[anchorLabels.length];

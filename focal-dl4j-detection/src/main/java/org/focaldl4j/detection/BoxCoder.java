@@ -91,6 +91,8 @@ public final class BoxCoder {
     public INDArray encode(INDArray anchors, INDArray boxes) {
         checkRows(anchors, "anchors");
         checkRows(boxes, "boxes");
+        checkFinite(anchors, "anchors");
+        checkFinite(boxes, "boxes");
         if (anchors.size(0) != boxes.size(0)) {
             throw new IllegalArgumentException("encode needs as many boxes as anchors; got " + boxes.size(0) + " and "
                     + anchors.size(0));
@@ -111,12 +113,10 @@ public final class BoxCoder {
     public INDArray decode(INDArray anchors, INDArray deltas) {
         checkRows(anchors, "anchors");
         checkRows(deltas, "deltas");
-        if (!Double.isFinite(deltas.sumNumber().doubleValue()) || !Double.isFinite(deltas.amaxNumber().doubleValue())) {
-            throw new IllegalArgumentException("deltas must be finite; the first non-finite is at row "
-                    + firstNonFiniteRow(deltas));
-        }
+        checkFinite(deltas, "deltas");
+        checkFinite(anchors, "anchors");
         INDArray[] sizes = centreSize(anchors);
-        if (!Double.isFinite(anchors.sumNumber().doubleValue()) || sizes[2].minNumber().doubleValue() < 0
+        if (sizes[2].minNumber().doubleValue() < 0
                 || sizes[3].minNumber().doubleValue() < 0) {
             throw new IllegalArgumentException("anchors must be finite {x1, y1, x2, y2} with x2 >= x1 and y2 >= y1");
         }
@@ -138,17 +138,6 @@ public final class BoxCoder {
         return out;
     }
 
-    private static long firstNonFiniteRow(INDArray a) {
-        for (long i = 0; i < a.size(0); i++) {
-            for (int j = 0; j < 4; j++) {
-                if (!Double.isFinite(a.getDouble(i, j))) {
-                    return i;
-                }
-            }
-        }
-        return -1;
-    }
-
     /** {cx, cy, w, h} columns [M, 1] of [M, 4] boxes. */
     private static INDArray[] centreSize(INDArray boxes) {
         INDArray w = column(boxes, 2).sub(column(boxes, 0));
@@ -164,6 +153,14 @@ public final class BoxCoder {
         if (a == null || a.rank() != 2 || a.size(1) != 4 || !a.dataType().isFPType()) {
             throw new IllegalArgumentException(what + " must be a floating-point [M, 4] array; got "
                     + (a == null ? "null" : Arrays.toString(a.shape()) + " " + a.dataType()));
+        }
+    }
+
+    private static void checkFinite(INDArray a, String what) {
+        long[] bad = Finite.firstNonFinite(a);
+        if (bad != null) {
+            throw new IllegalArgumentException(what + " must be finite; " + what + Arrays.toString(bad) + " is "
+                    + a.getDouble(bad));
         }
     }
 

@@ -6,6 +6,7 @@ import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
 import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.activations.impl.ActivationIdentity;
 import org.nd4j.linalg.api.buffer.DataType;
 
@@ -19,8 +20,8 @@ import org.nd4j.linalg.api.buffer.DataType;
  *   score = Σ over positive anchors a and coordinates j of m_a · smoothL1_β(pred − target)  ÷  n
  *   smoothL1_β(d) = ½ d² / β  if |d| &lt; β,  |d| − ½ β  otherwise    (β = 0: |d|, the L1 loss)
  * </pre>
- * with the normaliser n of {@link PositiveNormaliser} over P = Σ m (the number of positive anchors, the
- * classification layer's P), per minibatch or as a moving average. Identity activation; no learned
+ * with the normaliser n of {@link PositiveNormaliser} over P = Σ_a [m_a ≠ 0] (the number of positive
+ * anchors, the classification layer's P), per minibatch or as a moving average. Identity activation; no learned
  * parameters. detectron2's RetinaNet uses β = 0.1, torchvision's L1.
  */
 public class BoxRegressionLossLayer extends AnchorOutputLayer {
@@ -52,6 +53,22 @@ public class BoxRegressionLossLayer extends AnchorOutputLayer {
     @Override
     String kind() {
         return "BoxRegressionLossLayer";
+    }
+
+    @Override
+    void checkFields() {
+        setBeta(beta);
+        setActivationFn(getActivationFn());
+    }
+
+    /** Only the identity: the layer regresses raw deltas (also what JSON may set). */
+    @Override
+    public void setActivationFn(IActivation activationFn) {
+        if (!(activationFn instanceof ActivationIdentity)) {
+            throw new IllegalArgumentException("BoxRegressionLossLayer regresses raw deltas: its activation is identity; "
+                    + "got " + activationFn);
+        }
+        super.setActivationFn(activationFn);
     }
 
     /** β of the smooth-L1 loss (0: L1). */

@@ -8,6 +8,7 @@ import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
@@ -44,19 +45,31 @@ class BoxRegressionLossLayerImpl extends AnchorOutputLayerImpl<BoxRegressionLoss
                     + Arrays.toString(maskShape) + "; got " + (maskArray == null ? "none"
                     : Arrays.toString(maskArray.shape())) + " " + layerId());
         }
+        long[] bad = Finite.firstNonFinite(labels);
+        if (bad != null) {
+            throw new IllegalArgumentException("BoxRegressionLossLayer target deltas must be finite (every anchor, masked "
+                    + "or not); labels" + Arrays.toString(bad) + " is " + labels.getDouble(bad) + " " + layerId());
+        }
+        bad = Finite.firstNonFinite(maskArray);
+        double lo = maskArray.minNumber().doubleValue();
+        if (bad != null || lo < 0) {
+            throw new IllegalArgumentException("BoxRegressionLossLayer mask values must be finite and >= 0; "
+                    + (bad != null ? "mask" + Arrays.toString(bad) + " is " + maskArray.getDouble(bad)
+                    : "the smallest is " + lo) + " " + layerId());
+        }
+        double beta = layerConf().getBeta();
+        if (beta > 0 && Nd4j.scalar(input.dataType(), beta).getDouble(0) == 0) {
+            throw new IllegalArgumentException("BoxRegressionLossLayer beta " + beta + " is 0 in the network's "
+                    + input.dataType() + "; use a larger beta, or beta 0 for L1 " + layerId());
+        }
         INDArray pred = AnchorLayout.to2d(input, format);
         INDArray target = AnchorLayout.to2d(labels.castTo(input.dataType()), format);
         INDArray perAnchor = AnchorLayout.to2d(maskArray.castTo(input.dataType()), format);   // [rows, A]
-        double lo = perAnchor.minNumber().doubleValue();
-        if (!(lo >= 0) || !Double.isFinite(perAnchor.sumNumber().doubleValue())) {
-            throw new IllegalArgumentException("BoxRegressionLossLayer mask values must be finite and >= 0; the "
-                    + "smallest is " + lo + " " + layerId());
-        }
         INDArray weight = AnchorTargets.perClass(perAnchor, 4);                                 // [rows, 4·A]
-        // With c = min(|d|, β): smoothL1 = ½c²/β + (|d| − c) and its derivative clamp(d/β, −1, 1) — both branches in
-        // one expression, so no 0·∞ appears for huge |d| or tiny β; β = 0 is L1 (|d| and sign(d)).
+        // With c = min(|d|, β): smoothL1 = ½·c·(c/β) + (|d| − c) and its derivative clamp(d/β, −1, 1) — both
+        // branches in one expression; c/β ≤ 1, so neither c² nor 1/β can overflow for huge |d|, huge β or tiny β.
+        // β = 0 is L1 (|d| and sign(d)).
         INDArray d = pred.sub(target);
-        double beta = layerConf().getBeta();
         INDArray absD = Transforms.abs(d, true);
         INDArray rowLoss = null;
         if (wantScore) {
@@ -65,7 +78,7 @@ class BoxRegressionLossLayerImpl extends AnchorOutputLayerImpl<BoxRegressionLoss
                 l = absD.dup();
             } else {
                 INDArray c = Transforms.min(absD, beta, true);
-                l = c.mul(c).muli(0.5 / beta).addi(absD.sub(c));
+                l = c.mul(c.div(beta)).muli(0.5).addi(absD.sub(c));
             }
             rowLoss = l.muli(weight).sum(true, 1);
         }

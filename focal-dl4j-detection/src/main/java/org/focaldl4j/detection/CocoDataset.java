@@ -232,7 +232,10 @@ public final class CocoDataset {
         List<Category> categories = new ArrayList<>();
         for (JsonNode n : array(root, "categories", where)) {
             JsonNode name = n.get("name");
-            categories.add(new Category(longField(n, "id", where), name == null ? "" : name.asText()));
+            if (name == null || !name.isTextual()) {
+                throw new IllegalArgumentException(where + " (" + n + "): \"name\" must be a string; got " + name);
+            }
+            categories.add(new Category(longField(n, "id", where), name.asText()));
         }
         List<Annotation> annotations = new ArrayList<>();
         for (JsonNode n : array(root, "annotations", where)) {
@@ -347,8 +350,8 @@ public final class CocoDataset {
     }
 
     private static long longValue(JsonNode v, String field, String where) {
-        if (v == null || !v.isIntegralNumber()) {
-            throw new IllegalArgumentException(where + ": \"" + field + "\" must be an integer; got " + v);
+        if (v == null || !v.isIntegralNumber() || !v.canConvertToLong()) {
+            throw new IllegalArgumentException(where + ": \"" + field + "\" must be an integer of 64 bits; got " + v);
         }
         return v.asLong();
     }

@@ -46,11 +46,40 @@ public final class DetectionPicture {
         if (columns < 1 || scale < 1 || classNames == null) {
             throw new IllegalArgumentException("need columns >= 1, scale >= 1 and class names");
         }
-        int n = (int) images.size(0);
+        long count = images.size(0);
+        if (detections != null && detections.size() != count) {
+            throw new IllegalArgumentException("detections must hold one list per image (" + count + "); got "
+                    + detections.size());
+        }
+        if (truthBoxes != null && truthBoxes.length != count) {
+            throw new IllegalArgumentException("truthBoxes must hold one array per image (" + count + "); got "
+                    + truthBoxes.length);
+        }
+        if (truthClasses != null && truthBoxes == null) {
+            throw new IllegalArgumentException("truthClasses given without truthBoxes");
+        }
+        for (int i = 0; truthBoxes != null && i < truthBoxes.length; i++) {
+            if (truthBoxes[i] == null) {
+                throw new IllegalArgumentException("truthBoxes[" + i + "] is null (use an empty array for no boxes)");
+            }
+            if (truthClasses != null && (truthClasses[i] == null || truthClasses[i].length != truthBoxes[i].length)) {
+                throw new IllegalArgumentException("truthClasses[" + i + "] must hold a class per box ("
+                        + truthBoxes[i].length + "); got " + (truthClasses[i] == null ? "null" : truthClasses[i].length));
+            }
+            for (int b = 0; b < truthBoxes[i].length; b++) {
+                Boxes.checked(truthBoxes[i][b], "truthBoxes[" + i + "][" + b + "]");
+            }
+        }
+        int gap = 4;
+        long width = (long) columns * (images.size(3) * scale + gap) + gap;
+        long height = (count + columns - 1) / columns * (images.size(2) * scale + gap) + gap;
+        if (width * height > 1L << 28) {
+            throw new IllegalArgumentException("a picture of " + width + "x" + height + " pixels is too large (over 2^28)");
+        }
+        int n = (int) count;
         int h = (int) images.size(2);
         int w = (int) images.size(3);
         int rows = (n + columns - 1) / columns;
-        int gap = 4;
         BufferedImage out = new BufferedImage(columns * (w * scale + gap) + gap, rows * (h * scale + gap) + gap,
                 BufferedImage.TYPE_INT_RGB);
         Graphics2D g = out.createGraphics();
@@ -80,13 +109,13 @@ public final class DetectionPicture {
                 }
             }
             g.setStroke(new BasicStroke(Math.max(1f, scale / 2f)));
-            if (truthBoxes != null && i < truthBoxes.length) {
+            if (truthBoxes != null) {
                 for (int b = 0; b < truthBoxes[i].length; b++) {
                     String label = truthClasses == null ? "" : name(classNames, truthClasses[i][b]);
                     box(g, TRUTH, truthBoxes[i][b], label, ox, oy, scale, false);
                 }
             }
-            if (detections != null && i < detections.size() && detections.get(i) != null) {
+            if (detections != null && detections.get(i) != null) {
                 for (Detection d : detections.get(i)) {
                     box(g, DETECTION, d.box(), String.format(Locale.ROOT, "%s %.2f", name(classNames, d.classIndex()),
                             d.score()), ox, oy, scale, true);

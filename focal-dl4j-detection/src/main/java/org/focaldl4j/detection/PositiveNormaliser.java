@@ -1,5 +1,7 @@
 package org.focaldl4j.detection;
 
+import java.io.InvalidObjectException;
+import java.io.ObjectStreamException;
 import java.io.Serializable;
 import java.util.Objects;
 
@@ -32,10 +34,7 @@ public final class PositiveNormaliser implements Serializable {
     private final double momentum;
     private final double initial;
 
-    @JsonCreator
-    private PositiveNormaliser(@JsonProperty("movingAverage") boolean movingAverage,
-                               @JsonProperty("momentum") double momentum,
-                               @JsonProperty("initial") double initial) {
+    private PositiveNormaliser(boolean movingAverage, double momentum, double initial) {
         if (movingAverage) {
             if (!(momentum >= 0 && momentum < 1)) {
                 throw new IllegalArgumentException("the moving average's momentum must be in [0, 1); got " + momentum);
@@ -51,6 +50,27 @@ public final class PositiveNormaliser implements Serializable {
         this.movingAverage = movingAverage;
         this.momentum = momentum;
         this.initial = initial;
+    }
+
+    /** From JSON: all three properties are required (a missing one is refused, not defaulted). */
+    @JsonCreator
+    static PositiveNormaliser fromJson(@JsonProperty("movingAverage") Boolean movingAverage,
+                                       @JsonProperty("momentum") Double momentum,
+                                       @JsonProperty("initial") Double initial) {
+        if (movingAverage == null || momentum == null || initial == null) {
+            throw new IllegalArgumentException("a PositiveNormaliser in JSON needs movingAverage, momentum and initial; "
+                    + "got movingAverage " + movingAverage + ", momentum " + momentum + ", initial " + initial);
+        }
+        return new PositiveNormaliser(movingAverage, momentum, initial);
+    }
+
+    /** Java deserialisation validates like the constructor. */
+    private Object readResolve() throws ObjectStreamException {
+        try {
+            return new PositiveNormaliser(movingAverage, momentum, initial);
+        } catch (IllegalArgumentException e) {
+            throw (InvalidObjectException) new InvalidObjectException(e.getMessage()).initCause(e);
+        }
     }
 
     /** n = max(1, P) of each minibatch. */

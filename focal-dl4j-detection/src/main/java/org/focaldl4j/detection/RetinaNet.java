@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration.GraphBuilder;
@@ -46,6 +47,13 @@ public final class RetinaNet {
 
     /** A feature map of the backbone: its layer name, channels and stride (pixels per location). */
     public record FeatureMap(String name, int channels, int stride) {
+        /** @throws IllegalArgumentException without a name, or with channels or stride below 1 */
+        public FeatureMap {
+            if (name == null || name.isEmpty() || channels < 1 || stride < 1) {
+                throw new IllegalArgumentException("a feature map needs a layer name, channels >= 1 and stride >= 1; got "
+                        + name + ", " + channels + ", " + stride);
+            }
+        }
     }
 
     /** A backbone: adds its layers to the graph on top of {@code input} and returns its feature maps, finest first. */
@@ -256,6 +264,12 @@ public final class RetinaNet {
                             + p[e] + " at channel " + e / m + ", location " + e % m);
                 }
             }
+            for (int e = 0; e < d.length; e++) {
+                if (!Float.isFinite(d[e])) {
+                    throw new IllegalArgumentException("box deltas must be finite; image " + n + " has " + d[e]
+                            + " at channel " + e / m + ", location " + e % m);
+                }
+            }
             List<Detection> candidates = new ArrayList<>();
             for (int l = 0; l < offsets.length - 1; l++) {
                 List<int[]> level = new ArrayList<>();                           // {channel, location}
@@ -331,14 +345,29 @@ public final class RetinaNet {
                 continue;
             }
             org.deeplearning4j.nn.api.Layer target = to.getLayer(name);
-            if (target == null || target.numParams() != layer.numParams()) {
-                throw new IllegalArgumentException("layer " + name + " (" + layer.numParams() + " parameters) has no "
-                        + "counterpart of the same size in the target network");
+            boolean same = target != null && target.paramTable().keySet().equals(layer.paramTable().keySet());
+            if (same) {
+                for (Map.Entry<String, INDArray> p : layer.paramTable().entrySet()) {
+                    same &= Arrays.equals(p.getValue().shape(), target.paramTable().get(p.getKey()).shape());
+                }
+            }
+            if (!same) {
+                throw new IllegalArgumentException("layer " + name + " (parameters " + shapes(layer) + ") has no "
+                        + "counterpart with the same parameter shapes in the target network (" + (target == null
+                        ? "no such layer" : shapes(target)) + ")");
             }
             target.setParams(layer.params().dup());
             copied++;
         }
         return copied;
+    }
+
+    private static String shapes(org.deeplearning4j.nn.api.Layer layer) {
+        StringBuilder out = new StringBuilder();
+        for (Map.Entry<String, INDArray> p : layer.paramTable().entrySet()) {
+            out.append(out.length() == 0 ? "" : ", ").append(p.getKey()).append(Arrays.toString(p.getValue().shape()));
+        }
+        return out.toString();
     }
 
     /** Builder; every setting is validated by {@link #build()}. */

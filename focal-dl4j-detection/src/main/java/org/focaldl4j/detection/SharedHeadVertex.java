@@ -1,5 +1,7 @@
 package org.focaldl4j.detection;
 
+import java.io.InvalidObjectException;
+import java.io.ObjectStreamException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -52,13 +54,7 @@ public class SharedHeadVertex extends SameDiffVertex {
 
     private SharedHeadVertex(int levels, int channels, int convs, int width, int anchors, int outputsPerAnchor,
                              double lastBias) {
-        if (levels < 1 || channels < 1 || convs < 0 || width < 1 || anchors < 1 || outputsPerAnchor < 1
-                || !Double.isFinite(lastBias)) {
-            throw new IllegalArgumentException("a shared head needs levels >= 1, channels >= 1, convs >= 0, width >= 1, "
-                    + "anchors >= 1, outputs per anchor >= 1 and a finite last bias; got levels=" + levels + ", channels="
-                    + channels + ", convs=" + convs + ", width=" + width + ", anchors=" + anchors + ", outputs="
-                    + outputsPerAnchor + ", last bias=" + lastBias);
-        }
+        check(levels, channels, convs, width, anchors, outputsPerAnchor, lastBias);
         this.levels = levels;
         this.channels = channels;
         this.convs = convs;
@@ -66,6 +62,35 @@ public class SharedHeadVertex extends SameDiffVertex {
         this.anchors = anchors;
         this.outputsPerAnchor = outputsPerAnchor;
         this.lastBias = lastBias;
+    }
+
+    private static void check(int levels, int channels, int convs, int width, int anchors, int outputsPerAnchor,
+                              double lastBias) {
+        if (levels < 1 || channels < 1 || convs < 0 || width < 1 || anchors < 1 || outputsPerAnchor < 1
+                || !Double.isFinite(lastBias)) {
+            throw new IllegalArgumentException("a shared head needs levels >= 1, channels >= 1, convs >= 0, width >= 1, "
+                    + "anchors >= 1, outputs per anchor >= 1 and a finite last bias; got levels=" + levels + ", channels="
+                    + channels + ", convs=" + convs + ", width=" + width + ", anchors=" + anchors + ", outputs="
+                    + outputsPerAnchor + ", last bias=" + lastBias);
+        }
+    }
+
+    /**
+     * Refuses a configuration whose sizes were never set (JSON without them, or a Java-deserialised one
+     * carrying bad values): the constructor's checks, run before the vertex is used.
+     */
+    private void checkComplete() {
+        check(levels, channels, convs, width, anchors, outputsPerAnchor, lastBias);
+    }
+
+    /** Java deserialisation validates like the factories. */
+    private Object readResolve() throws ObjectStreamException {
+        try {
+            checkComplete();
+        } catch (IllegalArgumentException e) {
+            throw (InvalidObjectException) new InvalidObjectException(e.getMessage()).initCause(e);
+        }
+        return this;
     }
 
     /**
@@ -98,6 +123,7 @@ public class SharedHeadVertex extends SameDiffVertex {
 
     @Override
     public void defineParametersAndInputs(SDVertexParams params) {
+        checkComplete();
         String[] inputs = new String[levels];
         for (int l = 0; l < levels; l++) {
             inputs[l] = input(l);
@@ -141,6 +167,7 @@ public class SharedHeadVertex extends SameDiffVertex {
 
     @Override
     public InputType getOutputType(int layerIndex, InputType... vertexInputs) {
+        checkComplete();
         if (vertexInputs.length != levels) {
             throw new IllegalArgumentException("SharedHeadVertex serves " + levels + " levels but has "
                     + vertexInputs.length + " inputs");
@@ -169,6 +196,7 @@ public class SharedHeadVertex extends SameDiffVertex {
     public org.deeplearning4j.nn.graph.vertex.GraphVertex instantiate(ComputationGraph graph, String name, int idx,
                                                                       INDArray paramsView, boolean initializeParams,
                                                                       DataType networkDatatype) {
+        checkComplete();
         setName(name);
         return new CorrectedSameDiffGraphVertex(this, graph, name, idx, paramsView, initializeParams, networkDatatype);
     }

@@ -4,25 +4,40 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InvalidObjectException;
+import java.io.ObjectInputStream;
+import java.io.ObjectOutputStream;
+import java.lang.reflect.Field;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Paths;
+import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import org.deeplearning4j.nn.api.OptimizationAlgorithm;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.CnnLossLayer;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.focaldl4j.loss.LossFocal;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.shade.jackson.databind.ObjectMapper;
 
 /** The A rows of {@code docs/bad-input.md}: what {@link AnchorLossLayer} refuses, by name. */
 class AnchorBadInputTest {
@@ -56,6 +71,210 @@ class AnchorBadInputTest {
         DataSet ds = new DataSet(Nd4j.rand(DataType.DOUBLE, 2, 6, 4, 4), Nd4j.zeros(DataType.DOUBLE, 2, 6, 4, 4),
                 null, Nd4j.ones(DataType.DOUBLE, 2, 3));
         rejects(() -> net.score(ds), "mask shape [2, 3]");
+    }
+
+    // ---- the detection toolkit (A03 …) ----
+
+    /** The box layer alone on [N, 4·2, 2, 2] deltas (A = 2), in {@code type}. */
+    private static MultiLayerNetwork boxNet(DataType type, double beta) {
+        MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder().dataType(type).list()
+                .layer(new BoxRegressionLossLayer.Builder().beta(beta).build())
+                .setInputType(InputType.convolutional(2, 2, 8)).build();
+        MultiLayerNetwork net = new MultiLayerNetwork(conf);
+        net.init();
+        return net;
+    }
+
+    private static DataSet boxData(DataType type, INDArray labels, INDArray mask) {
+        return new DataSet(Nd4j.zeros(type, 1, 8, 2, 2), labels, null, mask);
+    }
+
+    /** Throws unless {@code call} fails with an {@code IllegalArgumentException} somewhere in its cause chain. */
+    private static void rejectsWrapped(Executable call, String... mustMention) {
+        Throwable t = assertThrows(Exception.class, call);
+        while (t != null && !(t instanceof IllegalArgumentException)) {
+            t = t.getCause();
+        }
+        assertTrue(t != null, "no IllegalArgumentException in the cause chain");
+        for (String s : mustMention) {
+            assertTrue(t.getMessage().contains(s), "message '" + t.getMessage() + "' should mention '" + s + "'");
+        }
+    }
+
+    @Test
+    void a03NonFiniteTargetDeltaEvenWhereMasked() {
+        MultiLayerNetwork net = boxNet(DataType.DOUBLE, 0.1);
+        INDArray labels = Nd4j.zeros(DataType.DOUBLE, 1, 8, 2, 2).putScalar(new long[] {0, 3, 1, 1}, Double.NaN);
+        INDArray mask = Nd4j.zeros(DataType.DOUBLE, 1, 2, 2, 2).putScalar(new long[] {0, 1, 0, 0}, 1);   // anchor 0 unmasked
+        rejects(() -> net.score(boxData(DataType.DOUBLE, labels, mask)), "labels[0, 3, 1, 1]", "NaN");
+    }
+
+    @Test
+    void a04NegativeOrNonFiniteMask() {
+        MultiLayerNetwork net = boxNet(DataType.DOUBLE, 0.1);
+        INDArray labels = Nd4j.zeros(DataType.DOUBLE, 1, 8, 2, 2);
+        rejects(() -> net.score(boxData(DataType.DOUBLE, labels, Nd4j.zeros(DataType.DOUBLE, 1, 2, 2, 2)
+                .putScalar(new long[] {0, 0, 1, 0}, -1))), "-1.0");
+        rejects(() -> net.score(boxData(DataType.DOUBLE, labels, Nd4j.zeros(DataType.DOUBLE, 1, 2, 2, 2)
+                .putScalar(new long[] {0, 1, 1, 0}, Double.POSITIVE_INFINITY))), "mask[0, 1, 1, 0]", "Infinity");
+    }
+
+    @Test
+    void a05BetaThatVanishesInTheDataType() {
+        INDArray mask = Nd4j.zeros(DataType.FLOAT, 1, 2, 2, 2).putScalar(new long[] {0, 0, 0, 0}, 1);
+        INDArray far = Nd4j.zeros(DataType.FLOAT, 1, 8, 2, 2);
+        for (int j = 0; j < 4; j++) {
+            far.putScalar(new long[] {0, j, 0, 0}, 1e20);
+        }
+        rejects(() -> boxNet(DataType.FLOAT, 1e-50).score(boxData(DataType.FLOAT, far, mask)), "1.0E-50", "FLOAT");
+        // A subnormal β is L1 in effect: 4 coordinates of |d| = 1e20, one positive anchor.
+        double l1 = boxNet(DataType.FLOAT, 1e-40).score(boxData(DataType.FLOAT, far, mask));
+        assertEquals(4e20, l1, 4e20 * 1e-6);
+        // A huge β is the quadratic branch: 4 · ½ · (1e20)² / 1e30 = 2e10, with neither d² nor 1/β overflowing.
+        double quadratic = boxNet(DataType.FLOAT, 1e30).score(boxData(DataType.FLOAT, far, mask));
+        assertEquals(2e10, quadratic, 2e10 * 1e-6);
+    }
+
+    @Test
+    void a06BoxLayerJsonWithAnotherActivation() {
+        String json = boxNet(DataType.DOUBLE, 0.1).getLayerWiseConfigurations().toJson();
+        assertTrue(json.contains("ActivationIdentity"), json);
+        rejectsWrapped(() -> MultiLayerConfiguration.fromJson(json.replace("ActivationIdentity", "ActivationSigmoid")),
+                "identity");
+    }
+
+    @Test
+    void a07NormaliserJsonWithoutAProperty() throws Exception {
+        rejectsWrapped(() -> NeuralNetConfiguration.mapper().readValue("{\"movingAverage\": true, \"initial\": 100}",
+                PositiveNormaliser.class), "momentum null");
+        assertEquals(PositiveNormaliser.movingAverage(0.9, 100), NeuralNetConfiguration.mapper().readValue(
+                "{\"movingAverage\": true, \"momentum\": 0.9, \"initial\": 100}", PositiveNormaliser.class));
+    }
+
+    private static Object roundTrip(Object o) throws Exception {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
+            out.writeObject(o);
+        }
+        try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(bytes.toByteArray()))) {
+            return in.readObject();
+        }
+    }
+
+    private static void setField(Object o, Class<?> owner, String name, Object value) throws Exception {
+        Field f = owner.getDeclaredField(name);
+        f.setAccessible(true);
+        f.set(o, value);
+    }
+
+    @Test
+    void a08JavaDeserialisedBadValues() throws Exception {
+        PositiveNormaliser good = PositiveNormaliser.movingAverage(0.9, 100);
+        assertEquals(good, roundTrip(good));
+        PositiveNormaliser bad = PositiveNormaliser.movingAverage(0.9, 100);
+        setField(bad, PositiveNormaliser.class, "momentum", 1.5);
+        InvalidObjectException e = assertThrows(InvalidObjectException.class, () -> roundTrip(bad));
+        assertTrue(e.getMessage().contains("1.5"), e.getMessage());
+
+        BoxRegressionLossLayer layer = new BoxRegressionLossLayer.Builder().beta(0.5).build();
+        assertEquals(layer, roundTrip(layer));
+        setField(layer, AnchorOutputLayer.class, "format", null);
+        e = assertThrows(InvalidObjectException.class, () -> roundTrip(layer));
+        assertTrue(e.getMessage().contains("format"), e.getMessage());
+        BoxRegressionLossLayer negative = new BoxRegressionLossLayer.Builder().build();
+        setField(negative, BoxRegressionLossLayer.class, "beta", -1.0);
+        assertThrows(InvalidObjectException.class, () -> roundTrip(negative));
+    }
+
+    @Test
+    void a09SharedHeadJsonWithMissingSizes() {
+        ComputationGraphConfiguration conf = new NeuralNetConfiguration.Builder().dataType(DataType.FLOAT).graphBuilder()
+                .addInputs("p0", "p1").setInputTypes(InputType.convolutional(4, 4, 3), InputType.convolutional(2, 2, 3))
+                .addVertex("head", SharedHeadVertex.boxRegression(2, 3, 1, 6, 2), "p0", "p1")
+                .addLayer("box", new BoxRegressionLossLayer.Builder().build(), "head").setOutputs("box").build();
+        String json = conf.toJson();
+        String missing = json.replaceAll(",\\s*\"width\"\\s*:\\s*6", "");
+        assertTrue(missing.length() < json.length(), "the head's width not found in " + json);
+        rejectsWrapped(() -> new ComputationGraph(ComputationGraphConfiguration.fromJson(missing)).init(), "width=0");
+    }
+
+    @Test
+    void a10MovingAverageWithALineSearchOptimiser() {
+        MultiLayerConfiguration lbfgs = new NeuralNetConfiguration.Builder().dataType(DataType.DOUBLE)
+                .optimizationAlgo(OptimizationAlgorithm.LBFGS).list()
+                .layer(new BoxRegressionLossLayer.Builder().normaliser(PositiveNormaliser.movingAverage(0.9, 100)).build())
+                .setInputType(InputType.convolutional(2, 2, 8)).build();
+        rejects(() -> new MultiLayerNetwork(lbfgs).init(), "LBFGS", "STOCHASTIC_GRADIENT_DESCENT");
+        MultiLayerConfiguration perBatch = new NeuralNetConfiguration.Builder().dataType(DataType.DOUBLE)
+                .optimizationAlgo(OptimizationAlgorithm.LBFGS).list()
+                .layer(new BoxRegressionLossLayer.Builder().build())
+                .setInputType(InputType.convolutional(2, 2, 8)).build();
+        new MultiLayerNetwork(perBatch).init();          // nothing stored, nothing to protect
+    }
+
+    @Test
+    void a11SizesThatOverflowOrAreNegative() {
+        rejects(() -> AnchorPyramid.paper(8).locations(400000, 400000), "400000x400000");
+        rejects(() -> AnchorTargets.classIndices(new int[] {0}, 2, 1, -1, -1), "-1×-1");
+    }
+
+    @Test
+    void a12NanAnchorsAndNullBoxes() {
+        double[][] boxes = {{0, 0, 10, 10}};
+        rejects(() -> new AnchorTargets().match(new double[][] {{Double.NaN, 0, 10, 10}}, boxes), "anchor 0", "NaN");
+        rejects(() -> new AnchorTargets().match(null, boxes), "null anchors");
+        rejects(() -> AnchorTargets.iou(null, boxes[0]), "first box");
+    }
+
+    private static ComputationGraph backboneNet(int kernel, int nIn) {
+        ComputationGraphConfiguration conf = new NeuralNetConfiguration.Builder().dataType(DataType.FLOAT).graphBuilder()
+                .addInputs("in").setInputTypes(InputType.convolutional(4, 4, nIn))
+                .addLayer("backbone_x", new ConvolutionLayer.Builder(kernel, kernel).nIn(nIn).nOut(8)
+                        .convolutionMode(ConvolutionMode.Same).build(), "in")
+                .addLayer("out", new CnnLossLayer.Builder().build(), "backbone_x").setOutputs("out").build();
+        ComputationGraph net = new ComputationGraph(conf);
+        net.init();
+        return net;
+    }
+
+    @Test
+    void a13CopyBackboneIntoOtherShapesOfTheSameSize() {
+        ComputationGraph threeByThree = backboneNet(3, 1);       // W [8, 1, 3, 3] + b: 80 values
+        ComputationGraph oneByOne = backboneNet(1, 9);           // W [8, 9, 1, 1] + b: 80 values
+        assertEquals(threeByThree.numParams(), oneByOne.numParams());
+        rejects(() -> RetinaNet.copyBackbone(threeByThree, oneByOne), "backbone_x", "[8, 1, 3, 3]", "[8, 9, 1, 1]");
+        assertEquals(1, RetinaNet.copyBackbone(threeByThree, backboneNet(3, 1)));
+    }
+
+    @Test
+    void a14CocoIdsBeyond64BitsAndNamelessCategories() throws Exception {
+        ObjectMapper mapper = new ObjectMapper();
+        String ok = "{\"images\": [{\"id\": 1, \"width\": 8, \"height\": 8}], \"annotations\": [], "
+                + "\"categories\": [{\"id\": 1, \"name\": \"a\"}]}";
+        assertEquals(1, CocoDataset.fromJson(mapper.readTree(ok), "ok").images().size());
+        rejects(() -> CocoDataset.fromJson(mapper.readTree(ok.replace("\"id\": 1, \"width\"",
+                "\"id\": 18446744073709551617, \"width\"")), "t"), "18446744073709551617");
+        rejects(() -> CocoDataset.fromJson(mapper.readTree(ok.replace(", \"name\": \"a\"", "")), "t"), "\"name\"");
+    }
+
+    @Test
+    void a15PictureWithOtherCounts() {
+        INDArray images = Nd4j.zeros(DataType.FLOAT, 2, 1, 8, 8);
+        List<String> names = List.of("a");
+        rejects(() -> DetectionPicture.draw(images, List.of(List.of()), null, null, names, 2, 1), "(2)", "got 1");
+        rejects(() -> DetectionPicture.draw(images, null, new double[][][] {{}}, null, names, 2, 1), "(2)", "got 1");
+        rejects(() -> DetectionPicture.draw(images, null, new double[][][] {{{0, 0, 4, 4}}, {}},
+                new int[][] {{}, {}}, names, 2, 1), "truthClasses[0]");
+        rejects(() -> DetectionPicture.draw(images, null, new double[][][] {{{0, 0, Double.NaN, 4}}, {}}, null, names, 2, 1),
+                "truthBoxes[0][0]");
+    }
+
+    @Test
+    void a16DecodeWithANonFiniteDelta() {
+        RetinaNet r = RetinaNetTest.detector();
+        INDArray p = Nd4j.zeros(DataType.FLOAT, 1, 18, 20);
+        INDArray d = Nd4j.zeros(DataType.FLOAT, 1, 36, 20).putScalar(new long[] {0, 5, 7}, Float.NaN);
+        rejects(() -> r.decode(p, d, 0.05, 10, 0.5, 100), "image 0", "channel 5, location 7");
     }
 
     /** The document and this class list the same A rows. */

@@ -9,7 +9,6 @@ import java.nio.file.Path;
 import java.util.Set;
 
 import org.deeplearning4j.gradientcheck.GradientCheckUtil;
-import org.deeplearning4j.nn.api.OptimizationAlgorithm;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
@@ -275,26 +274,5 @@ class BoxRegressionLossLayerTest {
         assertThrows(IllegalArgumentException.class, () -> cls.setLossFn(null));
         assertThrows(IllegalArgumentException.class, () -> new BoxRegressionLossLayer.Builder()
                 .activation(Activation.SIGMOID).build());
-    }
-
-    @Test
-    void movingAverageRefusesLineSearchOptimisers() {
-        MultiLayerConfiguration lbfgs = new NeuralNetConfiguration.Builder().seed(5).dataType(DataType.DOUBLE)
-                .optimizationAlgo(OptimizationAlgorithm.LBFGS).list()
-                .layer(new ConvolutionLayer.Builder(2, 2).nIn(C_IN).nOut(4 * A).convolutionMode(ConvolutionMode.Same)
-                        .activation(Activation.IDENTITY).build())
-                .layer(new BoxRegressionLossLayer.Builder().normaliser(PositiveNormaliser.movingAverage(0.9, 100)).build())
-                .build();
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> new MultiLayerNetwork(lbfgs).init());
-        assertTrue(e.getMessage().contains("LBFGS") && e.getMessage().contains("STOCHASTIC_GRADIENT_DESCENT"),
-                e.getMessage());
-        MultiLayerConfiguration perBatch = new NeuralNetConfiguration.Builder().seed(5).dataType(DataType.DOUBLE)
-                .optimizationAlgo(OptimizationAlgorithm.LBFGS).list()
-                .layer(new ConvolutionLayer.Builder(2, 2).nIn(C_IN).nOut(4 * A).convolutionMode(ConvolutionMode.Same)
-                        .activation(Activation.IDENTITY).build())
-                .layer(new BoxRegressionLossLayer.Builder().build())
-                .build();
-        new MultiLayerNetwork(perBatch).init();          // nothing stored, nothing to protect
     }
 }

@@ -1,0 +1,28 @@
+package org.focaldl4j.detection;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.shape.Shape;
+import org.nd4j.linalg.indexing.BooleanIndexing;
+import org.nd4j.linalg.indexing.conditions.Conditions;
+
+/** Where an array holds its first NaN or infinity, for error messages that name the position. */
+final class Finite {
+
+    private Finite() {
+    }
+
+    /** The index [i, j, …] of the first NaN or ±∞ of {@code a} in row-major order, or null when every value is finite. */
+    static long[] firstNonFinite(INDArray a) {
+        if (a.isEmpty() || !BooleanIndexing.or(a, Conditions.notFinite())) {
+            return null;
+        }
+        INDArray c = a.dup('c');
+        double[] values = c.data().asDouble();
+        for (int i = 0; i < values.length; i++) {
+            if (!Double.isFinite(values[i])) {
+                return Shape.ind2subC(c.shape(), i);
+            }
+        }
+        return null;
+    }
+}
