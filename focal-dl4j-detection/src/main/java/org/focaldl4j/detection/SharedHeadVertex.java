@@ -334,7 +334,14 @@ public class SharedHeadVertex extends SameDiffVertex {
         SharedHeadVertex v = (SharedHeadVertex) o;
         return levels == v.levels && channels == v.channels && convs == v.convs && width == v.width
                 && anchors == v.anchors && outputsPerAnchor == v.outputsPerAnchor
-                && Double.compare(lastBias, v.lastBias) == 0;
+                && Double.compare(lastBias, v.lastBias) == 0
+                // the training settings DL4J's SameDiffVertex carries for it
+                && Objects.equals(getUpdater(), v.getUpdater()) && Objects.equals(getBiasUpdater(), v.getBiasUpdater())
+                && Objects.equals(getRegularization(), v.getRegularization())
+                && Objects.equals(getRegularizationBias(), v.getRegularizationBias())
+                && getGradientNormalization() == v.getGradientNormalization()
+                && Double.compare(getGradientNormalizationThreshold(), v.getGradientNormalizationThreshold()) == 0
+                && getDataType() == v.getDataType();
     }
 
     @Override

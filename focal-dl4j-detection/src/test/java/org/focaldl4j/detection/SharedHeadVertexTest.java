@@ -2,6 +2,7 @@ package org.focaldl4j.detection;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Map;
@@ -132,6 +133,10 @@ class SharedHeadVertexTest {
         ComputationGraphConfiguration conf = graph();
         assertEquals(conf, ComputationGraphConfiguration.fromJson(conf.toJson()));
         assertEquals(SharedHeadVertex.boxRegression(2, C, 1, 4, A), SharedHeadVertex.boxRegression(2, C, 1, 4, A).clone());
+        // Training settings count: a vertex with another updater is another configuration.
+        SharedHeadVertex other = SharedHeadVertex.boxRegression(2, C, 1, 4, A);
+        other.setUpdater(new org.nd4j.linalg.learning.config.Adam(0.1));
+        assertNotEquals(SharedHeadVertex.boxRegression(2, C, 1, 4, A), other);
     }
 
     @Test
