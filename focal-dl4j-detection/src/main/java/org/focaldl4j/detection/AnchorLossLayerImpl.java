@@ -6,6 +6,8 @@ import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.nd4j.common.primitives.Pair;
+import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.lossfunctions.ILossFunction;
@@ -112,9 +114,15 @@ class AnchorLossLayerImpl extends AnchorOutputLayerImpl<AnchorLossLayer> {
     Loss2d loss(boolean wantScore, boolean wantGradient) {
         INDArray[] r = rows();
         ILossFunction loss = layerConf().getLossFn();
-        INDArray rowLoss = wantScore ? loss.computeScoreArray(r[1], r[0], layerConf().getActivationFn(), r[2]) : null;
-        INDArray gradient = wantGradient ? loss.computeGradient(r[1], r[0], layerConf().getActivationFn(), r[2]) : null;
-        return new Loss2d(rowLoss, gradient, positiveEntries(r[1], r[2]).sum(true, 1));
+        IActivation activation = layerConf().getActivationFn();
+        INDArray positives = positiveEntries(r[1], r[2]).sum(true, 1);
+        if (wantScore && wantGradient) {                       // one pass of the loss (average = false: the plain sum)
+            Pair<Double, INDArray> both = loss.computeGradientAndScore(r[1], r[0], activation, r[2], false);
+            return new Loss2d(null, both.getFirst(), both.getSecond(), positives);
+        }
+        INDArray rowLoss = wantScore ? loss.computeScoreArray(r[1], r[0], activation, r[2]) : null;
+        INDArray gradient = wantGradient ? loss.computeGradient(r[1], r[0], activation, r[2]) : null;
+        return new Loss2d(rowLoss, rowLoss == null ? Double.NaN : rowLoss.sumNumber().doubleValue(), gradient, positives);
     }
 
     @Override

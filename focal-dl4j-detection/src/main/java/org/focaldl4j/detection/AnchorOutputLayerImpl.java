@@ -29,6 +29,11 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * (with {@code miniBatch(false)} DL4J's updater does not divide, and epsilon is 1/n · dΣℓ/dz).
  * With a moving-average normaliser, n = μ·n_stored + (1 − μ)·max(1, P) for the step, and the "gradient" of
  * the stored parameter is n_stored − n, so that the {@code NoOp} update stores n.
+ *
+ * <p>A training step is one pass over the loss: DL4J's networks backpropagate, then ask the output layers
+ * for their score on the same arrays, so {@link #backpropGradient} computes both and {@link #computeScore}
+ * takes that score once (anything else — other arrays, another stored n, a score without a step — computes
+ * it afresh).
  */
 abstract class AnchorOutputLayerImpl<C extends AnchorOutputLayer> extends BaseLayer<C> implements IOutputLayer {
 
@@ -42,18 +47,27 @@ abstract class AnchorOutputLayerImpl<C extends AnchorOutputLayer> extends BaseLa
 
     /** The loss on this minibatch, over the 2-D rows. */
     static final class Loss2d {
-        final INDArray rowLoss;          // [rows, 1] Σ over the row's channels, or null
+        final INDArray rowLoss;          // [rows, 1] Σ over the row's channels (always when the score is asked alone), or null
+        final double lossSum;            // Σ over all rows when the score is asked; else NaN
         final INDArray gradient;         // [rows, C] dΣℓ/dz, or null
         final INDArray positives;        // [rows, 1] positive anchors in each row
 
-        Loss2d(INDArray rowLoss, INDArray gradient, INDArray positives) {
+        Loss2d(INDArray rowLoss, double lossSum, INDArray gradient, INDArray positives) {
             this.rowLoss = rowLoss;
+            this.lossSum = lossSum;
             this.gradient = gradient;
             this.positives = positives;
         }
     }
 
+    /** The loss over the rows; with both flags in one pass (then without per-row losses if that is cheaper). */
     abstract Loss2d loss(boolean wantScore, boolean wantGradient);
+
+    /** The unregularised score of the last backward pass, and the arrays and stored n it was computed from. */
+    private record StepScore(INDArray input, INDArray labels, INDArray mask, double stored, double value) {
+    }
+
+    private transient StepScore stepScore;
 
     PositiveNormaliser normaliser() {
         return layerConf().getNormaliser();
@@ -67,10 +81,15 @@ abstract class AnchorOutputLayerImpl<C extends AnchorOutputLayer> extends BaseLa
         return layerConf().kind();
     }
 
-    /** The normaliser of this step: max(1, P), or the moving average including this step's P. */
-    private double normaliserOf(double positives) {
+    /** The stored running normaliser, or 0 for a per-batch one. */
+    private double stored() {
         INDArray stored = getParam(NormaliserParams.KEY);
-        return normaliser().next(stored == null ? 0 : stored.getDouble(0), positives);
+        return stored == null ? 0 : stored.getDouble(0);
+    }
+
+    /** The normaliser of this step: max(1, P), or the moving average including this step's P. */
+    private double normaliserOf(Loss2d l) {
+        return normaliser().next(stored(), l.positives.sumNumber().doubleValue());
     }
 
     protected void requireInputAndLabels() {
@@ -85,17 +104,26 @@ abstract class AnchorOutputLayerImpl<C extends AnchorOutputLayer> extends BaseLa
 
     @Override
     public double computeScore(double fullNetRegTerm, boolean training, LayerWorkspaceMgr workspaceMgr) {
-        Loss2d l = loss(true, false);
-        double n = normaliserOf(l.positives.sumNumber().doubleValue());
-        this.score = l.rowLoss.sumNumber().doubleValue() / n + fullNetRegTerm;
+        StepScore step = stepScore;
+        stepScore = null;
+        double value;
+        if (step != null && step.input() == input && step.labels() == labels && step.mask() == maskArray
+                && step.stored() == stored()) {
+            value = step.value();
+        } else {
+            Loss2d l = loss(true, false);
+            value = l.lossSum / normaliserOf(l);
+        }
+        this.score = value + fullNetRegTerm;
         return score;
     }
 
     @Override
     public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
         assertInputSet(true);
-        Loss2d l = loss(false, true);
-        double n = normaliserOf(l.positives.sumNumber().doubleValue());
+        Loss2d l = loss(true, true);
+        double n = normaliserOf(l);
+        stepScore = new StepScore(input, labels, maskArray, stored(), l.lossSum / n);
         double batch = conf().isMiniBatch() ? input.size(0) : 1.0;          // what the updater will divide by
         INDArray delta2d = l.gradient.muli(batch / n);
         Gradient gradient = new DefaultGradient();
@@ -130,6 +158,7 @@ abstract class AnchorOutputLayerImpl<C extends AnchorOutputLayer> extends BaseLa
     public void clear() {
         super.clear();
         labels = null;
+        stepScore = null;
     }
 
     /** The stored running normaliser is assigned by its "gradient", never divided by the minibatch size. */

@@ -41,11 +41,7 @@ public final class AnchorPyramid {
 
     /** RetinaNet's anchors on levels of the given strides: base 4·stride, scales 2^0, 2^⅓, 2^⅔, ratios ½, 1, 2. */
     public static AnchorPyramid paper(double... strides) {
-        List<AnchorGenerator> levels = new ArrayList<>();
-        for (double s : strides) {
-            levels.add(AnchorGenerator.paper(s));
-        }
-        return new AnchorPyramid(levels);
+        return of(4, strides);
     }
 
     /**

@@ -1,5 +1,7 @@
 package org.focaldl4j.detection;
 
+import java.util.ArrayList;
+import java.util.List;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -52,6 +54,11 @@ public final class AnchorTargets {
     public static double iou(double[] a, double[] b) {
         Boxes.checked(a, "the first box");
         Boxes.checked(b, "the second box");
+        return overlap(a, b);
+    }
+
+    /** {@link #iou} of boxes already checked. */
+    static double overlap(double[] a, double[] b) {
         double iw = Math.min(a[2], b[2]) - Math.max(a[0], b[0]);
         double ih = Math.min(a[3], b[3]) - Math.max(a[1], b[1]);
         if (iw <= 0 || ih <= 0) {
@@ -77,28 +84,43 @@ public final class AnchorTargets {
         for (int b = 0; b < boxes.length; b++) {
             Boxes.checked(boxes[b], "box " + b);
         }
+        return matchChecked(anchors, boxes);
+    }
+
+    /** {@link #match} of anchors and boxes already checked. */
+    private int[] matchChecked(double[][] anchors, double[][] boxes) {
         int[] matched = new int[anchors.length];
         int[] bestBoxOfAnchor = new int[anchors.length];
         double[] bestIouOfBox = new double[boxes.length];
+        List<List<Integer>> bestAnchorsOfBox = new ArrayList<>();      // the anchors reaching bestIouOfBox (ties)
+        for (int b = 0; b < boxes.length; b++) {
+            bestAnchorsOfBox.add(new ArrayList<>());
+        }
         for (int i = 0; i < anchors.length; i++) {
             double best = 0;
             int bestBox = -1;
             for (int b = 0; b < boxes.length; b++) {
-                double v = iou(anchors[i], boxes[b]);
+                double v = overlap(anchors[i], boxes[b]);
                 if (v > best) {
                     best = v;
                     bestBox = b;
                 }
-                bestIouOfBox[b] = Math.max(bestIouOfBox[b], v);
+                if (v > 0 && v >= bestIouOfBox[b]) {
+                    if (v > bestIouOfBox[b]) {
+                        bestIouOfBox[b] = v;
+                        bestAnchorsOfBox.get(b).clear();
+                    }
+                    bestAnchorsOfBox.get(b).add(i);
+                }
             }
             bestBoxOfAnchor[i] = bestBox;
             matched[i] = best >= positiveIou ? bestBox : best < negativeIou ? BACKGROUND_MATCH : IGNORED_MATCH;
         }
         if (keepBestAnchor) {
             // An anchor that is some box's best (ties included) becomes foreground, matched to its own best box.
-            for (int i = 0; i < anchors.length; i++) {
-                for (int b = 0; b < boxes.length && matched[i] < 0; b++) {
-                    if (bestIouOfBox[b] > 0 && iou(anchors[i], boxes[b]) == bestIouOfBox[b]) {
+            for (List<Integer> anchorsOfBox : bestAnchorsOfBox) {
+                for (int i : anchorsOfBox) {
+                    if (matched[i] < 0) {
                         matched[i] = bestBoxOfAnchor[i];
                     }
                 }
@@ -242,7 +264,7 @@ public final class AnchorTargets {
             }
         }
         checkClasses(boxes, boxClasses, numClasses);
-        int[] match = match(anchors, boxes);
+        int[] match = matchChecked(anchors, boxes);
         int[] labels = labelsOf(match, boxClasses, numClasses);
         int m = anchors.length / a;
         float[] classes = new float[anchors.length];

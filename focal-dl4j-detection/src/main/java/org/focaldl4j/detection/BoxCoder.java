@@ -116,8 +116,7 @@ public final class BoxCoder {
         checkFinite(deltas, "deltas");
         checkFinite(anchors, "anchors");
         INDArray[] sizes = centreSize(anchors);
-        if (sizes[2].minNumber().doubleValue() < 0
-                || sizes[3].minNumber().doubleValue() < 0) {
+        if (sizes[2].minNumber().doubleValue() < 0 || sizes[3].minNumber().doubleValue() < 0) {
             throw new IllegalArgumentException("anchors must be finite {x1, y1, x2, y2} with x2 >= x1 and y2 >= y1");
         }
         if (anchors.size(0) != deltas.size(0)) {
@@ -125,7 +124,7 @@ public final class BoxCoder {
                     + anchors.size(0));
         }
         INDArray d = deltas.castTo(anchors.dataType());
-        INDArray[] a = centreSize(anchors);
+        INDArray[] a = sizes;
         INDArray cx = column(d, 0).div(wx).muli(a[2]).addi(a[0]);
         INDArray cy = column(d, 1).div(wy).muli(a[3]).addi(a[1]);
         INDArray w = Transforms.exp(Transforms.min(column(d, 2).div(ww), SCALE_CLAMP, false), false).muli(a[2]);

@@ -37,11 +37,7 @@ public class BoxRegressionLossLayer extends AnchorOutputLayer {
 
     private BoxRegressionLossLayer(Builder builder) {
         super(builder, builder.format, builder.normaliser);
-        if (builder.activation() != null && !(builder.activation() instanceof ActivationIdentity)) {
-            throw new IllegalArgumentException("BoxRegressionLossLayer regresses raw deltas: its activation is identity; "
-                    + "got " + builder.activation());
-        }
-        this.activationFn = Activation.IDENTITY.getActivationFunction();
+        setActivationFn(builder.activation() != null ? builder.activation() : Activation.IDENTITY.getActivationFunction());
         setBeta(builder.beta);
     }
 
@@ -108,7 +104,7 @@ public class BoxRegressionLossLayer extends AnchorOutputLayer {
         private CNN2DFormat format = CNN2DFormat.NCHW;
         private PositiveNormaliser normaliser = PositiveNormaliser.perBatch();
 
-        org.nd4j.linalg.activations.IActivation activation() {
+        IActivation activation() {
             return activationFn;
         }
 

@@ -88,7 +88,8 @@ class BoxRegressionLossLayerImpl extends AnchorOutputLayerImpl<BoxRegressionLoss
                     : Transforms.min(Transforms.max(d.div(beta), -1.0, false), 1.0, false);
             gradient.muli(weight);
         }
-        return new Loss2d(rowLoss, gradient, perAnchor.neq(0.0).castTo(perAnchor.dataType()).sum(true, 1));
+        return new Loss2d(rowLoss, rowLoss == null ? Double.NaN : rowLoss.sumNumber().doubleValue(), gradient,
+                perAnchor.neq(0.0).castTo(perAnchor.dataType()).sum(true, 1));
     }
 
     @Override

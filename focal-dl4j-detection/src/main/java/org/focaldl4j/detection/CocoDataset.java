@@ -346,11 +346,17 @@ public final class CocoDataset {
     }
 
     private static long longField(JsonNode n, String field, String where) {
-        return longValue(n.get(field), field, where + " (" + n + ")");
+        JsonNode v = n.get(field);
+        // The message names the whole object, which is costly to print: only made when the value is refused.
+        return isLong(v) ? v.asLong() : longValue(v, field, where + " (" + n + ")");
+    }
+
+    private static boolean isLong(JsonNode v) {
+        return v != null && v.isIntegralNumber() && v.canConvertToLong();
     }
 
     private static long longValue(JsonNode v, String field, String where) {
-        if (v == null || !v.isIntegralNumber() || !v.canConvertToLong()) {
+        if (!isLong(v)) {
             throw new IllegalArgumentException(where + ": \"" + field + "\" must be an integer of 64 bits; got " + v);
         }
         return v.asLong();

@@ -183,7 +183,11 @@ public final class CocoEvaluator {
             for (long img : imageIds) {
                 Key key = new Key(img, categoryIds[c]);
                 List<CocoDataset.Annotation> g = gts.getOrDefault(key, List.of());
-                List<CocoDataset.Result> d = new ArrayList<>(dts.getOrDefault(key, List.of()));
+                List<CocoDataset.Result> found = dts.getOrDefault(key, List.of());
+                if (g.isEmpty() && found.isEmpty()) {
+                    continue;                                          // COCOeval skips such an image (evaluateImg: None)
+                }
+                List<CocoDataset.Result> d = new ArrayList<>(found);
                 d.sort(BY_SCORE_DESCENDING);
                 if (d.size() > maxDet) {
                     d = new ArrayList<>(d.subList(0, maxDet));
@@ -193,10 +197,7 @@ public final class CocoEvaluator {
             for (int a = 0; a < AREA_RANGES.length; a++) {
                 List<ImageEval> perImage = new ArrayList<>();
                 for (Prepared p : prepared) {                                  // ascending image id
-                    ImageEval e = evaluateImage(p, AREA_RANGES[a], maxDet);
-                    if (e != null) {
-                        perImage.add(e);
-                    }
+                    perImage.add(evaluateImage(p, AREA_RANGES[a], maxDet));
                 }
                 for (int m = 0; m < MAX_DETS.length; m++) {
                     accumulate(perImage, MAX_DETS[m], precision, recall, c, a, m);
@@ -233,11 +234,15 @@ public final class CocoEvaluator {
     /** IoU of [x, y, w, h] boxes [detection][ground truth]; a crowd ground truth divides by the detection's area. */
     private static double[][] iou(List<CocoDataset.Result> dt, List<CocoDataset.Annotation> gt) {
         double[][] out = new double[dt.size()][gt.size()];
+        double[][] dbs = new double[dt.size()][];
+        for (int d = 0; d < dt.size(); d++) {
+            dbs[d] = dt.get(d).bbox();
+        }
         for (int g = 0; g < gt.size(); g++) {
             double[] gb = gt.get(g).bbox();
             double gArea = gb[2] * gb[3];
             for (int d = 0; d < dt.size(); d++) {
-                double[] db = dt.get(d).bbox();
+                double[] db = dbs[d];
                 double dArea = db[2] * db[3];
                 double iw = Math.min(db[0] + db[2], gb[0] + gb[2]) - Math.max(db[0], gb[0]);
                 if (iw <= 0) {
@@ -259,11 +264,8 @@ public final class CocoEvaluator {
         return area < range[0] || area > range[1];
     }
 
-    /** COCOeval.evaluateImg: null when the image has neither ground truth nor detections of the category. */
+    /** COCOeval.evaluateImg for an image with ground truth or detections of the category. */
     private static ImageEval evaluateImage(Prepared p, double[] range, int maxDet) {
-        if (p.gt().isEmpty() && p.dt().isEmpty()) {
-            return null;
-        }
         int nGt = p.gt().size();
         boolean[] gtIgnoredOriginal = new boolean[nGt];
         for (int g = 0; g < nGt; g++) {

@@ -49,9 +49,14 @@ public final class Detection {
         return box.clone();
     }
 
-    /** IoU of this detection's box with {@code other} (no copy). */
+    /** IoU of this detection's box with {@code other} (no copy of this box; {@code other} is checked). */
     double iou(double[] other) {
         return AnchorTargets.iou(box, other);
+    }
+
+    /** IoU of this detection's box with {@code other}'s (no copy; both were checked when made). */
+    double iou(Detection other) {
+        return AnchorTargets.overlap(box, other.box);
     }
 
     @Override

@@ -69,7 +69,7 @@ public final class DetectionEval {
             }
             boolean suppressed = false;
             for (Detection k : kept) {
-                if (k.classIndex() == d.classIndex() && k.image() == d.image() && k.iou(d.box()) > iou) {
+                if (k.classIndex() == d.classIndex() && k.image() == d.image() && k.iou(d) > iou) {
                     suppressed = true;
                     break;
                 }

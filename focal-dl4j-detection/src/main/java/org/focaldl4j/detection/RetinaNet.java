@@ -79,6 +79,8 @@ public final class RetinaNet {
     private final IUpdater updater;
     private final double weightDecay;
     private final long seed;
+    /** The pyramid's anchors for the input size, made on the first decode (read-only after). */
+    private volatile double[][] anchors;
 
     private RetinaNet(Builder b) {
         if (b.height < 1 || b.width < 1 || b.channels < 1 || b.classes < 1) {
@@ -253,7 +255,11 @@ public final class RetinaNet {
                     + 4 * a + ", " + m + "]; got " + Arrays.toString(probabilities.shape()) + " and "
                     + Arrays.toString(deltas.shape()));
         }
-        double[][] anchors = pyramid.anchors(height, width);
+        double[][] anchors = this.anchors;
+        if (anchors == null) {
+            anchors = pyramid.anchors(height, width);
+            this.anchors = anchors;
+        }
         List<List<Detection>> result = new ArrayList<>();
         for (int n = 0; n < probabilities.size(0); n++) {
             float[] p = probabilities.get(NDArrayIndex.point(n)).dup('c').castTo(DataType.FLOAT).data().asFloat();

@@ -30,6 +30,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.dataset.MultiDataSet;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.config.NoOp;
 import org.nd4j.linalg.learning.config.Sgd;
 
@@ -107,9 +108,7 @@ class BoxRegressionLossLayerTest {
         MultiLayerNetwork nhwc = net(CNN2DFormat.NHWC, new BoxRegressionLossLayer.Builder().format(CNN2DFormat.NHWC).build());
         nhwc.setParams(nchw.params());
         DataSet ds = data();
-        DataSet permuted = new DataSet(ds.getFeatures().permute(0, 2, 3, 1).dup(), ds.getLabels().permute(0, 2, 3, 1).dup(),
-                null, ds.getLabelsMaskArray().permute(0, 2, 3, 1).dup());
-        assertEquals(nchw.score(ds), nhwc.score(permuted), 1e-12);
+        assertEquals(nchw.score(ds), nhwc.score(nhwc(ds)), 1e-12);
     }
 
     @Test
@@ -119,8 +118,7 @@ class BoxRegressionLossLayerTest {
                 MultiLayerNetwork net = net(format, new BoxRegressionLossLayer.Builder().beta(beta).format(format).build());
                 DataSet ds = data();
                 if (format == CNN2DFormat.NHWC) {
-                    ds = new DataSet(ds.getFeatures().permute(0, 2, 3, 1).dup(), ds.getLabels().permute(0, 2, 3, 1).dup(),
-                            null, ds.getLabelsMaskArray().permute(0, 2, 3, 1).dup());
+                    ds = nhwc(ds);
                 }
                 boolean ok = GradientCheckUtil.checkGradients(new GradientCheckUtil.MLNConfig().net(net)
                         .input(ds.getFeatures()).labels(ds.getLabels()).labelMask(ds.getLabelsMaskArray())
@@ -130,10 +128,25 @@ class BoxRegressionLossLayerTest {
         }
     }
 
-    /** conv → box layer with a moving-average normaliser; SGD so that the stored value moves. */
-    private static ComputationGraphConfiguration graph() {
-        return new NeuralNetConfiguration.Builder().seed(5).dataType(DataType.DOUBLE).updater(new Sgd(0.1))
-                .dist(new UniformDistribution(-1, 1)).graphBuilder().addInputs("in")
+    /** The same data in NHWC. */
+    private static DataSet nhwc(DataSet ds) {
+        return new DataSet(AnchorLossLayerTest.nhwc(ds.getFeatures()), AnchorLossLayerTest.nhwc(ds.getLabels()), null,
+                AnchorLossLayerTest.nhwc(ds.getLabelsMaskArray()));
+    }
+
+    private static MultiDataSet multi(DataSet ds) {
+        return new MultiDataSet(new INDArray[] {ds.getFeatures()}, new INDArray[] {ds.getLabels()}, null,
+                new INDArray[] {ds.getLabelsMaskArray()});
+    }
+
+    private static NeuralNetConfiguration.Builder base(IUpdater updater) {
+        return new NeuralNetConfiguration.Builder().seed(5).dataType(DataType.DOUBLE).updater(updater)
+                .dist(new UniformDistribution(-1, 1));
+    }
+
+    /** conv → box layer with a moving-average normaliser (μ = 0.9, n₀ = 100). */
+    private static ComputationGraphConfiguration graph(NeuralNetConfiguration.Builder base) {
+        return base.graphBuilder().addInputs("in")
                 .addLayer("conv", new ConvolutionLayer.Builder(2, 2).nIn(C_IN).nOut(4 * A)
                         .convolutionMode(ConvolutionMode.Same).activation(Activation.IDENTITY).build(), "in")
                 .addLayer("box", new BoxRegressionLossLayer.Builder()
@@ -141,13 +154,17 @@ class BoxRegressionLossLayerTest {
                 .setOutputs("box").build();
     }
 
+    /** {@link #graph(NeuralNetConfiguration.Builder)} with SGD, so that the stored value moves. */
+    private static ComputationGraphConfiguration graph() {
+        return graph(base(new Sgd(0.1)));
+    }
+
     @Test
     void movingAverageNormaliserIsNetworkState(@TempDir Path dir) throws Exception {
         ComputationGraph net = new ComputationGraph(graph());
         net.init();
         DataSet ds = data();
-        MultiDataSet mds = new MultiDataSet(new INDArray[] {ds.getFeatures()}, new INDArray[] {ds.getLabels()}, null,
-                new INDArray[] {ds.getLabelsMaskArray()});
+        MultiDataSet mds = multi(ds);
         assertEquals(100.0, net.getLayer("box").getParam(NormaliserParams.KEY).getDouble(0), 0.0);
         double expected = 100;
         for (int step = 0; step < 3; step++) {
@@ -167,13 +184,7 @@ class BoxRegressionLossLayerTest {
 
     @Test
     void gradientCheckWithTheMovingAverage() {
-        ComputationGraph net = new ComputationGraph(new NeuralNetConfiguration.Builder().seed(5).dataType(DataType.DOUBLE)
-                .updater(new NoOp()).dist(new UniformDistribution(-1, 1)).graphBuilder().addInputs("in")
-                .addLayer("conv", new ConvolutionLayer.Builder(2, 2).nIn(C_IN).nOut(4 * A)
-                        .convolutionMode(ConvolutionMode.Same).activation(Activation.IDENTITY).build(), "in")
-                .addLayer("box", new BoxRegressionLossLayer.Builder()
-                        .normaliser(PositiveNormaliser.movingAverage(0.9, 100)).build(), "conv")
-                .setOutputs("box").build());
+        ComputationGraph net = new ComputationGraph(graph(base(new NoOp())));
         net.init();
         DataSet ds = data();
         // The stored normaliser is state, not a weight: it is excluded, as DL4J excludes batch norm's running mean.
@@ -248,18 +259,10 @@ class BoxRegressionLossLayerTest {
 
     @Test
     void constraintsDoNotTouchTheNormaliser() {
-        ComputationGraph net = new ComputationGraph(new NeuralNetConfiguration.Builder().seed(5).dataType(DataType.DOUBLE)
-                .updater(new Sgd(0.1)).constrainAllParameters(new org.deeplearning4j.nn.conf.constraint.MaxNormConstraint(1, 1))
-                .weightDecay(0.1).dist(new UniformDistribution(-1, 1)).graphBuilder().addInputs("in")
-                .addLayer("conv", new ConvolutionLayer.Builder(2, 2).nIn(C_IN).nOut(4 * A)
-                        .convolutionMode(ConvolutionMode.Same).activation(Activation.IDENTITY).build(), "in")
-                .addLayer("box", new BoxRegressionLossLayer.Builder()
-                        .normaliser(PositiveNormaliser.movingAverage(0.9, 100)).build(), "conv")
-                .setOutputs("box").build());
+        ComputationGraph net = new ComputationGraph(graph(base(new Sgd(0.1))
+                .constrainAllParameters(new org.deeplearning4j.nn.conf.constraint.MaxNormConstraint(1, 1)).weightDecay(0.1)));
         net.init();
-        DataSet ds = data();
-        net.fit(new MultiDataSet(new INDArray[] {ds.getFeatures()}, new INDArray[] {ds.getLabels()}, null,
-                new INDArray[] {ds.getLabelsMaskArray()}));
+        net.fit(multi(data()));
         assertEquals(0.9 * 100 + 0.1 * 3, net.getLayer("box").getParam(NormaliserParams.KEY).getDouble(0), 1e-12);
     }
 

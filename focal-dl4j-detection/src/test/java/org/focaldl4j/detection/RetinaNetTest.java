@@ -51,10 +51,14 @@ class RetinaNetTest {
         return new DetectionImages(Nd4j.create(px, new long[] {n, 1, SIZE, SIZE}, 'c'), boxes, classes, 2);
     }
 
-    static RetinaNet detector() {
+    /** The small detector of these tests: 2 classes on 32×32, strides 8 and 16, heads of one conv of 8. */
+    static RetinaNet.Builder small() {
         return RetinaNet.builder().input(SIZE, SIZE, 1).classes(2).backbone(RetinaNet.tinyBackbone(4))
-                .anchors(AnchorPyramid.of(2, 8, 16)).fpnChannels(8).heads(1, 8).updater(new Adam(3e-3)).weightDecay(0)
-                .seed(3).build();
+                .anchors(AnchorPyramid.of(2, 8, 16)).fpnChannels(8).heads(1, 8).updater(new Adam(3e-3)).seed(3);
+    }
+
+    static RetinaNet detector() {
+        return small().weightDecay(0).build();
     }
 
     @Test
@@ -106,9 +110,7 @@ class RetinaNetTest {
 
     /** A fresh detector network with a moving-average normaliser in the given workspace mode. */
     private static ComputationGraph fresh(WorkspaceMode mode) {
-        ComputationGraphConfiguration conf = RetinaNet.builder().input(SIZE, SIZE, 1).classes(2)
-                .backbone(RetinaNet.tinyBackbone(4)).anchors(AnchorPyramid.of(2, 8, 16)).fpnChannels(8).heads(1, 8)
-                .updater(new Adam(3e-3)).normaliser(PositiveNormaliser.movingAverage(0.9, 10)).seed(3).build()
+        ComputationGraphConfiguration conf = small().normaliser(PositiveNormaliser.movingAverage(0.9, 10)).build()
                 .configuration();
         conf.setTrainingWorkspaceMode(mode);
         conf.setInferenceWorkspaceMode(mode);
@@ -140,23 +142,22 @@ class RetinaNetTest {
         ComputationGraph none = fresh(WorkspaceMode.NONE);
         ComputationGraph enabled = fresh(WorkspaceMode.ENABLED);
         ComputationGraph other = fresh(WorkspaceMode.ENABLED);
+        Path file = dir.resolve("half.zip");
         for (int s = 0; s < data.size(); s++) {
             none.fit(data.get(s));
             enabled.fit(data.get(s));
             other.fit(data.get(data.size() - 1 - s));
             other.fit(data.get(s));
             assertEquals(none.params(), enabled.params(), "step " + s);
+            if (s == 1) {
+                ModelSerializer.writeModel(enabled, file.toFile(), true);     // a checkpoint halfway
+            }
         }
         assertEquals(none.getUpdater().getStateViewArray(), enabled.getUpdater().getStateViewArray());
         // The moving-average normaliser moved away from n0 = 10.
         double n = enabled.getLayer("box").getParam(NormaliserParams.KEY).getDouble(0);
         assertTrue(n != 10 && n > 0, "normaliser " + n);
 
-        ComputationGraph half = fresh(WorkspaceMode.ENABLED);
-        half.fit(data.get(0));
-        half.fit(data.get(1));
-        Path file = dir.resolve("half.zip");
-        ModelSerializer.writeModel(half, file.toFile(), true);
         ComputationGraph resumed = ModelSerializer.restoreComputationGraph(file.toFile(), true);
         for (int s = 2; s < data.size(); s++) {
             resumed.fit(data.get(s));

@@ -3,7 +3,6 @@ package org.focaldl4j.loss;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -128,17 +127,10 @@ final class FusedPath {
             body.accept(0);
             return;
         }
-        List<Callable<Void>> tasks = new ArrayList<>(chunks - 1);
+        List<Future<?>> futures = new ArrayList<>(chunks - 1);
         for (int c = 1; c < chunks; c++) {
             int chunk = c;
-            tasks.add(() -> {
-                body.accept(chunk);
-                return null;
-            });
-        }
-        List<Future<Void>> futures = new ArrayList<>(tasks.size());
-        for (Callable<Void> t : tasks) {
-            futures.add(Pool.POOL.submit(t));
+            futures.add(Pool.POOL.submit(() -> body.accept(chunk)));
         }
         RuntimeException first = null;
         try {
@@ -146,7 +138,7 @@ final class FusedPath {
         } catch (RuntimeException e) {
             first = e;
         }
-        for (Future<Void> f : futures) {
+        for (Future<?> f : futures) {
             try {
                 f.get();
             } catch (InterruptedException e) {

@@ -50,9 +50,9 @@ final class FusedSigmoidFocal {
             boolean perExample = mask != null && mask.size(1) == 1 && cols != 1;
             this.outputMask = mask == null || perExample ? null : buffer(mask);
             this.maskOff = outputMask == null ? 0 : (int) mask.offset();
-            this.rowMask = perExample ? mask.castTo(DataType.DOUBLE).dup().reshape(rows).toDoubleVector() : null;
-            this.weights = weights == null ? null : weights.castTo(DataType.DOUBLE).dup().reshape(cols).toDoubleVector();
-            this.weightsF = weights == null ? null : weights.castTo(DataType.FLOAT).dup().reshape(cols).toFloatVector();
+            this.rowMask = perExample ? mask.toDoubleVector() : null;                  // a copy, as double
+            this.weights = weights == null ? null : weights.toDoubleVector();
+            this.weightsF = weights == null ? null : weights.toFloatVector();
             this.grad = grad == null ? null : buffer(grad);
             this.alpha = alpha;
             this.gamma = gamma;
