@@ -196,7 +196,7 @@ public final class FashionDetectionDemo {
      * The first step, with standard output silenced: SameDiff 1.0.0-M2.1 prints "Added differentiated op …" for
      * every op of the shared heads while it builds their gradient function (this program is single-threaded).
      */
-    private static void fitQuietly(ComputationGraph net, MultiDataSet batch) {
+    static void fitQuietly(ComputationGraph net, MultiDataSet batch) {
         java.io.PrintStream out = System.out;
         System.setOut(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
         try {
@@ -252,6 +252,27 @@ public final class FashionDetectionDemo {
                     Nd4j.create(y, new long[] {to - from, 10}, 'c')));
         }
         return net;
+    }
+
+    /** Top-1 accuracy of a {@link #pretrainedBackbone} classifier on {@code items} (batches of 500). */
+    static double accuracy(ComputationGraph classifier, FashionMnist.Items items) {
+        int side = FashionMnist.SIDE;
+        int correct = 0;
+        for (int from = 0; from < items.size(); from += 500) {
+            int to = Math.min(items.size(), from + 500);
+            float[] x = new float[(to - from) * side * side];
+            for (int i = from; i < to; i++) {
+                for (int q = 0; q < side * side; q++) {
+                    x[(i - from) * side * side + q] = (float) items.pixel(i, q / side, q % side);
+                }
+            }
+            INDArray predicted = classifier.outputSingle(Nd4j.create(x, new long[] {to - from, 1, side, side}, 'c'))
+                    .argMax(1);
+            for (int i = from; i < to; i++) {
+                correct += predicted.getInt(i - from) == items.label(i) ? 1 : 0;
+            }
+        }
+        return (double) correct / items.size();
     }
 
     private static double mean(double[] v, int from, int to) {

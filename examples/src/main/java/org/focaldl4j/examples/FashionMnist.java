@@ -7,6 +7,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.Arrays;
 import java.util.List;
 import java.util.zip.GZIPInputStream;
 
@@ -59,6 +60,14 @@ public final class FashionMnist {
 
         public int label(int i) {
             return labels[i];
+        }
+
+        /** The first {@code n} items, 1 ≤ n ≤ size(). */
+        public Items first(int n) {
+            if (n < 1 || n > size()) {
+                throw new IllegalArgumentException("first(n) needs 1 <= n <= " + size() + "; got " + n);
+            }
+            return new Items(Arrays.copyOf(pixels, n), Arrays.copyOf(labels, n));
         }
     }
 
