@@ -117,7 +117,7 @@ class BadInputCatalogueTest {
 
     static final List<Row> ROWS = List.of(
             new Row("B01", ALL, k -> rejects(() -> k.loss().computeScore(Nd4j.zeros(DataType.DOUBLE, 2, 4), x(),
-                    k.activation(), null, false), "labels shape [2, 4]", "preOutput shape [2, 3]")),
+                    k.activation(), null, false), "must have equal shapes: got shapes [2, 4]", "vs [2, 3]")),
             new Row("B02", ALL, k -> rejects(() -> k.loss().computeGradient(Nd4j.zeros(DataType.DOUBLE, 2, 3, 1),
                     Nd4j.zeros(DataType.DOUBLE, 2, 3, 1), k.activation(), null), "rank 2", "[2, 3, 1]")),
             new Row("B03", ALL, k -> rejects(() -> k.loss().computeScore(y().putScalar(1, 2, 1.5), x(), k.activation(),
@@ -223,7 +223,175 @@ class BadInputCatalogueTest {
                 String messages = causes(e);
                 assertTrue(messages.contains("no configuration property \"normalization\"")
                         && messages.contains("AnchorLossLayer"), messages);
+            }),
+            new Row("B29", ALL, k -> {
+                // Every property absent, or null: the documented defaults (before: 0 for alpha, gamma, clipEpsilon).
+                var mapper = NeuralNetConfiguration.mapper();
+                var tree = (org.nd4j.shade.jackson.databind.node.ObjectNode) mapper.readTree(mapper.writeValueAsString(
+                        make(k, 0.5, 1, 2)));
+                tree.retain("@class", "kind");
+                assertEquals(defaults(k), mapper.readValue(tree.toString(), ILossFunction.class));
+                for (String p : new String[] {"alpha", "gamma", "clipEpsilon", "labelSmoothing"}) {
+                    tree.putNull(p);
+                }
+                assertEquals(defaults(k), mapper.readValue(tree.toString(), ILossFunction.class));
+            }),
+            new Row("B30", EnumSet.of(Kind.FOCAL, Kind.SAMEDIFF, Kind.SAMEDIFF_CATEGORICAL, Kind.SAMEDIFF_STAR), k -> {
+                var mapper = NeuralNetConfiguration.mapper();
+                var tree = (org.nd4j.shade.jackson.databind.node.ObjectNode) mapper.readTree(mapper.writeValueAsString(k.loss()));
+                String property = k == Kind.FOCAL ? "path" : "kind";
+                tree.put(property, "BOGUS");
+                String messages = causes(assertThrows(Exception.class,
+                        () -> mapper.readValue(tree.toString(), ILossFunction.class)));
+                assertTrue(messages.contains(property + " must") && messages.contains("\"BOGUS\""), messages);
+            }),
+            new Row("B31", ALL, k -> {
+                // Java deserialisation validates like the constructor (Spark ships losses Java-serialised).
+                ILossFunction good = k.loss();
+                assertEquals(good, javaRoundTrip(good));
+                ILossFunction badGamma = k.loss();
+                setField(badGamma, "gamma", -1.0);
+                assertTrue(assertThrows(java.io.InvalidObjectException.class, () -> javaRoundTrip(badGamma))
+                        .getMessage().contains("gamma"));
+                ILossFunction badSmoothing = k.loss();
+                setField(badSmoothing, "labelSmoothing", 1.5);
+                assertTrue(assertThrows(java.io.InvalidObjectException.class, () -> javaRoundTrip(badSmoothing))
+                        .getMessage().contains("labelSmoothing"));
+                ILossFunction badWeights = weighted(k, Nd4j.ones(DataType.DOUBLE, 3));
+                setField(badWeights, "weights", Nd4j.create(new double[][] {{1, Double.NaN, 1}}));
+                assertTrue(assertThrows(java.io.InvalidObjectException.class, () -> javaRoundTrip(badWeights))
+                        .getMessage().contains("weights[1] = NaN"));
+                if (k.categorical()) {
+                    ILossFunction badAlpha = categorical(k, new double[] {1, 1, 1});
+                    setField(badAlpha, k == Kind.CATEGORICAL ? "alpha" : "classAlpha", new double[] {1, -2, 1});
+                    assertTrue(assertThrows(java.io.InvalidObjectException.class, () -> javaRoundTrip(badAlpha))
+                            .getMessage().contains("alpha[1] = -2.0"));
+                } else {
+                    ILossFunction badAlpha = k.loss();
+                    setField(badAlpha, "alpha", 7.0);
+                    assertTrue(assertThrows(java.io.InvalidObjectException.class, () -> javaRoundTrip(badAlpha))
+                            .getMessage().contains("7.0"));
+                }
+            }),
+            new Row("B32", ALL, k -> {
+                for (double bad : new double[] {Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY}) {
+                    INDArray perOutput = Nd4j.ones(DataType.DOUBLE, 2, 3).putScalar(1, k.categorical() ? 0 : 2, bad);
+                    if (k.categorical()) {
+                        perOutput.getRow(1).assign(bad);
+                    }
+                    rejects(() -> k.loss().computeScore(y(), x(), k.activation(), perOutput, false), "mask", "finite",
+                            bad + " at [1, ");
+                    // one row, a per-example mask of NaN: refused (before: the score times 1e-5, through mul(NaN))
+                    rejects(() -> k.loss().computeScoreArray(y().getRow(0, true), x().getRow(0, true), k.activation(),
+                            Nd4j.create(new double[][] {{bad}})), bad + " at [0, 0]");
+                }
+            }),
+            new Row("B33", ALL, k -> {
+                rejects(() -> k.loss().computeGradient(y(), x(), k.activation(), Nd4j.create(new double[][] {{1}, {-0.5}})),
+                        "mask", ">= 0", "-0.5 at [1, 0]");
+                // values other than 0/1 weight the entry, as in DL4J
+                INDArray half = k.loss().computeScoreArray(y(), x(), k.activation(), Nd4j.create(new double[][] {{0.5}, {2}}));
+                INDArray plain = score(k, y(), x());
+                assertEquals(0.5 * plain.getDouble(0, 0), half.getDouble(0, 0), 1e-12);
+                assertEquals(2 * plain.getDouble(1, 0), half.getDouble(1, 0), 1e-12);
+            }),
+            new Row("B34", ALL, k -> {
+                rejects(() -> weighted(k, Nd4j.create(new boolean[] {true, false, true})), "weights", "floating-point", "BOOL");
+                rejects(() -> weighted(k, Nd4j.create("a", "b", "c")), "weights", "floating-point", "UTF8");
+            }),
+            new Row("B35", ALL, k -> {
+                // One rule in every dtype: labels are checked as given, before a narrowing cast rounds 1 + 1e-9 to 1.
+                INDArray labels = y().putScalar(0, 0, 1 + 1e-9);
+                for (DataType logits : new DataType[] {DataType.DOUBLE, DataType.FLOAT, DataType.HALF}) {
+                    rejects(() -> k.loss().computeScore(labels, x().castTo(logits), k.activation(), null, false),
+                            "[0, 1]", "1.000000001 at [0, 0]");
+                }
+            }),
+            new Row("B36", CATEGORICAL, k -> {
+                // Row sums of the labels as given, in DOUBLE, ±0.001, whatever the logits' dtype.
+                INDArray over = Nd4j.create(new double[][] {{0.5, 0.2, 0.3015}, {0, 1, 0}});
+                INDArray within = Nd4j.create(new double[][] {{0.5, 0.2, 0.2995}, {0, 1, 0}});
+                for (DataType logits : new DataType[] {DataType.DOUBLE, DataType.FLOAT, DataType.HALF}) {
+                    rejects(() -> k.loss().computeScore(over, x().castTo(logits), k.activation(), null, false),
+                            "row 0 sums to 1.001");
+                    assertTrue(Double.isFinite(k.loss().computeScore(within, x().castTo(logits), k.activation(), null, false)));
+                }
+            }),
+            new Row("B37", ALL, k -> {
+                // γ ∈ [0, 1000]: beyond, refused; at 1000, finite for the most extreme finite logits, FLOAT and DOUBLE.
+                rejects(() -> make(k, 0.25, 1000.5, 1), "gamma", "1000.5", "1000.0");
+                ILossFunction loss = make(k, 0.25, 1000, 1);
+                for (DataType type : new DataType[] {DataType.DOUBLE, DataType.FLOAT}) {
+                    double big = type == DataType.DOUBLE ? 1e300 : 1e30;
+                    INDArray xs = Nd4j.create(new double[][] {{-big, 0, big}, {big, -1e-3, -big}}).castTo(type);
+                    INDArray ys = k.categorical() ? y().castTo(type) : Nd4j.create(new double[][] {{1, 0.5, 0}, {1, 0, 0.3}})
+                            .castTo(type);
+                    double total = loss.computeScore(ys, xs, k.activation(), null, false);
+                    INDArray grad = loss.computeGradient(ys, xs, k.activation(), null);
+                    assertTrue(Double.isFinite(total) && total >= 0, type + ": " + total);
+                    assertFalse(org.nd4j.linalg.indexing.BooleanIndexing.or(grad,
+                            org.nd4j.linalg.indexing.conditions.Conditions.notFinite()), type + ": " + grad);
+                }
+            }),
+            new Row("B38", ALL, k -> rejects(() -> weighted(k, Nd4j.createFromArray(1.0, 1e39, 1.0))
+                    .computeScore(y().castTo(DataType.FLOAT), x().castTo(DataType.FLOAT), k.activation(), null, false),
+                    "weights must fit", "FLOAT", "1.0E39")),
+            new Row("B39", STAR, k -> {
+                // FL* at x = −1e308 for a positive: α·(−x − β/γ) = 0.25·(1e308 − 0.5), not +∞ (γ·x overflows).
+                INDArray one = Nd4j.create(new double[][] {{1}});
+                INDArray rows = make(k, 0.25, 2, 1).computeScoreArray(one, Nd4j.create(new double[][] {{-1e308}}),
+                        new ActivationSigmoid(), null);
+                assertEquals(2.5e307, rows.getDouble(0, 0), 1e293);
+            }),
+            new Row("B40", EnumSet.of(Kind.FOCAL), k -> {
+                // the prior bias log π − log1p(−π), finite for the smallest π (before: −∞)
+                assertEquals(Math.log(Double.MIN_VALUE), org.focaldl4j.loss.FocalInit.priorBias(Double.MIN_VALUE), 1e-12);
+                assertEquals(-Math.log(99), org.focaldl4j.loss.FocalInit.priorBias(0.01), 1e-14);
+                rejects(() -> org.focaldl4j.loss.FocalInit.priorBias(0), "prior", "(0, 1)");
             }));
+
+    /** The documented defaults of each kind (what JSON without properties must give). */
+    static ILossFunction defaults(Kind k) {
+        switch (k) {
+            case FOCAL:
+                return new LossFocal();
+            case CATEGORICAL:
+                return new LossCategoricalFocal();
+            case STAR:
+                return new LossFocalStar();
+            case SAMEDIFF:
+                return new SameDiffFocalLoss();
+            case SAMEDIFF_CATEGORICAL:
+                return SameDiffFocalLoss.categorical(null, 2);
+            default:
+                return SameDiffFocalLoss.star(0.25, 2, 1);
+        }
+    }
+
+    static Object javaRoundTrip(Object o) throws Exception {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (java.io.ObjectOutputStream out = new java.io.ObjectOutputStream(bytes)) {
+            out.writeObject(o);
+        }
+        try (java.io.ObjectInputStream in = new java.io.ObjectInputStream(new java.io.ByteArrayInputStream(bytes.toByteArray()))) {
+            return in.readObject();
+        }
+    }
+
+    /** Sets a (private, possibly final) field declared by the object's class or a superclass. */
+    static void setField(Object o, String name, Object value) throws Exception {
+        for (Class<?> c = o.getClass(); c != null; c = c.getSuperclass()) {
+            try {
+                java.lang.reflect.Field f = c.getDeclaredField(name);
+                f.setAccessible(true);
+                f.set(o, value);
+                return;
+            } catch (NoSuchFieldException e) {
+                // try the superclass
+            }
+        }
+        throw new NoSuchFieldException(name);
+    }
 
     /** The messages of an exception and its causes, joined. */
     static String causes(Throwable e) {

@@ -5,10 +5,17 @@ import java.util.Objects;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.BaseOutputLayer;
+import org.focaldl4j.loss.LossCategoricalFocal;
 import org.focaldl4j.loss.LossFocal;
+import org.focaldl4j.samediff.SameDiffFocalLoss;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.lossfunctions.ILossFunction;
+import org.nd4j.linalg.lossfunctions.impl.LossCosineProximity;
+import org.nd4j.linalg.lossfunctions.impl.LossFMeasure;
+import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
+import org.nd4j.linalg.lossfunctions.impl.LossMixtureDensity;
+import org.nd4j.linalg.lossfunctions.impl.LossMultiLabel;
 
 /**
  * The classification loss layer of a dense anchor head (paper §4.1). For logits of one feature map,
@@ -77,7 +84,22 @@ public class AnchorLossLayer extends AnchorOutputLayer {
         if (lossFn == null) {
             throw new IllegalArgumentException("AnchorLossLayer needs a loss function; got null");
         }
+        if (!isElementWise(lossFn)) {
+            throw new IllegalArgumentException("AnchorLossLayer needs an element-wise loss (each anchor-class entry on "
+                    + "its own, e.g. LossFocal, LossFocalStar, LossBinaryXENT); got " + lossFn + ", which couples the "
+                    + "entries of a row (softmax, ranking or batch-wide)");
+        }
         this.lossFn = lossFn;
+    }
+
+    /**
+     * False for the losses known to couple the entries of a row or a batch: DL4J's softmax, multi-label, cosine,
+     * F-measure and mixture-density losses, {@link LossCategoricalFocal} and the CATEGORICAL {@link SameDiffFocalLoss}.
+     */
+    static boolean isElementWise(ILossFunction loss) {
+        return !(loss instanceof LossMCXENT || loss instanceof LossMultiLabel || loss instanceof LossCosineProximity
+                || loss instanceof LossFMeasure || loss instanceof LossMixtureDensity || loss instanceof LossCategoricalFocal
+                || (loss instanceof SameDiffFocalLoss && ((SameDiffFocalLoss) loss).getKind() == SameDiffFocalLoss.Kind.CATEGORICAL));
     }
 
     /** K when labels are integer class indices per anchor ({@link Builder#integerLabels}); 0 for one-hot labels. */
@@ -116,7 +138,7 @@ public class AnchorLossLayer extends AnchorOutputLayer {
 
     /** Builder: sigmoid activation and {@code new LossFocal()} unless set. */
     public static class Builder extends BaseOutputLayer.Builder<Builder> {
-        private CNN2DFormat format = CNN2DFormat.NCHW;
+        private CNN2DFormat format;                 // null: the input type's
         private int integerLabelClasses;
         private PositiveNormaliser normaliser = PositiveNormaliser.perBatch();
 
@@ -134,7 +156,10 @@ public class AnchorLossLayer extends AnchorOutputLayer {
             return lossFn;
         }
 
-        /** NCHW (default) or NHWC, for rank-4 input. */
+        /**
+         * NCHW or NHWC, for rank-4 input. Unset: the network's input type's format (NCHW without one); set, an input
+         * type of the other format is refused when the graph is built.
+         */
         public Builder format(CNN2DFormat format) {
             if (format == null) {
                 throw new IllegalArgumentException("format must be NCHW or NHWC; got null");

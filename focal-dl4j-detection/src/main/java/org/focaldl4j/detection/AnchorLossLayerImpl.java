@@ -61,6 +61,9 @@ class AnchorLossLayerImpl extends AnchorOutputLayerImpl<AnchorLossLayer> {
                     + format + ")" : "")) + "; got input " + Arrays.toString(input.shape()) + " and labels "
                     + Arrays.toString(labels.shape()) + " " + layerId());
         }
+        if (maskArray != null) {
+            Finite.checkMask(maskArray, "AnchorLossLayer", layerId());
+        }
         INDArray input2d = AnchorLayout.to2d(input, format);
         INDArray mask2d = AnchorLayout.mask2d(maskArray == null ? null : maskArray.castTo(input.dataType()),
                 input.shape(), format, "AnchorLossLayer");

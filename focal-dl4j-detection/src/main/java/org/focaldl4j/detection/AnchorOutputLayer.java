@@ -39,13 +39,18 @@ abstract class AnchorOutputLayer extends FeedForwardLayer {
 
     private CNN2DFormat format = CNN2DFormat.NCHW;
     private PositiveNormaliser normaliser = PositiveNormaliser.perBatch();
+    /** Whether the builder set the format: a rank-4 input type of the other format is then refused, not taken. */
+    @org.nd4j.shade.jackson.annotation.JsonIgnore
+    private transient boolean explicitFormat;
 
     AnchorOutputLayer() {
     }
 
+    /** @param format the builder's format, or null to take the input type's (NCHW without one) */
     AnchorOutputLayer(FeedForwardLayer.Builder<?> builder, CNN2DFormat format, PositiveNormaliser normaliser) {
         super(builder);
-        setFormat(format);
+        setFormat(format == null ? CNN2DFormat.NCHW : format);
+        explicitFormat = format != null;
         setNormaliser(normaliser);
     }
 
@@ -106,7 +111,13 @@ abstract class AnchorOutputLayer extends FeedForwardLayer {
     @Override
     public void setNIn(InputType inputType, boolean override) {
         if (inputType instanceof InputType.InputTypeConvolutional) {
-            setFormat(((InputType.InputTypeConvolutional) inputType).getFormat());
+            CNN2DFormat given = ((InputType.InputTypeConvolutional) inputType).getFormat();
+            if (explicitFormat && given != format) {
+                throw new IllegalArgumentException(kind() + " \"" + getLayerName() + "\" was built with format " + format
+                        + " but its input type is " + given + "; give both the same format, or leave the layer's "
+                        + "format unset to take the input type's");
+            }
+            setFormat(given);
         }
     }
 

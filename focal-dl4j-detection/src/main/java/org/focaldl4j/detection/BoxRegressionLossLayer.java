@@ -101,7 +101,7 @@ public class BoxRegressionLossLayer extends AnchorOutputLayer {
     /** Builder: β = 0.1 (detectron2's RetinaNet), NCHW, per-batch normaliser unless set; identity activation. */
     public static class Builder extends FeedForwardLayer.Builder<Builder> {
         private double beta = 0.1;
-        private CNN2DFormat format = CNN2DFormat.NCHW;
+        private CNN2DFormat format;                 // null: the input type's
         private PositiveNormaliser normaliser = PositiveNormaliser.perBatch();
 
         IActivation activation() {
@@ -114,7 +114,10 @@ public class BoxRegressionLossLayer extends AnchorOutputLayer {
             return this;
         }
 
-        /** NCHW (default) or NHWC, for rank-4 input. */
+        /**
+         * NCHW or NHWC, for rank-4 input. Unset: the network's input type's format (NCHW without one); set, an input
+         * type of the other format is refused when the graph is built.
+         */
         public Builder format(CNN2DFormat format) {
             if (format == null) {
                 throw new IllegalArgumentException("format must be NCHW or NHWC; got null");

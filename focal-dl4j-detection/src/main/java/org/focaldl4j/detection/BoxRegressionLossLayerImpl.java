@@ -50,13 +50,7 @@ class BoxRegressionLossLayerImpl extends AnchorOutputLayerImpl<BoxRegressionLoss
             throw new IllegalArgumentException("BoxRegressionLossLayer target deltas must be finite (every anchor, masked "
                     + "or not); labels" + Arrays.toString(bad) + " is " + labels.getDouble(bad) + " " + layerId());
         }
-        bad = Finite.firstNonFinite(maskArray);
-        double lo = maskArray.minNumber().doubleValue();
-        if (bad != null || lo < 0) {
-            throw new IllegalArgumentException("BoxRegressionLossLayer mask values must be finite and >= 0; "
-                    + (bad != null ? "mask" + Arrays.toString(bad) + " is " + maskArray.getDouble(bad)
-                    : "the smallest is " + lo) + " " + layerId());
-        }
+        Finite.checkMask(maskArray, "BoxRegressionLossLayer", layerId());
         double beta = layerConf().getBeta();
         if (beta > 0 && Nd4j.scalar(input.dataType(), beta).getDouble(0) == 0) {
             throw new IllegalArgumentException("BoxRegressionLossLayer beta " + beta + " is 0 in the network's "

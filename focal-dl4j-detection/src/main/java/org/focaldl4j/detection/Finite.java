@@ -25,4 +25,26 @@ final class Finite {
         }
         return null;
     }
+
+    /**
+     * A mask of an anchor layer: every value finite and ≥ 0, else refused naming the first bad value at its index in
+     * the caller's array (not in the layer's internal 2-D layout).
+     */
+    static void checkMask(INDArray mask, String who, String layerId) {
+        long[] at = firstNonFinite(mask);
+        if (at == null && mask.minNumber().doubleValue() < 0) {
+            INDArray c = mask.dup('c');
+            double[] values = c.data().asDouble();
+            for (int i = 0; i < values.length && at == null; i++) {
+                if (values[i] < 0) {
+                    at = Shape.ind2subC(c.shape(), i);
+                }
+            }
+        }
+        if (at != null) {
+            throw new IllegalArgumentException(who + " mask values must be finite and >= 0 (0 excludes an entry, other "
+                    + "values weight it); mask" + java.util.Arrays.toString(at) + " is " + mask.getDouble(at) + " "
+                    + layerId);
+        }
+    }
 }

@@ -277,6 +277,60 @@ class AnchorBadInputTest {
         rejects(() -> r.decode(p, d, 0.05, 10, 0.5, 100), "image 0", "channel 5, location 7");
     }
 
+    @Test
+    void a17ALossThatCouplesTheEntriesOfARow() {
+        for (org.nd4j.linalg.lossfunctions.ILossFunction coupled : List.of(
+                new org.nd4j.linalg.lossfunctions.impl.LossMCXENT(), new org.focaldl4j.loss.LossCategoricalFocal(),
+                org.focaldl4j.samediff.SameDiffFocalLoss.categorical(null, 2))) {
+            rejects(() -> new AnchorLossLayer.Builder(coupled).build(), "element-wise", coupled.toString());
+            AnchorLossLayer layer = new AnchorLossLayer.Builder().build();
+            rejects(() -> layer.setLossFn(coupled), "element-wise");
+            assertEquals(new LossFocal(), layer.getLossFn(), "a refused setLossFn leaves the loss as it was");
+        }
+        new AnchorLossLayer.Builder(new org.nd4j.linalg.lossfunctions.impl.LossBinaryXENT()).build();   // element-wise
+        new AnchorLossLayer.Builder(org.focaldl4j.samediff.SameDiffFocalLoss.star(0.25, 2, 1)).build();
+    }
+
+    @Test
+    void a18AnExplicitFormatThatContradictsTheInputType() {
+        rejects(() -> new NeuralNetConfiguration.Builder().list()
+                .layer(new AnchorLossLayer.Builder().format(org.deeplearning4j.nn.conf.CNN2DFormat.NHWC).build())
+                .setInputType(InputType.convolutional(4, 4, 6)).build(), "NHWC", "NCHW", "format");
+        rejects(() -> new NeuralNetConfiguration.Builder().list()
+                .layer(new BoxRegressionLossLayer.Builder().format(org.deeplearning4j.nn.conf.CNN2DFormat.NCHW).build())
+                .setInputType(InputType.convolutional(4, 4, 8, org.deeplearning4j.nn.conf.CNN2DFormat.NHWC)).build(),
+                "NHWC", "NCHW");
+        // unset: the input type's format is taken
+        MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder().list()
+                .layer(new AnchorLossLayer.Builder().build())
+                .setInputType(InputType.convolutional(4, 4, 6, org.deeplearning4j.nn.conf.CNN2DFormat.NHWC)).build();
+        assertEquals(org.deeplearning4j.nn.conf.CNN2DFormat.NHWC, ((AnchorLossLayer) conf.getConf(0).getLayer()).getFormat());
+        // set and agreeing: accepted
+        new NeuralNetConfiguration.Builder().list()
+                .layer(new AnchorLossLayer.Builder().format(org.deeplearning4j.nn.conf.CNN2DFormat.NHWC).build())
+                .setInputType(InputType.convolutional(4, 4, 6, org.deeplearning4j.nn.conf.CNN2DFormat.NHWC)).build();
+    }
+
+    @Test
+    void a19ANonFiniteOrNegativeClassMaskNamedInTheCallersShape() {
+        MultiLayerNetwork net = anchorNet();
+        INDArray labels = Nd4j.zeros(DataType.DOUBLE, 2, 6, 4, 4);
+        INDArray nan = Nd4j.ones(DataType.DOUBLE, 2, 6, 4, 4).putScalar(new long[] {1, 2, 3, 0}, Double.NaN);
+        rejects(() -> net.score(new DataSet(Nd4j.rand(DataType.DOUBLE, 2, 6, 4, 4), labels, null, nan)),
+                "mask[1, 2, 3, 0]", "NaN");
+        INDArray negative = Nd4j.ones(DataType.DOUBLE, 2, 4, 4).putScalar(new long[] {0, 1, 2}, -0.5);   // per location
+        rejects(() -> net.score(new DataSet(Nd4j.rand(DataType.DOUBLE, 2, 6, 4, 4), labels, null, negative)),
+                "mask[0, 1, 2]", "-0.5");
+        MultiLayerNetwork wide = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().dataType(DataType.DOUBLE).list()
+                .layer(new AnchorLossLayer.Builder(new LossFocal()).build())
+                .setInputType(InputType.convolutional(4, 3, 6)).build());
+        wide.init();
+        rejects(() -> wide.score(new DataSet(Nd4j.rand(DataType.DOUBLE, 2, 6, 4, 3), Nd4j.zeros(DataType.DOUBLE, 2, 6, 4, 3),
+                null, Nd4j.ones(DataType.DOUBLE, 2, 6, 3, 4))), "mask shape [2, 6, 3, 4]");
+        rejects(() -> net.score(new DataSet(Nd4j.rand(DataType.DOUBLE, 2, 6, 4, 4), labels, null,
+                Nd4j.ones(DataType.DOUBLE, 32, 6, 1, 1))), "mask shape [32, 6, 1, 1]");
+    }
+
     /** The document and this class list the same A rows. */
     @Test
     void documentListsEveryRow() throws IOException {

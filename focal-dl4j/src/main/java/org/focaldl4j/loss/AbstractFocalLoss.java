@@ -1,5 +1,8 @@
 package org.focaldl4j.loss;
 
+import java.io.IOException;
+import java.io.InvalidObjectException;
+import java.io.ObjectInputStream;
 import java.util.Arrays;
 import java.util.Objects;
 
@@ -197,6 +200,11 @@ public abstract class AbstractFocalLoss implements ILossFunction {
         DataType outType = preOutput.dataType();
         DataType calcType = computeType(outType);
 
+        if (labels.dataType().width() > calcType.width()) {
+            // One rule for every dtype: labels are checked as given, before a narrowing cast could round them
+            // into [0, 1] (1 + 1e-9 in DOUBLE labels with FLOAT logits).
+            InputChecks.unitInterval(labels, "labels");
+        }
         // castTo returns the same object when the type already matches: x and rawY are read-only below.
         INDArray x = preOutput.castTo(calcType);
         INDArray rawY = labels.castTo(calcType);
@@ -205,6 +213,10 @@ public abstract class AbstractFocalLoss implements ILossFunction {
             maskC = InputChecks.rowConstantMask(maskC, getClass().getSimpleName());
         }
         INDArray weightsC = weights == null ? null : weights.castTo(calcType);
+        if (weightsC != null && calcType != DataType.DOUBLE && weights.maxNumber().doubleValue() > Float.MAX_VALUE) {
+            throw new IllegalArgumentException("weights must fit the compute type " + calcType + " (at most "
+                    + Float.MAX_VALUE + "); the largest is " + weights.maxNumber().doubleValue());
+        }
         boolean logits = isLogitActivation(activationFn);
         if (logits) {
             FusedSigmoidFocal.Output fused = fusedLogitPass(x, rawY, maskC, weightsC, wantGradient);
@@ -212,7 +224,7 @@ public abstract class AbstractFocalLoss implements ILossFunction {
                 return fusedResult(fused, rawY, outType, wantScore, wantGradient);
             }
         }
-        validateLabels(rawY, maskC);
+        validateLabels(rawY, labels, maskC);
         INDArray y = rawY;
         if (labelSmoothing > 0) {
             int k = form() == Form.SIGMOID ? 2 : (int) cols;
@@ -238,10 +250,11 @@ public abstract class AbstractFocalLoss implements ILossFunction {
                 : activationFn instanceof ActivationSoftmax;
     }
 
-    private void validateLabels(INDArray labels, INDArray mask) {
+    /** {@code labels} in the compute type, {@code given} as the caller passed them (for the row sums). */
+    private void validateLabels(INDArray labels, INDArray given, INDArray mask) {
         InputChecks.unitInterval(labels, "labels");
         if (form() == Form.SOFTMAX) {
-            InputChecks.categoricalLabels(labels, mask, perClassWeights(), getClass().getSimpleName(),
+            InputChecks.categoricalLabels(given, mask, perClassWeights(), getClass().getSimpleName(),
                     LABEL_SUM_TOLERANCE);
         }
     }
@@ -347,6 +360,9 @@ public abstract class AbstractFocalLoss implements ILossFunction {
         if (w == null) {
             return null;
         }
+        if (!w.dataType().isFPType()) {
+            throw new IllegalArgumentException("weights must have a floating-point data type; got " + w.dataType());
+        }
         if (!w.isVector() && !(w.isScalar() && w.length() == 1)) {
             throw new IllegalArgumentException("weights must be a vector (one value per output column); got shape "
                     + Arrays.toString(w.shape()));
@@ -362,6 +378,39 @@ public abstract class AbstractFocalLoss implements ILossFunction {
             }
         }
         return copy;
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // Deserialisation: JSON defaults, Java serialisation checks
+    // ------------------------------------------------------------------------------------------
+
+    /** A number read from JSON, or its documented default when the property is absent or null. */
+    protected static double jsonOr(Double value, double fallback) {
+        return value == null ? fallback : value;
+    }
+
+    /**
+     * For a subclass's {@code readObject}: runs {@code check} on the fields just read and turns its
+     * {@link IllegalArgumentException} into the {@link InvalidObjectException} Java deserialisation expects (a loss
+     * shipped Java-serialised, as Spark does, is validated as if it had been constructed).
+     */
+    protected static void checkDeserialised(Runnable check) throws InvalidObjectException {
+        try {
+            check.run();
+        } catch (IllegalArgumentException e) {
+            InvalidObjectException io = new InvalidObjectException(e.getMessage());
+            io.initCause(e);
+            throw io;
+        }
+    }
+
+    private void readObject(ObjectInputStream in) throws IOException, ClassNotFoundException {
+        in.defaultReadObject();
+        checkDeserialised(() -> {
+            copyWeights(weights);
+            FocalParameters.checkLabelSmoothing(labelSmoothing);
+            FocalParameters.checkClipEpsilon(clipEpsilon);
+        });
     }
 
     // ------------------------------------------------------------------------------------------

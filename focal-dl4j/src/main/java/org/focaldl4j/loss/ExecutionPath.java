@@ -17,6 +17,27 @@ public enum ExecutionPath {
     /** Backend-neutral ND4J ops only. */
     OPS;
 
+    /** {@code path} itself, refusing null. */
+    static ExecutionPath check(ExecutionPath path) {
+        if (path == null) {
+            throw new IllegalArgumentException("path must be ExecutionPath.AUTO or ExecutionPath.OPS; got null");
+        }
+        return path;
+    }
+
+    /** A path read from JSON: absent (null) is the default {@link #AUTO}; a name that is neither is refused. */
+    static ExecutionPath fromJson(String name) {
+        if (name == null) {
+            return AUTO;
+        }
+        for (ExecutionPath p : values()) {
+            if (p.name().equals(name)) {
+                return p;
+            }
+        }
+        throw new IllegalArgumentException("path must be \"AUTO\" or \"OPS\"; got \"" + name + "\"");
+    }
+
     /**
      * A one-line description of the fused CPU kernel this JVM runs (Vector API or scalar, and why), for
      * logs and benchmark reports. The same line is logged once at INFO when the kernel is first used.

@@ -16,12 +16,13 @@ public final class FocalInit {
 
     /**
      * @param prior π ∈ (0, 1), the initial foreground probability
-     * @return b = −log((1 − π)/π), e.g. ≈ −4.595 for π = 0.01; use with {@code .biasInit(b)}
+     * @return b = −log((1 − π)/π) = log π − log1p(−π), e.g. ≈ −4.595 for π = 0.01 and ≈ −744.44 for the smallest
+     *         positive double; use with {@code .biasInit(b)}
      */
     public static double priorBias(double prior) {
         if (!(prior > 0.0 && prior < 1.0)) {
             throw new IllegalArgumentException("prior probability must be in (0, 1); got " + prior);
         }
-        return -Math.log((1.0 - prior) / prior);
+        return Math.log(prior) - Math.log1p(-prior);
     }
 }

@@ -5,7 +5,7 @@ package org.focaldl4j.loss;
  * constructors, by {@code FocalLossOps} and by the SameDiff drop-in:
  * <pre>
  *   α              ∈ [0, 1], or −1 for no α-balancing (torchvision's convention)
- *   γ              finite, ≥ 0            (FL*: finite, &gt; 0)
+ *   γ              ∈ [0, 1000]            (FL*: (0, 1000])
  *   β              finite                 (FL*)
  *   per-class α_c  finite, ≥ 0, at least one value
  *   labelSmoothing ∈ [0, 1)
@@ -15,6 +15,13 @@ package org.focaldl4j.loss;
  * {@link IllegalArgumentException} naming the parameter, the value (and its index) and the range.
  */
 public final class FocalParameters {
+
+    /**
+     * The largest γ: every loss is tested to give finite, correct scores and gradients for every finite logit up to
+     * it, in FLOAT and DOUBLE. (1 − p_t)^1000 is already below 1e-300 for p_t ≥ 0.5; larger γ only multiply
+     * underflowing factors by huge ones.
+     */
+    public static final double MAX_GAMMA = 1000;
 
     private FocalParameters() {
     }
@@ -27,18 +34,18 @@ public final class FocalParameters {
         return alpha;
     }
 
-    /** γ finite and ≥ 0 (any real, including 0 &lt; γ &lt; 1). */
+    /** γ ∈ [0, {@value #MAX_GAMMA}] (any real, including 0 &lt; γ &lt; 1). */
     public static double checkGamma(double gamma) {
-        if (!(gamma >= 0.0) || Double.isInfinite(gamma)) {
-            throw new IllegalArgumentException("gamma must be finite and >= 0; got " + gamma);
+        if (!(gamma >= 0.0 && gamma <= MAX_GAMMA)) {
+            throw new IllegalArgumentException("gamma must be in [0, " + MAX_GAMMA + "]; got " + gamma);
         }
         return gamma;
     }
 
-    /** FL*'s γ: finite and &gt; 0 (it divides the loss). */
+    /** FL*'s γ ∈ (0, {@value #MAX_GAMMA}] (it divides the loss). */
     public static double checkStarGamma(double gamma) {
-        if (!(gamma > 0.0) || Double.isInfinite(gamma)) {
-            throw new IllegalArgumentException("gamma must be finite and > 0 for FL*; got " + gamma);
+        if (!(gamma > 0.0 && gamma <= MAX_GAMMA)) {
+            throw new IllegalArgumentException("gamma must be in (0, " + MAX_GAMMA + "] for FL* (> 0); got " + gamma);
         }
         return gamma;
     }

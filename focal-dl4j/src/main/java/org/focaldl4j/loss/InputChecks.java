@@ -3,6 +3,7 @@ package org.focaldl4j.loss;
 import java.util.Arrays;
 
 import org.nd4j.linalg.activations.IActivation;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.BooleanIndexing;
@@ -35,8 +36,8 @@ final class InputChecks {
                     + Arrays.toString(preOutput.shape()));
         }
         if (!Arrays.equals(labels.shape(), preOutput.shape())) {
-            throw new IllegalArgumentException("labels shape " + Arrays.toString(labels.shape())
-                    + " must equal preOutput shape " + Arrays.toString(preOutput.shape()));
+            throw new IllegalArgumentException("labels and preOutput must have equal shapes: got shapes "
+                    + Arrays.toString(labels.shape()) + " (labels) vs " + Arrays.toString(preOutput.shape()) + " (preOutput)");
         }
         if (preOutput.size(0) == 0 || preOutput.size(1) == 0) {
             throw new IllegalArgumentException("empty minibatch: preOutput shape " + Arrays.toString(preOutput.shape())
@@ -57,6 +58,28 @@ final class InputChecks {
             if (!perExample && !perOutput) {
                 throw new IllegalArgumentException("mask shape " + Arrays.toString(mask.shape())
                         + " must be per-example [" + rows + ", 1] or per-output " + Arrays.toString(preOutput.shape()));
+            }
+            maskValues(mask);
+        }
+    }
+
+    /**
+     * Mask values must be finite and ≥ 0: 0 excludes an entry, 1 keeps it, other values weight it (as in DL4J).
+     * A NaN, ±Inf or negative value is refused, naming the first one and its position.
+     */
+    static void maskValues(INDArray mask) {
+        boolean bad = BooleanIndexing.or(mask, Conditions.isNan()) || BooleanIndexing.or(mask, Conditions.isInfinite())
+                || mask.minNumber().doubleValue() < 0.0;
+        if (bad) {
+            long cols = mask.size(1);
+            for (long i = 0; i < mask.size(0); i++) {
+                for (long j = 0; j < cols; j++) {
+                    double v = mask.getDouble(i, j);
+                    if (!(v >= 0.0) || Double.isInfinite(v)) {
+                        throw new IllegalArgumentException("mask values must be finite and >= 0 (0 excludes an entry, "
+                                + "other values weight it); found " + v + " at [" + i + ", " + j + "]");
+                    }
+                }
             }
         }
     }
@@ -110,14 +133,15 @@ final class InputChecks {
             throw new IllegalArgumentException(who + ": alpha has " + alpha.length + " values but the output has nOut = "
                     + nOut + " classes");
         }
-        INDArray deviation = Transforms.abs(labels.sum(true, 1).subi(1.0), false);
+        // One rule for every dtype: the sums of the labels as given, computed in DOUBLE.
+        INDArray deviation = Transforms.abs(labels.castTo(DataType.DOUBLE).sum(true, 1).subi(1.0), false);
         if (mask != null) {
-            deviation.muli(mask.neq(0.0).castTo(deviation.dataType()));
+            deviation.muli(mask.neq(0.0).castTo(DataType.DOUBLE));
         }
         if (deviation.maxNumber().doubleValue() > tolerance) {
             long row = Nd4j.argMax(deviation, 0).getLong(0);
             throw new IllegalArgumentException("labels of " + who + " must sum to 1 in every unmasked row (±" + tolerance
-                    + "); row " + row + " sums to " + labels.getRow(row).sumNumber().doubleValue());
+                    + "); row " + row + " sums to " + labels.getRow(row).castTo(DataType.DOUBLE).sumNumber().doubleValue());
         }
     }
 }

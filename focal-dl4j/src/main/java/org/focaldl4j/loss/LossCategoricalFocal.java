@@ -1,5 +1,7 @@
 package org.focaldl4j.loss;
 
+import java.io.IOException;
+import java.io.ObjectInputStream;
 import java.util.Arrays;
 
 import org.nd4j.linalg.api.buffer.DataType;
@@ -51,21 +53,37 @@ public final class LossCategoricalFocal extends AbstractFocalLoss {
 
     /**
      * @param alpha one non-negative weight per class, or null for all ones
-     * @param gamma focusing parameter γ ≥ 0
+     * @param gamma focusing parameter γ ∈ [0, 1000]
      */
     public LossCategoricalFocal(double[] alpha, double gamma) {
         this(alpha, gamma, null, 0.0, DEFAULT_CLIP_EPSILON);
     }
 
-    @JsonCreator
-    public LossCategoricalFocal(@JsonProperty("alpha") double[] alpha,
-                                @JsonProperty("gamma") double gamma,
-                                @JsonProperty("weights") @JsonDeserialize(using = NDArrayTextDeSerializer.class) INDArray weights,
-                                @JsonProperty("labelSmoothing") double labelSmoothing,
-                                @JsonProperty("clipEpsilon") double clipEpsilon) {
+    /** Every setting; see {@link #builder()}. */
+    public LossCategoricalFocal(double[] alpha, double gamma, INDArray weights, double labelSmoothing, double clipEpsilon) {
         super(weights, labelSmoothing, clipEpsilon);
         this.alpha = FocalParameters.checkClassAlpha(alpha);
         this.gamma = FocalParameters.checkGamma(gamma);
+    }
+
+    /** From JSON: an absent (or null) property takes its default (α: all ones). */
+    @JsonCreator
+    static LossCategoricalFocal fromJson(@JsonProperty("alpha") double[] alpha,
+                                         @JsonProperty("gamma") Double gamma,
+                                         @JsonProperty("weights") @JsonDeserialize(using = NDArrayTextDeSerializer.class)
+                                         INDArray weights,
+                                         @JsonProperty("labelSmoothing") Double labelSmoothing,
+                                         @JsonProperty("clipEpsilon") Double clipEpsilon) {
+        return new LossCategoricalFocal(alpha, jsonOr(gamma, DEFAULT_GAMMA), weights, jsonOr(labelSmoothing, 0),
+                jsonOr(clipEpsilon, DEFAULT_CLIP_EPSILON));
+    }
+
+    private void readObject(ObjectInputStream in) throws IOException, ClassNotFoundException {
+        in.defaultReadObject();
+        checkDeserialised(() -> {
+            FocalParameters.checkClassAlpha(alpha);
+            FocalParameters.checkGamma(gamma);
+        });
     }
 
     public static Builder builder() {
@@ -205,7 +223,7 @@ public final class LossCategoricalFocal extends AbstractFocalLoss {
             return this;
         }
 
-        /** Focusing parameter γ ≥ 0. Default 2. */
+        /** Focusing parameter γ ∈ [0, 1000]. Default 2. */
         public Builder gamma(double gamma) {
             this.gamma = gamma;
             return this;

@@ -1,5 +1,7 @@
 package org.focaldl4j.loss;
 
+import java.io.IOException;
+import java.io.ObjectInputStream;
 import java.util.Objects;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -23,7 +25,7 @@ import org.nd4j.shade.jackson.databind.annotation.JsonDeserialize;
  * (the paper's best setting).
  *
  * <p>With a sigmoid activation everything is computed from the logit, finite for any finite x and any
- * γ ≥ 0, with no clipping: on the CPU backend by a fused kernel ({@link ExecutionPath#AUTO}), elsewhere
+ * γ ∈ [0, 1000], with no clipping: on the CPU backend by a fused kernel ({@link ExecutionPath#AUTO}), elsewhere
  * by ND4J ops ({@link #fromLogits}); both are codings of {@link SigmoidFocalElement}. Weights, masks,
  * label smoothing, the execution path and other activations: see {@link #builder()}.
  */
@@ -45,23 +47,44 @@ public final class LossFocal extends AbstractFocalLoss {
 
     /**
      * @param alpha weight of the positive class in [0, 1], or −1 for no α-balancing
-     * @param gamma focusing parameter γ ≥ 0
+     * @param gamma focusing parameter γ ∈ [0, 1000]
      */
     public LossFocal(double alpha, double gamma) {
         this(alpha, gamma, null, 0.0, DEFAULT_CLIP_EPSILON, ExecutionPath.AUTO);
     }
 
-    @JsonCreator
-    public LossFocal(@JsonProperty("alpha") double alpha,
-                     @JsonProperty("gamma") double gamma,
-                     @JsonProperty("weights") @JsonDeserialize(using = NDArrayTextDeSerializer.class) INDArray weights,
-                     @JsonProperty("labelSmoothing") double labelSmoothing,
-                     @JsonProperty("clipEpsilon") double clipEpsilon,
-                     @JsonProperty("path") ExecutionPath path) {
+    /**
+     * Every setting; see {@link #builder()}.
+     *
+     * @param path {@link ExecutionPath#AUTO} or {@link ExecutionPath#OPS} (not null)
+     */
+    public LossFocal(double alpha, double gamma, INDArray weights, double labelSmoothing, double clipEpsilon,
+                     ExecutionPath path) {
         super(weights, labelSmoothing, clipEpsilon);
         this.alpha = FocalParameters.checkAlpha(alpha);
         this.gamma = FocalParameters.checkGamma(gamma);
-        this.path = path == null ? ExecutionPath.AUTO : path;
+        this.path = ExecutionPath.check(path);
+    }
+
+    /** From JSON: an absent (or null) property takes its default; an unknown path is refused. */
+    @JsonCreator
+    static LossFocal fromJson(@JsonProperty("alpha") Double alpha,
+                              @JsonProperty("gamma") Double gamma,
+                              @JsonProperty("weights") @JsonDeserialize(using = NDArrayTextDeSerializer.class) INDArray weights,
+                              @JsonProperty("labelSmoothing") Double labelSmoothing,
+                              @JsonProperty("clipEpsilon") Double clipEpsilon,
+                              @JsonProperty("path") String path) {
+        return new LossFocal(jsonOr(alpha, DEFAULT_ALPHA), jsonOr(gamma, DEFAULT_GAMMA), weights, jsonOr(labelSmoothing, 0),
+                jsonOr(clipEpsilon, DEFAULT_CLIP_EPSILON), ExecutionPath.fromJson(path));
+    }
+
+    private void readObject(ObjectInputStream in) throws IOException, ClassNotFoundException {
+        in.defaultReadObject();
+        checkDeserialised(() -> {
+            FocalParameters.checkAlpha(alpha);
+            FocalParameters.checkGamma(gamma);
+            ExecutionPath.check(path);
+        });
     }
 
     public static Builder builder() {
@@ -192,7 +215,7 @@ public final class LossFocal extends AbstractFocalLoss {
             return this;
         }
 
-        /** Focusing parameter γ ≥ 0. Default 2. */
+        /** Focusing parameter γ ∈ [0, 1000]. Default 2. */
         public Builder gamma(double gamma) {
             this.gamma = gamma;
             return this;

@@ -1,5 +1,7 @@
 package org.focaldl4j.loss;
 
+import java.io.IOException;
+import java.io.ObjectInputStream;
 import java.util.Objects;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -48,17 +50,34 @@ public final class LossFocalStar extends AbstractFocalLoss {
         this(alpha, gamma, beta, null, 0.0, DEFAULT_CLIP_EPSILON);
     }
 
-    @JsonCreator
-    public LossFocalStar(@JsonProperty("alpha") double alpha,
-                         @JsonProperty("gamma") double gamma,
-                         @JsonProperty("beta") double beta,
-                         @JsonProperty("weights") @JsonDeserialize(using = NDArrayTextDeSerializer.class) INDArray weights,
-                         @JsonProperty("labelSmoothing") double labelSmoothing,
-                         @JsonProperty("clipEpsilon") double clipEpsilon) {
+    /** Every setting; see {@link #builder()}. */
+    public LossFocalStar(double alpha, double gamma, double beta, INDArray weights, double labelSmoothing,
+                         double clipEpsilon) {
         super(weights, labelSmoothing, clipEpsilon);
         this.alpha = FocalParameters.checkAlpha(alpha);
         this.gamma = FocalParameters.checkStarGamma(gamma);
         this.beta = FocalParameters.checkBeta(beta);
+    }
+
+    /** From JSON: an absent (or null) property takes its default. */
+    @JsonCreator
+    static LossFocalStar fromJson(@JsonProperty("alpha") Double alpha,
+                                  @JsonProperty("gamma") Double gamma,
+                                  @JsonProperty("beta") Double beta,
+                                  @JsonProperty("weights") @JsonDeserialize(using = NDArrayTextDeSerializer.class) INDArray weights,
+                                  @JsonProperty("labelSmoothing") Double labelSmoothing,
+                                  @JsonProperty("clipEpsilon") Double clipEpsilon) {
+        return new LossFocalStar(jsonOr(alpha, DEFAULT_ALPHA), jsonOr(gamma, DEFAULT_GAMMA), jsonOr(beta, DEFAULT_BETA),
+                weights, jsonOr(labelSmoothing, 0), jsonOr(clipEpsilon, DEFAULT_CLIP_EPSILON));
+    }
+
+    private void readObject(ObjectInputStream in) throws IOException, ClassNotFoundException {
+        in.defaultReadObject();
+        checkDeserialised(() -> {
+            FocalParameters.checkAlpha(alpha);
+            FocalParameters.checkStarGamma(gamma);
+            FocalParameters.checkBeta(beta);
+        });
     }
 
     public static Builder builder() {
@@ -88,10 +107,12 @@ public final class LossFocalStar extends AbstractFocalLoss {
 
         INDArray loss = null;
         if (wantScore) {
+            // softplus(−u)/γ = −log p*_t / γ = relu(−u)/γ + log1p(e^−|u|)/γ, where relu(−u)/γ = relu(−x_t − β/γ) is
+            // formed without u, which overflows for huge |x| (x = −1e308: the loss is 1e308 − β/γ, not ∞).
             loss = Transforms.abs(negU, true).negi();
             Transforms.exp(loss, false);
-            Transforms.log1p(loss, false);
-            loss.addi(Transforms.relu(negU, true)).divi(gamma);         // softplus(−u)/γ = −log p*_t / γ
+            Transforms.log1p(loss, false).divi(gamma);
+            loss.addi(Transforms.relu(x.mul(sign).negi().subi(beta / gamma), false));
             if (alphaT != null) {
                 loss.muli(alphaT);
             }

@@ -68,8 +68,10 @@ public final class FocalLossOps {
         SDVariable bce = softplus(sd, logits).sub(logits.mul(labels));            // −y log p − (1−y) log(1−p)
         SDVariable loss = bce;
         if (gamma != 0.0) {
-            SDVariable p = sd.nn.sigmoid(logits);
-            SDVariable pm = sd.nn.sigmoid(logits.neg());                             // 1 − p, no cancellation
+            // p = e^(−softplus(−x)) and 1 − p = e^(−softplus(x)): no cancellation, and gradients finite for every
+            // finite x (the sigmoid op's own gradient is NaN at |x| near the largest finite value)
+            SDVariable p = sd.math.exp(softplus(sd, logits.neg()).neg());
+            SDVariable pm = sd.math.exp(softplus(sd, logits).neg());
             SDVariable q = labels.mul(pm).add(oneMinusY.mul(p));                     // 1 − p_t
             loss = modulator(sd, q, gamma, logits.dataType()).mul(bce);
         }
@@ -144,8 +146,11 @@ public final class FocalLossOps {
         FocalParameters.checkStarGamma(gamma);
         FocalParameters.checkBeta(beta);
         SDVariable sign = labels.mul(2.0).sub(1.0);                                  // 2y − 1
-        SDVariable u = logits.mul(sign).mul(gamma).add(beta);                        // γ·x_t + β
-        SDVariable loss = softplus(sd, u.neg()).div(gamma);                          // −log σ(u) / γ
+        // −log σ(u)/γ, u = γ·x_t + β, as ½(w + |w|) + log1p(e^−|u|)/γ with w = −u/γ = −x_t − β/γ formed without u,
+        // which overflows for huge |x| (softplus(z) = ½(z + |z|) + log1p(e^−|z|), divided by γ)
+        SDVariable u = logits.mul(sign).mul(gamma).add(beta);
+        SDVariable w = logits.mul(sign).neg().sub(beta / gamma);
+        SDVariable loss = w.mul(0.5).add(sd.math.abs(w).mul(0.5)).add(sd.math.log1p(sd.math.exp(sd.math.abs(u).neg())).div(gamma));
         if (alpha >= 0) {
             loss = labels.mul(2 * alpha - 1).add(1 - alpha).mul(loss);
         }
@@ -156,10 +161,13 @@ public final class FocalLossOps {
     // Building blocks
     // ------------------------------------------------------------------------------------------
 
-    /** softplus(z) = log(1 + e^z) = ½(z + |z|) + log1p(e^−|z|): stable, with the exact gradient σ(z) everywhere. */
+    /**
+     * softplus(z) = log(1 + e^z) = ½z + ½|z| + log1p(e^−|z|): stable, with the exact gradient σ(z) everywhere; the
+     * halves are taken before the sum, which would overflow for z near the largest finite value.
+     */
     static SDVariable softplus(SameDiff sd, SDVariable z) {
         SDVariable abs = sd.math.abs(z);
-        return z.add(abs).mul(0.5).add(sd.math.log1p(sd.math.exp(abs.neg())));
+        return z.mul(0.5).add(abs.mul(0.5)).add(sd.math.log1p(sd.math.exp(abs.neg())));
     }
 
     /** q^γ as exp(γ·log(max(q, tiny))): 0 (or tiny^γ) with zero gradient where q underflows. */

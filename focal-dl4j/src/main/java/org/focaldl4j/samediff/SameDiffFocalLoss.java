@@ -1,5 +1,7 @@
 package org.focaldl4j.samediff;
 
+import java.io.IOException;
+import java.io.ObjectInputStream;
 import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.List;
@@ -84,36 +86,77 @@ public final class SameDiffFocalLoss extends AbstractFocalLoss {
      * Every setting; {@code alpha} is used by SIGMOID and STAR (must be −1 for CATEGORICAL), {@code classAlpha}
      * by CATEGORICAL only (must be null otherwise), {@code beta} by STAR only (must be 0 otherwise).
      */
-    @JsonCreator
-    public SameDiffFocalLoss(@JsonProperty("kind") Kind kind,
-                             @JsonProperty("alpha") double alpha,
-                             @JsonProperty("classAlpha") double[] classAlpha,
-                             @JsonProperty("gamma") double gamma,
-                             @JsonProperty("beta") double beta,
-                             @JsonProperty("weights") @JsonDeserialize(using = NDArrayTextDeSerializer.class) INDArray weights,
-                             @JsonProperty("labelSmoothing") double labelSmoothing,
-                             @JsonProperty("clipEpsilon") double clipEpsilon) {
+    public SameDiffFocalLoss(Kind kind, double alpha, double[] classAlpha, double gamma, double beta, INDArray weights,
+                             double labelSmoothing, double clipEpsilon) {
         super(weights, labelSmoothing, clipEpsilon);
+        check(kind, alpha, classAlpha, gamma, beta);
+        this.kind = kind;
+        this.alpha = alpha;
+        this.classAlpha = FocalParameters.checkClassAlpha(classAlpha);
+        this.gamma = gamma;
+        this.beta = beta;
+    }
+
+    /**
+     * From JSON: an absent (or null) property takes its default — kind SIGMOID; α 0.25 (SIGMOID, STAR) or −1
+     * (CATEGORICAL); γ 2; β 1 (STAR) or 0 — and an unknown kind is refused.
+     */
+    @JsonCreator
+    static SameDiffFocalLoss fromJson(@JsonProperty("kind") String kind,
+                                      @JsonProperty("alpha") Double alpha,
+                                      @JsonProperty("classAlpha") double[] classAlpha,
+                                      @JsonProperty("gamma") Double gamma,
+                                      @JsonProperty("beta") Double beta,
+                                      @JsonProperty("weights") @JsonDeserialize(using = NDArrayTextDeSerializer.class)
+                                      INDArray weights,
+                                      @JsonProperty("labelSmoothing") Double labelSmoothing,
+                                      @JsonProperty("clipEpsilon") Double clipEpsilon) {
+        Kind k = Kind.SIGMOID;
+        if (kind != null) {
+            k = Arrays.stream(Kind.values()).filter(v -> v.name().equals(kind)).findFirst().orElseThrow(() ->
+                    new IllegalArgumentException("kind must be one of " + Arrays.toString(Kind.values()) + "; got \""
+                            + kind + "\""));
+        }
+        return new SameDiffFocalLoss(k, jsonOr(alpha, k == Kind.CATEGORICAL ? -1 : 0.25), classAlpha, jsonOr(gamma, 2.0),
+                jsonOr(beta, k == Kind.STAR ? 1.0 : 0.0), weights, jsonOr(labelSmoothing, 0),
+                jsonOr(clipEpsilon, DEFAULT_CLIP_EPSILON));
+    }
+
+    private void readObject(ObjectInputStream in) throws IOException, ClassNotFoundException {
+        in.defaultReadObject();
+        checkDeserialised(() -> {
+            check(kind, alpha, classAlpha, gamma, beta);
+            FocalParameters.checkClassAlpha(classAlpha);
+        });
+    }
+
+    private static void check(Kind kind, double alpha, double[] classAlpha, double gamma, double beta) {
         if (kind == null) {
             throw new IllegalArgumentException("kind must be SIGMOID, CATEGORICAL or STAR; got null");
         }
-        this.kind = kind;
-        this.alpha = kind == Kind.CATEGORICAL ? unused("alpha", alpha, -1) : FocalParameters.checkAlpha(alpha);
+        if (kind == Kind.CATEGORICAL) {
+            unused(kind, "alpha", alpha, -1);
+        } else {
+            FocalParameters.checkAlpha(alpha);
+        }
         if (kind != Kind.CATEGORICAL && classAlpha != null) {
             throw new IllegalArgumentException("classAlpha is for the CATEGORICAL kind only; got "
                     + Arrays.toString(classAlpha) + " for " + kind);
         }
-        this.classAlpha = FocalParameters.checkClassAlpha(classAlpha);
-        this.gamma = kind == Kind.STAR ? FocalParameters.checkStarGamma(gamma) : FocalParameters.checkGamma(gamma);
-        this.beta = kind == Kind.STAR ? FocalParameters.checkBeta(beta) : unused("beta", beta, 0);
+        if (kind == Kind.STAR) {
+            FocalParameters.checkStarGamma(gamma);
+            FocalParameters.checkBeta(beta);
+        } else {
+            FocalParameters.checkGamma(gamma);
+            unused(kind, "beta", beta, 0);
+        }
     }
 
-    private double unused(String name, double value, double expected) {
+    private static void unused(Kind kind, String name, double value, double expected) {
         if (Double.compare(value, expected) != 0) {
             throw new IllegalArgumentException(name + " is not used by the " + kind + " kind and must be " + expected
                     + "; got " + value);
         }
-        return value;
     }
 
     @Override

@@ -37,7 +37,7 @@ class LossFocalValidationTest {
         rejects(() -> new LossFocal(1.5, 2), "alpha", "1.5", "[0, 1]", "-1");
         rejects(() -> new LossFocal(-0.5, 2), "alpha", "-0.5");
         rejects(() -> new LossFocal(Double.NaN, 2), "alpha", "NaN");
-        rejects(() -> new LossFocal(0.25, -1), "gamma", "-1.0", ">= 0");
+        rejects(() -> new LossFocal(0.25, -1), "gamma", "-1.0", "[0, 1000.0]");
         rejects(() -> new LossFocal(0.25, Double.NaN), "gamma", "NaN");
         rejects(() -> new LossFocal(0.25, Double.POSITIVE_INFINITY), "gamma", "Infinity");
         rejects(() -> LossFocal.builder().labelSmoothing(1.0).build(), "labelSmoothing", "1.0", "[0, 1)");
@@ -51,7 +51,7 @@ class LossFocalValidationTest {
     @Test
     void shapes() {
         LossFocal loss = new LossFocal();
-        rejects(() -> loss.computeScore(Nd4j.zeros(2, 4), x(), SIGMOID, null, false), "labels shape", "[2, 4]", "[2, 3]");
+        rejects(() -> loss.computeScore(Nd4j.zeros(2, 4), x(), SIGMOID, null, false), "equal shapes", "[2, 4]", "[2, 3]");
         rejects(() -> loss.computeGradient(Nd4j.zeros(2, 3, 1), Nd4j.zeros(2, 3, 1), SIGMOID, null), "rank 2", "[2, 3, 1]");
         rejects(() -> LossFocal.builder().weights(Nd4j.ones(4)).build().computeScoreArray(y(), x(), SIGMOID, null),
                 "weights has length 4", "nOut = 3");
