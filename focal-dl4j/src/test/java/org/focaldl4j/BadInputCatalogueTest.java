@@ -348,7 +348,49 @@ class BadInputCatalogueTest {
                 assertEquals(Math.log(Double.MIN_VALUE), org.focaldl4j.loss.FocalInit.priorBias(Double.MIN_VALUE), 1e-12);
                 assertEquals(-Math.log(99), org.focaldl4j.loss.FocalInit.priorBias(0.01), 1e-14);
                 rejects(() -> org.focaldl4j.loss.FocalInit.priorBias(0), "prior", "(0, 1)");
-            }));
+            }),
+            new Row("B41", ALL, k -> {
+                // A masked entry affects nothing (DL4J's contract), so an "ignore" marker or NaN there is fine; the
+                // result equals that of a 0 label there. A bad label where the mask is not 0 is still refused.
+                INDArray mask = k.categorical() ? Nd4j.create(new double[][] {{1, 1, 1}, {0, 0, 0}})
+                        : Nd4j.create(new double[][] {{1, 0, 1}, {1, 1, 0}});
+                INDArray marked = y().dup();
+                INDArray zeroed = y().dup();
+                if (k.categorical()) {
+                    marked.getRow(1).assign(-1).putScalar(1, Double.NaN);
+                    zeroed.getRow(1).assign(0);
+                } else {
+                    marked.putScalar(0, 1, -1).putScalar(1, 2, Double.NaN);
+                    zeroed.putScalar(0, 1, 0).putScalar(1, 2, 0);
+                }
+                ILossFunction loss = k.loss();
+                assertEquals(loss.computeScoreArray(zeroed, x(), k.activation(), mask),
+                        loss.computeScoreArray(marked, x(), k.activation(), mask));
+                assertEquals(loss.computeGradient(zeroed, x(), k.activation(), mask),
+                        loss.computeGradient(marked, x(), k.activation(), mask));
+                INDArray perExample = Nd4j.create(new double[][] {{1}, {0}});
+                INDArray rowMarked = y().dup();
+                rowMarked.getRow(1).assign(-1);
+                INDArray rowZeroed = y().dup();
+                rowZeroed.getRow(1).assign(0);
+                assertEquals(loss.computeScoreArray(rowZeroed, x(), k.activation(), perExample),
+                        loss.computeScoreArray(rowMarked, x(), k.activation(), perExample));
+                rejects(() -> loss.computeScore(y().putScalar(0, 0, -1), x(), k.activation(), mask, false),
+                        "-1.0 at [0, 0]");
+            }),
+            new Row("B42", EnumSet.of(Kind.CATEGORICAL), k -> {
+                // Per-output masks that vary within a row: refused with softmax (the mask enters the softmax's logits in
+                // DL4J's layers), accepted with an element-wise activation such as sigmoid, as LossMCXENT accepts them.
+                INDArray varying = Nd4j.create(new double[][] {{1, 0, 1}, {1, 1, 1}});
+                rejects(() -> k.loss().computeScore(y(), x(), new ActivationSoftmax(), varying, false), "constant across");
+                INDArray masked = k.loss().computeScoreArray(y(), x(), new ActivationSigmoid(), varying);
+                INDArray weightedRow = LossCategoricalFocal.builder().alpha(0.25, 0.75, 0.5).gamma(2)
+                        .weights(Nd4j.createFromArray(1.0, 0.0, 1.0)).build()
+                        .computeScoreArray(y(), x(), new ActivationSigmoid(), null);      // k.loss()'s α, column 1 off
+                assertEquals(weightedRow.getDouble(0, 0), masked.getDouble(0, 0), 1e-12);
+            }),
+            new Row("B43", EnumSet.of(Kind.SAMEDIFF_CATEGORICAL), k -> rejects(() -> k.loss().computeScore(y(), x(),
+                    new ActivationSigmoid(), null, false), "SOFTMAX")));
 
     /** The documented defaults of each kind (what JSON without properties must give). */
     static ILossFunction defaults(Kind k) {

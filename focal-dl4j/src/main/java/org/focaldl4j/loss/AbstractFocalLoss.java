@@ -200,16 +200,18 @@ public abstract class AbstractFocalLoss implements ILossFunction {
         DataType outType = preOutput.dataType();
         DataType calcType = computeType(outType);
 
-        if (labels.dataType().width() > calcType.width()) {
+        boolean logits = isLogitActivation(activationFn);
+        INDArray given = withoutMaskedLabels(labels, mask);
+        if (given.dataType().width() > calcType.width()) {
             // One rule for every dtype: labels are checked as given, before a narrowing cast could round them
             // into [0, 1] (1 + 1e-9 in DOUBLE labels with FLOAT logits).
-            InputChecks.unitInterval(labels, "labels");
+            InputChecks.unitInterval(given, "labels");
         }
         // castTo returns the same object when the type already matches: x and rawY are read-only below.
         INDArray x = preOutput.castTo(calcType);
-        INDArray rawY = labels.castTo(calcType);
+        INDArray rawY = given.castTo(calcType);
         INDArray maskC = mask == null ? null : mask.castTo(calcType);
-        if (maskC != null && form() == Form.SOFTMAX && maskC.size(1) != 1) {
+        if (maskC != null && form() == Form.SOFTMAX && logits && maskC.size(1) != 1) {
             maskC = InputChecks.rowConstantMask(maskC, getClass().getSimpleName());
         }
         INDArray weightsC = weights == null ? null : weights.castTo(calcType);
@@ -217,14 +219,13 @@ public abstract class AbstractFocalLoss implements ILossFunction {
             throw new IllegalArgumentException("weights must fit the compute type " + calcType + " (at most "
                     + Float.MAX_VALUE + "); the largest is " + weights.maxNumber().doubleValue());
         }
-        boolean logits = isLogitActivation(activationFn);
         if (logits) {
             FusedSigmoidFocal.Output fused = fusedLogitPass(x, rawY, maskC, weightsC, wantGradient);
             if (fused != null) {
                 return fusedResult(fused, rawY, outType, wantScore, wantGradient);
             }
         }
-        validateLabels(rawY, labels, maskC);
+        validateLabels(rawY, given, maskC);
         INDArray y = rawY;
         if (labelSmoothing > 0) {
             int k = form() == Form.SIGMOID ? 2 : (int) cols;
@@ -243,6 +244,20 @@ public abstract class AbstractFocalLoss implements ILossFunction {
         }
         INDArray gradient = wantGradient ? t.gradient.castTo(outType) : null;
         return new Result(rows, score, scoreArray, gradient);
+    }
+
+    /**
+     * {@code labels} with 0 wherever {@code mask} is 0 (the caller's arrays are not touched): a masked entry affects
+     * nothing — DL4J's contract — so what it holds there (an "ignore" marker such as −1, or NaN) is neither validated
+     * nor computed with. The labels themselves when no mask value is 0.
+     */
+    private static INDArray withoutMaskedLabels(INDArray labels, INDArray mask) {
+        if (mask == null || mask.minNumber().doubleValue() != 0.0) {
+            return labels;
+        }
+        INDArray excluded = mask.size(1) == labels.size(1) ? mask.eq(0.0)
+                : Nd4j.ones(DataType.DOUBLE, labels.shape()).muliColumnVector(mask.castTo(DataType.DOUBLE)).eq(0.0);
+        return labels.putWhereWithMask(excluded, Nd4j.scalar(labels.dataType(), 0.0));   // a copy: 0 where excluded
     }
 
     private boolean isLogitActivation(IActivation activationFn) {

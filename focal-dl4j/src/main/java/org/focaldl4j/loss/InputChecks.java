@@ -124,8 +124,8 @@ final class InputChecks {
     }
 
     /**
-     * Labels of a softmax loss: {@code alpha} (if any) has one entry per column, and every row whose
-     * mask (a [rows, 1] column, or null) is not 0 sums to 1 within {@code tolerance}.
+     * Labels of a softmax loss: {@code alpha} (if any) has one entry per column, and every row that its
+     * mask ([rows, 1], the labels' shape, or null) does not exclude anywhere sums to 1 within {@code tolerance}.
      */
     static void categoricalLabels(INDArray labels, INDArray mask, double[] alpha, String who, double tolerance) {
         long nOut = labels.size(1);
@@ -133,10 +133,11 @@ final class InputChecks {
             throw new IllegalArgumentException(who + ": alpha has " + alpha.length + " values but the output has nOut = "
                     + nOut + " classes");
         }
-        // One rule for every dtype: the sums of the labels as given, computed in DOUBLE.
+        // One rule for every dtype: the sums of the labels as given, computed in DOUBLE; only rows that no mask
+        // entry excludes (a per-output mask, possible with activations other than softmax, exempts a row with any 0).
         INDArray deviation = Transforms.abs(labels.castTo(DataType.DOUBLE).sum(true, 1).subi(1.0), false);
         if (mask != null) {
-            deviation.muli(mask.neq(0.0).castTo(DataType.DOUBLE));
+            deviation.muli(mask.neq(0.0).castTo(DataType.DOUBLE).min(true, 1));
         }
         if (deviation.maxNumber().doubleValue() > tolerance) {
             long row = Nd4j.argMax(deviation, 0).getLong(0);

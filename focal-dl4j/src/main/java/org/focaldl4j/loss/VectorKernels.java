@@ -26,6 +26,8 @@ import jdk.incubator.vector.VectorSpecies;
 final class VectorKernels {
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    /** Vectors accumulated in FLOAT lanes before their sums move to the row's DOUBLE sum. */
+    private static final int FLUSH = 256;
 
     private VectorKernels() {
     }
@@ -78,8 +80,9 @@ final class VectorKernels {
             FloatVector acc = FloatVector.zero(S);
             FloatVector lowest = FloatVector.zero(S);
             FloatVector highest = FloatVector.zero(S);
+            double sum = 0;                 // lane sums of each block of FLUSH vectors, added in order (deterministic)
             int c = 0;
-            for (; c < bound; c += S.length()) {
+            for (int block = 0; c < bound; c += S.length()) {
                 int e = r * cols + c;
                 FloatVector x = FloatVector.fromArray(S, xs, c);
                 FloatVector yRaw = FloatVector.fromArray(S, ys, c);
@@ -123,6 +126,14 @@ final class VectorKernels {
                     scale = scale.mul(mult);
                 }
                 acc = acc.add(scale.mul(bce));
+                if (++block == FLUSH) {                  // bound FLOAT accumulation: long rows stay within 2e-4
+                    acc.intoArray(lanes, 0);
+                    for (float lane : lanes) {
+                        sum += lane;
+                    }
+                    acc = FloatVector.zero(S);
+                    block = 0;
+                }
 
                 if (j.grad != null) {
                     FloatVector g = p.mul(oneMinusY).sub(y.mul(pm));
@@ -147,7 +158,6 @@ final class VectorKernels {
                 gb.put(r * cols, gs, 0, bound);
             }
             acc.intoArray(lanes, 0);
-            double sum = 0;
             for (float lane : lanes) {                                               // in lane order
                 sum += lane;
             }
