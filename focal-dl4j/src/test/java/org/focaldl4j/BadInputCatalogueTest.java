@@ -229,7 +229,11 @@ class BadInputCatalogueTest {
                 var mapper = NeuralNetConfiguration.mapper();
                 var tree = (org.nd4j.shade.jackson.databind.node.ObjectNode) mapper.readTree(mapper.writeValueAsString(
                         make(k, 0.5, 1, 2)));
-                tree.retain("@class", "kind");
+                if (k == Kind.SAMEDIFF) {
+                    tree.retain("@class");                  // kind absent too: the default, SIGMOID
+                } else {
+                    tree.retain("@class", "kind");
+                }
                 assertEquals(defaults(k), mapper.readValue(tree.toString(), ILossFunction.class));
                 for (String p : new String[] {"alpha", "gamma", "clipEpsilon", "labelSmoothing"}) {
                     tree.putNull(p);
@@ -261,6 +265,10 @@ class BadInputCatalogueTest {
                 setField(badWeights, "weights", Nd4j.create(new double[][] {{1, Double.NaN, 1}}));
                 assertTrue(assertThrows(java.io.InvalidObjectException.class, () -> javaRoundTrip(badWeights))
                         .getMessage().contains("weights[1] = NaN"));
+                ILossFunction columnWeights = weighted(k, Nd4j.ones(DataType.DOUBLE, 3));
+                setField(columnWeights, "weights", Nd4j.ones(DataType.DOUBLE, 3, 1));    // not the constructor's [1, 3]
+                assertTrue(assertThrows(java.io.InvalidObjectException.class, () -> javaRoundTrip(columnWeights))
+                        .getMessage().contains("[1, nOut] DOUBLE"));
                 if (k.categorical()) {
                     ILossFunction badAlpha = categorical(k, new double[] {1, 1, 1});
                     setField(badAlpha, k == Kind.CATEGORICAL ? "alpha" : "classAlpha", new double[] {1, -2, 1});
@@ -285,6 +293,9 @@ class BadInputCatalogueTest {
                     rejects(() -> k.loss().computeScoreArray(y().getRow(0, true), x().getRow(0, true), k.activation(),
                             Nd4j.create(new double[][] {{bad}})), bad + " at [0, 0]");
                 }
+                // finite as given, infinite in the compute type: a DOUBLE mask of 1e39 with FLOAT logits
+                rejects(() -> k.loss().computeScore(y().castTo(DataType.FLOAT), x().castTo(DataType.FLOAT), k.activation(),
+                        Nd4j.create(new double[][] {{1}, {1e39}}), false), "Infinity at [1, 0]");
             }),
             new Row("B33", ALL, k -> {
                 rejects(() -> k.loss().computeGradient(y(), x(), k.activation(), Nd4j.create(new double[][] {{1}, {-0.5}})),
@@ -332,16 +343,32 @@ class BadInputCatalogueTest {
                     assertFalse(org.nd4j.linalg.indexing.BooleanIndexing.or(grad,
                             org.nd4j.linalg.indexing.conditions.Conditions.notFinite()), type + ": " + grad);
                 }
+                if (k.categorical()) {
+                    // a row spread beyond the largest finite value (x − max = −∞): still finite, zero-label classes 0
+                    for (DataType type : new DataType[] {DataType.DOUBLE, DataType.FLOAT}) {
+                        double big = type == DataType.DOUBLE ? 1e308 : 3e38;
+                        INDArray xs = Nd4j.create(new double[][] {{-big, big, 0}}).castTo(type);
+                        INDArray ys = Nd4j.create(new double[][] {{0, 1, 0}}).castTo(type);
+                        double total = loss.computeScore(ys, xs, k.activation(), null, false);
+                        INDArray grad = loss.computeGradient(ys, xs, k.activation(), null);
+                        assertTrue(Double.isFinite(total) && total >= 0, type + " spread: " + total);
+                        assertFalse(org.nd4j.linalg.indexing.BooleanIndexing.or(grad,
+                                org.nd4j.linalg.indexing.conditions.Conditions.notFinite()), type + " spread: " + grad);
+                    }
+                }
             }),
             new Row("B38", ALL, k -> rejects(() -> weighted(k, Nd4j.createFromArray(1.0, 1e39, 1.0))
                     .computeScore(y().castTo(DataType.FLOAT), x().castTo(DataType.FLOAT), k.activation(), null, false),
-                    "weights must fit", "FLOAT", "1.0E39")),
+                    "weights must fit", "FLOAT", "weights[1] = 1.0E39")),
             new Row("B39", STAR, k -> {
                 // FL* at x = −1e308 for a positive: α·(−x − β/γ) = 0.25·(1e308 − 0.5), not +∞ (γ·x overflows).
                 INDArray one = Nd4j.create(new double[][] {{1}});
                 INDArray rows = make(k, 0.25, 2, 1).computeScoreArray(one, Nd4j.create(new double[][] {{-1e308}}),
                         new ActivationSigmoid(), null);
                 assertEquals(2.5e307, rows.getDouble(0, 0), 1e293);
+                INDArray grad = make(k, 0.25, 2, 1).computeGradient(one, Nd4j.create(new double[][] {{-1e308}}),
+                        new ActivationSigmoid(), null);
+                assertEquals(-0.25, grad.getDouble(0, 0), 1e-15);            // −α·(2y − 1)·σ(−u), σ(−u) = 1
             }),
             new Row("B40", EnumSet.of(Kind.FOCAL), k -> {
                 // the prior bias log π − log1p(−π), finite for the smallest π (before: −∞)
@@ -375,6 +402,8 @@ class BadInputCatalogueTest {
                 rowZeroed.getRow(1).assign(0);
                 assertEquals(loss.computeScoreArray(rowZeroed, x(), k.activation(), perExample),
                         loss.computeScoreArray(rowMarked, x(), k.activation(), perExample));
+                assertEquals(loss.computeGradient(rowZeroed, x(), k.activation(), perExample),
+                        loss.computeGradient(rowMarked, x(), k.activation(), perExample));
                 rejects(() -> loss.computeScore(y().putScalar(0, 0, -1), x(), k.activation(), mask, false),
                         "-1.0 at [0, 0]");
             }),

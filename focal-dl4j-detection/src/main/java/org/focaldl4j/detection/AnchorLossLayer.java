@@ -53,6 +53,7 @@ public class AnchorLossLayer extends AnchorOutputLayer {
 
     private AnchorLossLayer(Builder builder) {
         super(builder, builder.format, builder.normaliser);
+        checkActivation(getActivationFn());
         setLossFn(builder.loss());
         setIntegerLabelClasses(builder.integerLabelClasses);
     }
@@ -74,6 +75,7 @@ public class AnchorLossLayer extends AnchorOutputLayer {
         if (getActivationFn() == null) {
             throw new IllegalArgumentException("AnchorLossLayer needs an activation; got null");
         }
+        checkActivation(getActivationFn());
     }
 
     public ILossFunction getLossFn() {
@@ -90,6 +92,14 @@ public class AnchorLossLayer extends AnchorOutputLayer {
                     + "entries of a row (softmax, ranking or batch-wide)");
         }
         this.lossFn = lossFn;
+    }
+
+    /** Softmax would couple the A·K channels of a location: refused (also at run time, for a setter-made change). */
+    static void checkActivation(org.nd4j.linalg.activations.IActivation activation) {
+        if (activation instanceof org.nd4j.linalg.activations.impl.ActivationSoftmax) {
+            throw new IllegalArgumentException("AnchorLossLayer needs an element-wise activation (sigmoid for the focal "
+                    + "losses); got softmax, which would couple the A·K channels of a location");
+        }
     }
 
     /**

@@ -41,7 +41,7 @@ abstract class AnchorOutputLayer extends FeedForwardLayer {
     private PositiveNormaliser normaliser = PositiveNormaliser.perBatch();
     /** Whether the builder set the format: a rank-4 input type of the other format is then refused, not taken. */
     @org.nd4j.shade.jackson.annotation.JsonIgnore
-    private transient boolean explicitFormat;
+    private boolean explicitFormat;
 
     AnchorOutputLayer() {
     }
@@ -50,7 +50,7 @@ abstract class AnchorOutputLayer extends FeedForwardLayer {
     AnchorOutputLayer(FeedForwardLayer.Builder<?> builder, CNN2DFormat format, PositiveNormaliser normaliser) {
         super(builder);
         setFormat(format == null ? CNN2DFormat.NCHW : format);
-        explicitFormat = format != null;
+        explicitFormat = format != null;                  // setFormat marks it; an unset builder format does not
         setNormaliser(normaliser);
     }
 
@@ -117,7 +117,7 @@ abstract class AnchorOutputLayer extends FeedForwardLayer {
                         + " but its input type is " + given + "; give both the same format, or leave the layer's "
                         + "format unset to take the input type's");
             }
-            setFormat(given);
+            this.format = given;                          // taken from the input type: not an explicit setting
         }
     }
 
@@ -143,6 +143,7 @@ abstract class AnchorOutputLayer extends FeedForwardLayer {
         if (format == null) {
             throw new IllegalArgumentException(kind() + " format must be NCHW or NHWC; got null");
         }
+        explicitFormat = true;
         this.format = format;
     }
 
@@ -165,7 +166,9 @@ abstract class AnchorOutputLayer extends FeedForwardLayer {
     /** Java deserialisation validates like the builders and setters. */
     protected Object readResolve() throws ObjectStreamException {
         try {
+            boolean explicit = explicitFormat;
             setFormat(format);
+            explicitFormat = explicit;                   // validated, not re-marked
             setNormaliser(normaliser);
             checkFields();
         } catch (IllegalArgumentException e) {

@@ -45,20 +45,23 @@ class BoxRegressionLossLayerImpl extends AnchorOutputLayerImpl<BoxRegressionLoss
                     + Arrays.toString(maskShape) + "; got " + (maskArray == null ? "none"
                     : Arrays.toString(maskArray.shape())) + " " + layerId());
         }
-        long[] bad = Finite.firstNonFinite(labels);
+        INDArray labelsC = labels.castTo(input.dataType());           // checked as computed: 1e39 is ∞ in FLOAT
+        long[] bad = Finite.firstNonFinite(labelsC);
         if (bad != null) {
-            throw new IllegalArgumentException("BoxRegressionLossLayer target deltas must be finite (every anchor, masked "
-                    + "or not); labels" + Arrays.toString(bad) + " is " + labels.getDouble(bad) + " " + layerId());
+            throw new IllegalArgumentException("BoxRegressionLossLayer target deltas must be finite in the network's "
+                    + input.dataType() + " (every anchor, masked or not); labels" + Arrays.toString(bad) + " is "
+                    + labels.getDouble(bad) + " " + layerId());
         }
-        Finite.checkMask(maskArray, "BoxRegressionLossLayer", layerId());
+        INDArray maskC = maskArray.castTo(input.dataType());
+        Finite.checkMask(maskC, "BoxRegressionLossLayer", layerId());
         double beta = layerConf().getBeta();
         if (beta > 0 && Nd4j.scalar(input.dataType(), beta).getDouble(0) == 0) {
             throw new IllegalArgumentException("BoxRegressionLossLayer beta " + beta + " is 0 in the network's "
                     + input.dataType() + "; use a larger beta, or beta 0 for L1 " + layerId());
         }
         INDArray pred = AnchorLayout.to2d(input, format);
-        INDArray target = AnchorLayout.to2d(labels.castTo(input.dataType()), format);
-        INDArray perAnchor = AnchorLayout.to2d(maskArray.castTo(input.dataType()), format);   // [rows, A]
+        INDArray target = AnchorLayout.to2d(labelsC, format);
+        INDArray perAnchor = AnchorLayout.to2d(maskC, format);                                  // [rows, A]
         INDArray weight = AnchorTargets.perClass(perAnchor, 4);                                 // [rows, 4·A]
         // With c = min(|d|, β): smoothL1 = ½·c·(c/β) + (|d| − c) and its derivative clamp(d/β, −1, 1) — both
         // branches in one expression; c/β ≤ 1, so neither c² nor 1/β can overflow for huge |d|, huge β or tiny β.

@@ -289,6 +289,49 @@ class AnchorBadInputTest {
         }
         new AnchorLossLayer.Builder(new org.nd4j.linalg.lossfunctions.impl.LossBinaryXENT()).build();   // element-wise
         new AnchorLossLayer.Builder(org.focaldl4j.samediff.SameDiffFocalLoss.star(0.25, 2, 1)).build();
+        // from JSON: a configuration whose loss is swapped for LossMCXENT is refused while reading
+        String json = new NeuralNetConfiguration.Builder().list()
+                .layer(new AnchorLossLayer.Builder(new LossFocal()).build())
+                .setInputType(InputType.convolutional(4, 4, 6)).build().toJson();
+        String swapped = json.replace("\"org.focaldl4j.loss.LossFocal\"", "\"org.nd4j.linalg.lossfunctions.impl.LossMCXENT\"");
+        rejectsWrapped(() -> MultiLayerConfiguration.fromJson(swapped), "element-wise");
+        // softmax over the A·K channels of a location: refused by the builder and at run time
+        rejects(() -> new AnchorLossLayer.Builder().activation(org.nd4j.linalg.activations.Activation.SOFTMAX).build(),
+                "element-wise activation", "softmax");
+        MultiLayerNetwork net = anchorNet();
+        ((AnchorLossLayer) net.getLayer(0).conf().getLayer()).setActivationFn(
+                org.nd4j.linalg.activations.Activation.SOFTMAX.getActivationFunction());
+        rejects(() -> net.score(new DataSet(Nd4j.rand(DataType.DOUBLE, 2, 6, 4, 4), Nd4j.zeros(DataType.DOUBLE, 2, 6, 4, 4))),
+                "softmax");
+    }
+
+    @Test
+    void a20ValuesThatChangeInTheCastToTheNetworksType() {
+        // a DOUBLE box target of 1e39 is ∞ in a FLOAT network, even at a masked anchor
+        MultiLayerNetwork box = boxNet(DataType.FLOAT, 0.1);
+        INDArray targets = Nd4j.zeros(DataType.DOUBLE, 1, 8, 2, 2).putScalar(new long[] {0, 5, 0, 1}, 1e39);
+        rejects(() -> box.score(new DataSet(Nd4j.zeros(DataType.FLOAT, 1, 8, 2, 2), targets, null,
+                Nd4j.zeros(DataType.DOUBLE, 1, 2, 2, 2))), "labels[0, 5, 0, 1]", "FLOAT");
+        // a DOUBLE class mask of 1e39 in a FLOAT network, named at the caller's index
+        MultiLayerNetwork floats = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().dataType(DataType.FLOAT).list()
+                .layer(new AnchorLossLayer.Builder(new LossFocal()).build())
+                .setInputType(InputType.convolutional(4, 4, 6)).build());
+        floats.init();
+        INDArray mask = Nd4j.ones(DataType.DOUBLE, 2, 6, 4, 4).putScalar(new long[] {1, 0, 2, 3}, 1e39);
+        rejects(() -> floats.score(new DataSet(Nd4j.rand(DataType.FLOAT, 2, 6, 4, 4), Nd4j.zeros(DataType.DOUBLE, 2, 6, 4, 4),
+                null, mask)), "mask[1, 0, 2, 3]", "Infinity");
+        // a DOUBLE one-hot label of 1 + 1e-9 in a FLOAT network: refused as with DOUBLE logits (it rounds to 1 in FLOAT)
+        INDArray labels = Nd4j.zeros(DataType.DOUBLE, 2, 6, 4, 4).putScalar(new long[] {0, 1, 1, 1}, 1 + 1e-9);
+        MultiLayerNetwork fresh = new MultiLayerNetwork(floats.getLayerWiseConfigurations().clone());   // no mask left set
+        fresh.init();
+        rejects(() -> fresh.score(new DataSet(Nd4j.rand(DataType.FLOAT, 2, 6, 4, 4), labels)), "[0, 1]", "1.000000001");
+        // class index 2049 of K = 2100 is 2048 in HALF: refused, not trained as another class
+        MultiLayerNetwork half = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().dataType(DataType.HALF).list()
+                .layer(new AnchorLossLayer.Builder(new LossFocal()).integerLabels(2100).build())
+                .setInputType(InputType.convolutional(1, 1, 2100)).build());
+        half.init();
+        INDArray indices = Nd4j.create(new double[] {2049}, new long[] {1, 1, 1, 1}, DataType.DOUBLE);
+        rejects(() -> half.score(new DataSet(Nd4j.zeros(DataType.HALF, 1, 2100, 1, 1), indices)), "not exact", "HALF");
     }
 
     @Test

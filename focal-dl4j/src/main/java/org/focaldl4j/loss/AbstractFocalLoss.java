@@ -201,7 +201,11 @@ public abstract class AbstractFocalLoss implements ILossFunction {
         DataType calcType = computeType(outType);
 
         boolean logits = isLogitActivation(activationFn);
-        INDArray given = withoutMaskedLabels(labels, mask);
+        INDArray maskC = mask == null ? null : mask.castTo(calcType);
+        if (maskC != null && mask.dataType().width() > calcType.width()) {
+            InputChecks.maskValues(maskC);               // finite as given, but not in the compute type (1e39 in FLOAT)
+        }
+        INDArray given = withoutMaskedLabels(labels, maskC);
         if (given.dataType().width() > calcType.width()) {
             // One rule for every dtype: labels are checked as given, before a narrowing cast could round them
             // into [0, 1] (1 + 1e-9 in DOUBLE labels with FLOAT logits).
@@ -210,14 +214,14 @@ public abstract class AbstractFocalLoss implements ILossFunction {
         // castTo returns the same object when the type already matches: x and rawY are read-only below.
         INDArray x = preOutput.castTo(calcType);
         INDArray rawY = given.castTo(calcType);
-        INDArray maskC = mask == null ? null : mask.castTo(calcType);
         if (maskC != null && form() == Form.SOFTMAX && logits && maskC.size(1) != 1) {
             maskC = InputChecks.rowConstantMask(maskC, getClass().getSimpleName());
         }
         INDArray weightsC = weights == null ? null : weights.castTo(calcType);
         if (weightsC != null && calcType != DataType.DOUBLE && weights.maxNumber().doubleValue() > Float.MAX_VALUE) {
+            long j = weights.argMax(1).getLong(0);
             throw new IllegalArgumentException("weights must fit the compute type " + calcType + " (at most "
-                    + Float.MAX_VALUE + "); the largest is " + weights.maxNumber().doubleValue());
+                    + Float.MAX_VALUE + "); weights[" + j + "] = " + weights.getDouble(j));
         }
         if (logits) {
             FusedSigmoidFocal.Output fused = fusedLogitPass(x, rawY, maskC, weightsC, wantGradient);
@@ -366,6 +370,11 @@ public abstract class AbstractFocalLoss implements ILossFunction {
         return alpha < 0 ? null : y.mul(2 * alpha - 1).addi(1 - alpha);
     }
 
+    /** The largest finite number of {@code type} (FLOAT or DOUBLE). */
+    protected static double maxValue(DataType type) {
+        return type == DataType.DOUBLE ? Double.MAX_VALUE : Float.MAX_VALUE;
+    }
+
     /** The smallest normal number of {@code type}: a floor that keeps divisions by an underflowed q finite. */
     protected static double tiny(DataType type) {
         return type == DataType.DOUBLE ? Double.MIN_NORMAL : Float.MIN_NORMAL;
@@ -423,6 +432,10 @@ public abstract class AbstractFocalLoss implements ILossFunction {
         in.defaultReadObject();
         checkDeserialised(() -> {
             copyWeights(weights);
+            if (weights != null && (weights.dataType() != DataType.DOUBLE || weights.rank() != 2 || weights.size(0) != 1)) {
+                throw new IllegalArgumentException("weights of a deserialised loss must be the [1, nOut] DOUBLE array "
+                        + "the constructor makes; got " + weights.dataType() + " " + Arrays.toString(weights.shape()));
+            }
             FocalParameters.checkLabelSmoothing(labelSmoothing);
             FocalParameters.checkClipEpsilon(clipEpsilon);
         });

@@ -125,6 +125,10 @@ public final class LossCategoricalFocal extends AbstractFocalLoss {
         INDArray logp = x.subColumnVector(x.max(true, 1));
         INDArray logSumExp = Transforms.log(Transforms.exp(logp, true).sum(true, 1), false);
         logp.subiColumnVector(logSumExp);
+        // A row spread beyond the largest finite value gives x − max = −∞: log p is taken as −MAX there (p = 0), so
+        // that a zero label times it is 0, not NaN; the loss of a labelled class is then MAX, where the true one overflows.
+        // (max drops NaN: adding x − x, 0 for finite x and NaN otherwise, keeps a NaN logit's row NaN as documented)
+        Transforms.max(logp, -maxValue(x.dataType()), false).addi(x.sub(x));
         INDArray p = Transforms.exp(logp, true);
         INDArray q = p.rsub(1.0);
         INDArray nlogp = logp.negi();

@@ -104,7 +104,10 @@ public final class FocalLossOps {
         double[] classAlpha = FocalParameters.checkClassAlpha(alpha);
         // log p = (x − max) − log Σ exp(x − max). SameDiff's logSoftmax op is not used: in M2.1 it returns
         // −inf (then NaN) for probabilities that underflow, e.g. at |x| = 1e4, and logSoftmax(x, 1) fails to build.
-        SDVariable shifted = logits.sub(logits.max(true, 1));
+        // x − max, floored at −MAX: a row spread beyond the largest finite value would give −∞ and then 0·∞ = NaN.
+        // The floor drops NaN; x − x (0 for finite x, NaN otherwise) puts a NaN logit's NaN back, gradient 0.
+        SDVariable shifted = sd.scalarMax(logits.sub(logits.max(true, 1)),
+                logits.dataType() == DataType.DOUBLE ? -Double.MAX_VALUE : -Float.MAX_VALUE).add(logits.sub(logits));
         SDVariable logp = shifted.sub(sd.math.log(sd.math.exp(shifted).sum(true, 1)));
         SDVariable terms = labels.mul(logp).neg();                                  // −y_c log p_c
         if (gamma != 0.0) {

@@ -60,6 +60,7 @@ class HalfPrecisionTrainingTest {
         assertTrue(Nd4j.scalar(DataType.HALF, 1e-4).getDouble(0) > 0, "ε = 1e-4 survives in HALF");
     }
 
+    /** DL4J's behaviour, pinned: if a DL4J release fixes Adam in HALF, this fails and docs/losses.md must change. */
     @Test
     void adamWithItsDefaultEpsilonBreaksHalfTrainingForAnyLoss() {
         assertFalse(finite(paramsAfterTraining(new LossFocal(), new Adam(1e-3), DataType.HALF)));
