@@ -53,7 +53,7 @@ import org.nd4j.shade.jackson.databind.SerializationFeature;
  *
  * <p>{@code mvn -B -q -pl examples -am compile exec:java -Dexec.mainClass=org.focaldl4j.examples.RetinaNetExperiment}
  * [{@code -Dexec.args="key=value …"}]: {@code out} (docs/results/retinanet), {@code seeds} (1,2,3), {@code configs}
- * (all; ids as in {@link #CONFIGS}, comma-separated), {@code grid} (0.01,0.02,0.04), {@code iterations},
+ * (all; ids as in {@link #CONFIGS}, comma-separated), {@code grid} (0.005,0.01,0.02,0.04), {@code iterations},
  * {@code warmup}, {@code train}, {@code val}, {@code test}, {@code data} (FULL or SUBSET), {@code pretrain} (items),
  * {@code report} (true: only regenerate the table and plots from the records).
  */
@@ -73,7 +73,7 @@ public final class RetinaNetExperiment {
         public double momentum = 0.9;
         public double weightDecay = 1e-4;
         public double boxBeta = 0.1;
-        public double[] grid = {0.01, 0.02, 0.04};
+        public double[] grid = {0.005, 0.01, 0.02, 0.04};
         public long[] seeds = {1, 2, 3};
         public FashionMnist.Source data = FashionMnist.Source.FULL;
         /** Items of the training split the backbone is pretrained on (one pass); 0: all. */
@@ -465,7 +465,8 @@ public final class RetinaNetExperiment {
         double scale = Math.pow(10, digits);
         double[] out = new double[v.length];
         for (int i = 0; i < v.length; i++) {
-            out[i] = Double.isFinite(v[i]) ? Math.round(v[i] * scale) / scale : v[i];
+            // (only where the scaled value fits a long: Math.round clamps to Long.MAX_VALUE beyond)
+            out[i] = Double.isFinite(v[i]) && Math.abs(v[i] * scale) < 1e15 ? Math.round(v[i] * scale) / scale : v[i];
         }
         return out;
     }
