@@ -251,7 +251,9 @@ final class RetinaNetReport {
                     test(ce, "AP"), test(ce, "AP50"), test(fl, "AP"), test(fl, "AP50"), test(star, "AP"), test(star, "AP50"),
                     a[0], a[1], b[0], b[1]);
         }
-        if (!dFl.isEmpty()) {
+        if (dFl.size() == 1) {
+            out.println("| (one seed: no spread yet) | | | | | |");
+        } else if (!dFl.isEmpty()) {
             double[] flAp = dFl.stream().mapToDouble(v -> v[0]).toArray();
             double[] flAp50 = dFl.stream().mapToDouble(v -> v[1]).toArray();
             double[] stAp = dStar.stream().mapToDouble(v -> v[0]).toArray();
