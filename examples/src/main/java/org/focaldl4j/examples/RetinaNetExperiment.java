@@ -126,6 +126,8 @@ public final class RetinaNetExperiment {
     }
 
     static final double PI = FocalInit.DEFAULT_PRIOR;
+    /** Halvings of the learning-rate grid below its smallest rate, at most. */
+    static final int MAX_EXTENSIONS = 3;
     static final Config CE_075 = Config.ce(0.75, PI);
     static final Config FL_2 = Config.fl(2, 0.25, PI);
     static final Config STAR_2 = Config.star(2, 1);
@@ -254,14 +256,28 @@ public final class RetinaNetExperiment {
                     throw new IllegalArgumentException("the " + family + " configurations need their grid configuration "
                             + g.id + " among the selected ones");
                 }
+                // The grid, extended by halving below its smallest rate while that rate is the best (at most
+                // MAX_EXTENSIONS times): the chosen rate is never on the grid's lower edge by construction.
+                java.util.TreeSet<Double> rates = new java.util.TreeSet<>();
+                for (double rate : p.grid) {
+                    rates.add(rate);
+                }
                 double best = Double.NaN;
                 double bestAp = Double.NEGATIVE_INFINITY;
-                for (double rate : p.grid) {
-                    double ap = valAp(ensure(g, p.seeds[0], rate, "grid"));
-                    if (ap > bestAp) {
-                        bestAp = ap;
-                        best = rate;
+                for (int extensions = 0; ; extensions++) {
+                    best = Double.NaN;
+                    bestAp = Double.NEGATIVE_INFINITY;
+                    for (double rate : rates) {
+                        double ap = valAp(ensure(g, p.seeds[0], rate, "grid"));
+                        if (ap > bestAp) {                       // ascending rates: ties go to the smaller
+                            bestAp = ap;
+                            best = rate;
+                        }
                     }
+                    if (best != rates.first() || extensions == MAX_EXTENSIONS || rates.size() == 1) {
+                        break;
+                    }
+                    rates.add(rates.first() / 2);
                 }
                 lr.put(family, best);
                 System.out.printf(Locale.ROOT, "%s: learning rate %s (validation AP %.4f)%n", family, fmt(best), bestAp);
