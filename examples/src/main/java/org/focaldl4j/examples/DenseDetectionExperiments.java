@@ -22,11 +22,7 @@ import org.focaldl4j.loss.LossFocalStar;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.CategoryChartBuilder;
-import org.knowm.xchart.XYChart;
-import org.knowm.xchart.XYChartBuilder;
-import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.style.Styler;
-import org.knowm.xchart.style.markers.SeriesMarkers;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.lossfunctions.ILossFunction;
 import org.nd4j.shade.jackson.core.type.TypeReference;
@@ -299,10 +295,6 @@ public final class DenseDetectionExperiments {
         bars.addSeries("mAP50", names, means, sds);
         BitmapEncoder.saveBitmap(bars, dir.resolve("dense_detection_map50").toString(), BitmapEncoder.BitmapFormat.PNG);
 
-        XYChart sweep = new XYChartBuilder().width(720).height(480).title("γ sweep (α per γ as the paper's Table 1b)")
-                .xAxisTitle("γ").yAxisTitle("mAP50").build();
-        sweep.getStyler().setYAxisMin(0.0).setYAxisMax(1.0);
-        sweep.getStyler().setChartBackgroundColor(Color.WHITE).setLegendPosition(Styler.LegendPosition.InsideSE);
         List<Double> gammas = new ArrayList<>();
         List<Double> gMeans = new ArrayList<>();
         List<Double> gSds = new ArrayList<>();
@@ -323,13 +315,8 @@ public final class DenseDetectionExperiments {
                 pointY.add(v);
             }
         }
-        if (!gammas.isEmpty()) {
-            sweep.addSeries("mean ± s.d.", gammas, gMeans, gSds).setMarker(SeriesMarkers.CIRCLE);
-            XYSeries runs = sweep.addSeries("single runs", pointX, pointY);
-            runs.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
-            runs.setMarker(SeriesMarkers.DIAMOND);
-            BitmapEncoder.saveBitmap(sweep, dir.resolve("gamma_sweep").toString(), BitmapEncoder.BitmapFormat.PNG);
-        }
+        PaperFigures.writeGammaSweep(dir.resolve("gamma_sweep"), "γ sweep (α per γ as the paper's Table 1b)", "mAP50", 1.0,
+                gammas, gMeans, gSds, pointX, pointY);
     }
 
     /** The paper's Figure 4 from a trained model's logits on the test images. */
@@ -340,21 +327,15 @@ public final class DenseDetectionExperiments {
         INDArray logits = r.net.feedForward(test.images, false).get(DenseDetectionDemo.LOGITS);
         double[][] split = LossCdf.split(logits, targets[0], targets[1]);
         double[] fractions = PaperCurves.grid(0, 1, 201);
+        String[] columns = new String[2 * LossCdf.GAMMAS.length];
+        double[][] ys = LossCdf.figure4(split[0], split[1], fractions, columns);
         String[] names = new String[LossCdf.GAMMAS.length];
         double[][] pos = new double[names.length][];
         double[][] neg = new double[names.length][];
         for (int g = 0; g < names.length; g++) {
             names[g] = "γ = " + LossCdf.GAMMAS[g];
-            pos[g] = LossCdf.cdf(LossCdf.focalLoss(split[0], 1, LossCdf.GAMMAS[g]), fractions);
-            neg[g] = LossCdf.cdf(LossCdf.focalLoss(split[1], 0, LossCdf.GAMMAS[g]), fractions);
-        }
-        String[] columns = new String[2 * names.length];
-        double[][] ys = new double[2 * names.length][];
-        for (int g = 0; g < names.length; g++) {
-            columns[g] = "positive " + names[g];
-            ys[g] = pos[g];
-            columns[names.length + g] = "negative " + names[g];
-            ys[names.length + g] = neg[g];
+            pos[g] = ys[g];
+            neg[g] = ys[names.length + g];
         }
         PaperFigures.writeCsv(dir.resolve("figure4_loss_cdf.csv"), "fraction", fractions, columns, ys);
         String source = String.format(Locale.ROOT, " (%,d entries; FL γ=2 model, seed %d)", split[0].length, seed);

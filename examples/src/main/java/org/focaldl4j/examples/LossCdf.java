@@ -71,6 +71,22 @@ public final class LossCdf {
     }
 
     /**
+     * Figure 4's columns: for each γ of {@link #GAMMAS}, the CDF of the positives' losses, then for each γ that of
+     * the negatives' — named "positive γ = …" and "negative γ = …" in {@code names} (filled here, length 2·|GAMMAS|).
+     */
+    public static double[][] figure4(double[] positives, double[] negatives, double[] fractions, String[] names) {
+        int g = GAMMAS.length;
+        double[][] ys = new double[2 * g][];
+        for (int i = 0; i < g; i++) {
+            names[i] = "positive γ = " + GAMMAS[i];
+            ys[i] = cdf(focalLoss(positives, 1, GAMMAS[i]), fractions);
+            names[g + i] = "negative γ = " + GAMMAS[i];
+            ys[g + i] = cdf(focalLoss(negatives, 0, GAMMAS[i]), fractions);
+        }
+        return ys;
+    }
+
+    /**
      * The normalised cumulative loss at each fraction f ∈ [0, 1]: the share of the total carried by
      * the ⌈f·n⌉ smallest losses.
      */

@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.List;
 import java.util.Locale;
 
 import org.knowm.xchart.BitmapEncoder;
@@ -52,7 +53,16 @@ public final class PaperFigures {
     }
 
     static void writeCsv(Path file, String xName, double[] x, String[] names, double[][] ys) throws IOException {
+        writeCsv(file, null, xName, x, names, ys);
+    }
+
+    /** As {@link #writeCsv(Path, String, double[], String[], double[][])}, first line "# comment" unless null. */
+    static void writeCsv(Path file, String comment, String xName, double[] x, String[] names, double[][] ys)
+            throws IOException {
         try (PrintWriter out = new PrintWriter(Files.newBufferedWriter(file, StandardCharsets.UTF_8))) {
+            if (comment != null) {
+                out.println("# " + comment);
+            }
             StringBuilder header = new StringBuilder(xName);
             for (String n : names) {
                 header.append(",\"").append(n).append('"');
@@ -66,6 +76,29 @@ public final class PaperFigures {
                 out.println(row);
             }
         }
+    }
+
+    /**
+     * A γ sweep: mean ± s.d. per γ (a line with error bars) and every single run (diamonds); y from 0 to
+     * {@code yMax} (NaN: automatic). Nothing is written when there are no points.
+     */
+    static void writeGammaSweep(Path fileWithoutExtension, String title, String yTitle, double yMax, List<Double> gammas,
+                                List<Double> means, List<Double> sds, List<Double> runX, List<Double> runY)
+            throws IOException {
+        if (gammas.isEmpty()) {
+            return;
+        }
+        XYChart sweep = new XYChartBuilder().width(720).height(480).title(title).xAxisTitle("γ").yAxisTitle(yTitle).build();
+        sweep.getStyler().setYAxisMin(0.0).setChartBackgroundColor(java.awt.Color.WHITE)
+                .setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.InsideSE);
+        if (!Double.isNaN(yMax)) {
+            sweep.getStyler().setYAxisMax(yMax);
+        }
+        sweep.addSeries("mean ± s.d.", gammas, means, sds).setMarker(SeriesMarkers.CIRCLE);
+        org.knowm.xchart.XYSeries runs = sweep.addSeries("single runs", runX, runY);
+        runs.setXYSeriesRenderStyle(org.knowm.xchart.XYSeries.XYSeriesRenderStyle.Scatter);
+        runs.setMarker(SeriesMarkers.DIAMOND);
+        BitmapEncoder.saveBitmap(sweep, fileWithoutExtension.toString(), BitmapEncoder.BitmapFormat.PNG);
     }
 
     static void writePng(Path fileWithoutExtension, String title, String xTitle, String yTitle, double[] x,

@@ -22,7 +22,6 @@ import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.CategoryChartBuilder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
-import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.style.Styler;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -286,11 +285,6 @@ final class RetinaNetReport {
             BitmapEncoder.saveBitmap(bars, dir.resolve("ap").toString(), BitmapEncoder.BitmapFormat.PNG);
         }
 
-        XYChart sweep = new XYChartBuilder().width(720).height(480)
-                .title("γ sweep (α per γ as the paper's Table 1b; γ = 0 is CE α=0.75)").xAxisTitle("γ").yAxisTitle("test AP")
-                .build();
-        sweep.getStyler().setYAxisMin(0.0).setChartBackgroundColor(Color.WHITE)
-                .setLegendPosition(Styler.LegendPosition.InsideSE);
         List<Double> gx = new ArrayList<>();
         List<Double> gy = new ArrayList<>();
         List<Double> gs = new ArrayList<>();
@@ -309,13 +303,8 @@ final class RetinaNetReport {
                 py.add(v);
             }
         }
-        if (!gx.isEmpty()) {
-            sweep.addSeries("mean ± s.d.", gx, gy, gs).setMarker(SeriesMarkers.CIRCLE);
-            XYSeries single = sweep.addSeries("single runs", px, py);
-            single.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
-            single.setMarker(SeriesMarkers.DIAMOND);
-            BitmapEncoder.saveBitmap(sweep, dir.resolve("gamma_sweep").toString(), BitmapEncoder.BitmapFormat.PNG);
-        }
+        PaperFigures.writeGammaSweep(dir.resolve("gamma_sweep"), "γ sweep (α per γ as the paper's Table 1b; γ = 0 is CE "
+                + "α=0.75)", "test AP", Double.NaN, gx, gy, gs, px, py);
 
         XYChart curves = new XYChartBuilder().width(960).height(600)
                 .title("Training loss (class + box, moving mean of 20 steps), seed " + res.firstSeed)
@@ -396,10 +385,9 @@ final class RetinaNetReport {
                                  double lr) throws IOException {
         int k = retinaNet.classes();
         int a = retinaNet.pyramid().anchorsPerLocation();
-        List<Double> pos = new ArrayList<>();
+        java.util.stream.DoubleStream.Builder pos = java.util.stream.DoubleStream.builder();
+        java.util.stream.DoubleStream.Builder neg = java.util.stream.DoubleStream.builder();
         MultiDataSetIterator it = test.iterator(retinaNet.pyramid(), retinaNet.matcher(), retinaNet.coder(), 50);
-        int negatives = 0;
-        double[] neg = new double[1 << 20];
         while (it.hasNext()) {
             MultiDataSet batch = it.next();
             INDArray logits = net.feedForward(batch.getFeatures(0), false).get("cls_head").castTo(DataType.DOUBLE).dup('c');
@@ -417,39 +405,20 @@ final class RetinaNetReport {
                         }
                         for (int cls = 0; cls < k; cls++) {
                             double v = x[(int) ((img * (long) a * k + anchor * k + cls) * m + loc)];
-                            if (label == cls) {
-                                pos.add(v);
-                            } else {
-                                if (negatives == neg.length) {
-                                    neg = java.util.Arrays.copyOf(neg, 2 * neg.length);
-                                }
-                                neg[negatives++] = v;
-                            }
+                            (label == cls ? pos : neg).add(v);
                         }
                     }
                 }
             }
         }
-        double[] positives = pos.stream().mapToDouble(Double::doubleValue).toArray();
-        double[] negativesArr = java.util.Arrays.copyOf(neg, negatives);
+        double[] positives = pos.build().toArray();
+        double[] negatives = neg.build().toArray();
         double[] fractions = PaperCurves.grid(0, 1, 201);
-        int g = LossCdf.GAMMAS.length;
-        String[] columns = new String[2 * g];
-        double[][] ys = new double[2 * g][];
-        for (int i = 0; i < g; i++) {
-            columns[i] = "positive γ = " + LossCdf.GAMMAS[i];
-            ys[i] = LossCdf.cdf(LossCdf.focalLoss(positives, 1, LossCdf.GAMMAS[i]), fractions);
-            columns[g + i] = "negative γ = " + LossCdf.GAMMAS[i];
-            ys[g + i] = LossCdf.cdf(LossCdf.focalLoss(negativesArr, 0, LossCdf.GAMMAS[i]), fractions);
-        }
+        String[] columns = new String[2 * LossCdf.GAMMAS.length];
+        double[][] ys = LossCdf.figure4(positives, negatives, fractions, columns);
         Files.createDirectories(csv.getParent());
-        Path body = csv.resolveSibling(csv.getFileName() + ".body");
-        PaperFigures.writeCsv(body, "fraction", fractions, columns, ys);
-        List<String> lines = new ArrayList<>();
-        lines.add(String.format(Locale.ROOT, "# FL γ=2 α=0.25 detector, seed %d, lr %s; %,d positive and %,d negative "
-                + "entries of the test canvases", seed, RetinaNetExperiment.fmt(lr), positives.length, negatives));
-        lines.addAll(Files.readAllLines(body, StandardCharsets.UTF_8));
-        Files.write(csv, lines, StandardCharsets.UTF_8);
-        Files.delete(body);
+        PaperFigures.writeCsv(csv, String.format(Locale.ROOT, "FL γ=2 α=0.25 detector, seed %d, lr %s; %,d positive and "
+                + "%,d negative entries of the test canvases", seed, RetinaNetExperiment.fmt(lr), positives.length, negatives.length),
+                "fraction", fractions, columns, ys);
     }
 }

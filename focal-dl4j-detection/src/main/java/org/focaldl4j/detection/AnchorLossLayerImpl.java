@@ -11,8 +11,6 @@ import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.activations.impl.ActivationSoftmax;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.indexing.BooleanIndexing;
-import org.nd4j.linalg.indexing.conditions.Conditions;
 import org.nd4j.linalg.lossfunctions.ILossFunction;
 import org.nd4j.linalg.lossfunctions.LossUtil;
 import org.nd4j.linalg.ops.transforms.Transforms;
@@ -74,7 +72,9 @@ class AnchorLossLayerImpl extends AnchorOutputLayerImpl<AnchorLossLayer> {
         }
         INDArray input2d = AnchorLayout.to2d(input, format);
         INDArray mask2d = AnchorLayout.mask2d(maskC, input.shape(), format, "AnchorLossLayer");
-        INDArray labels2d = AnchorLayout.to2d(labels.castTo(input.dataType()), format);
+        // One-hot labels go to the loss as given: it checks them before its own cast to the compute type (1 + 1e-9 in
+        // DOUBLE labels would round to 1 in a FLOAT network), at the entries the mask keeps.
+        INDArray labels2d = AnchorLayout.to2d(k > 0 ? labels.castTo(input.dataType()) : labels, format);
         if (k > 0) {
             checkClassIndices(AnchorLayout.to2d(labels, format), k);          // as given: 257 is 256 in BFLOAT16
             if (labels.dataType() != input.dataType() && !labels.castTo(input.dataType()).castTo(labels.dataType())
@@ -98,36 +98,11 @@ class AnchorLossLayerImpl extends AnchorOutputLayerImpl<AnchorLossLayer> {
                         + labels2d.size(1) / k + " or A·K = " + labels2d.size(1) + " channels; got "
                         + Arrays.toString(maskArray.shape()) + " " + layerId());
             }
-        } else {
-            if (mask2d != null && mask2d.size(1) != 1 && mask2d.size(1) != labels2d.size(1)) {
-                throw new IllegalArgumentException("AnchorLossLayer mask shape " + Arrays.toString(maskArray.shape())
-                        + " must have 1 or " + labels2d.size(1) + " channels " + layerId());
-            }
-            if (labels.dataType().width() > input.dataType().width()) {
-                // checked as given, before the cast to the network's type (1 + 1e-9 in DOUBLE labels would round to
-                // 1 in a FLOAT network), at entries the mask keeps — the loss's own rule
-                checkUnitInterval(AnchorLayout.to2d(labels, format), mask2d);
-            }
+        } else if (mask2d != null && mask2d.size(1) != 1 && mask2d.size(1) != labels2d.size(1)) {
+            throw new IllegalArgumentException("AnchorLossLayer mask shape " + Arrays.toString(maskArray.shape())
+                    + " must have 1 or " + labels2d.size(1) + " channels " + layerId());
         }
         return new INDArray[] {input2d, labels2d, mask2d};
-    }
-
-    /** Labels [rows, A·K] in [0, 1] wherever {@code mask2d} ([rows, 1] or [rows, A·K], or null) is not 0. */
-    private void checkUnitInterval(INDArray given, INDArray mask2d) {
-        if (!BooleanIndexing.or(given, Conditions.isNan()) && given.minNumber().doubleValue() >= 0
-                && given.maxNumber().doubleValue() <= 1) {
-            return;
-        }
-        for (long i = 0; i < given.size(0); i++) {
-            for (long j = 0; j < given.size(1); j++) {
-                double v = given.getDouble(i, j);
-                double m = mask2d == null ? 1 : mask2d.getDouble(i, mask2d.size(1) == 1 ? 0 : j);
-                if (m != 0 && !(v >= 0 && v <= 1)) {
-                    throw new IllegalArgumentException("AnchorLossLayer labels must lie in [0, 1]; found " + v
-                            + " at row " + i + " (image-major, then location), channel " + j + " " + layerId());
-                }
-            }
-        }
     }
 
     /** Every entry of the [M, A] class indices must be −1, 0..K−1 or K; the first that is not is named. */

@@ -68,8 +68,7 @@ final class InputChecks {
      * A NaN, ±Inf or negative value is refused, naming the first one and its position.
      */
     static void maskValues(INDArray mask) {
-        boolean bad = BooleanIndexing.or(mask, Conditions.isNan()) || BooleanIndexing.or(mask, Conditions.isInfinite())
-                || mask.minNumber().doubleValue() < 0.0;
+        boolean bad = BooleanIndexing.or(mask, Conditions.notFinite()) || mask.minNumber().doubleValue() < 0.0;
         if (bad) {
             long cols = mask.size(1);
             for (long i = 0; i < mask.size(0); i++) {
