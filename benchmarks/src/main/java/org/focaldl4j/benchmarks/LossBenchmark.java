@@ -44,8 +44,10 @@ public class LossBenchmark {
     public static final String FOCAL_FUSED = "LossFocal (fused)";
     public static final String FOCAL_OPS = "LossFocal (ops)";
     public static final String XENT = "LossBinaryXENT";
-    public static final String STAR = "LossFocalStar (ops)";
-    public static final String CATEGORICAL = "LossCategoricalFocal (ops)";
+    public static final String STAR = "LossFocalStar (fused)";
+    public static final String STAR_OPS = "LossFocalStar (ops)";
+    public static final String CATEGORICAL = "LossCategoricalFocal (fused)";
+    public static final String CATEGORICAL_OPS = "LossCategoricalFocal (ops)";
     public static final String MCXENT = "LossMCXENT";
     public static final String ASSIGN = "assign (one copy)";
     public static final String SAMEDIFF = "SameDiffFocalLoss";
@@ -73,7 +75,7 @@ public class LossBenchmark {
         int rows = elements / cols;
         Nd4j.getRandom().setSeed(42);
         x = Nd4j.randn(type, rows, cols).muli(3);
-        boolean categorical = impl.equals(CATEGORICAL) || impl.equals(MCXENT);
+        boolean categorical = impl.equals(CATEGORICAL) || impl.equals(CATEGORICAL_OPS) || impl.equals(MCXENT);
         if (categorical) {
             y = Nd4j.zeros(type, rows, cols);
             INDArray cls = Nd4j.rand(DataType.DOUBLE, rows).muli(cols);
@@ -97,8 +99,14 @@ public class LossBenchmark {
             case STAR:
                 loss = new LossFocalStar();
                 break;
+            case STAR_OPS:
+                loss = LossFocalStar.builder().path(ExecutionPath.OPS).build();
+                break;
             case CATEGORICAL:
                 loss = new LossCategoricalFocal();
+                break;
+            case CATEGORICAL_OPS:
+                loss = LossCategoricalFocal.builder().path(ExecutionPath.OPS).build();
                 break;
             case MCXENT:
                 loss = new LossMCXENT();

@@ -126,9 +126,11 @@ public abstract class AbstractFocalLoss implements ILossFunction {
 
     /**
      * The fused CPU kernel of the library's own final classes, or null to take the op path. {@code x},
-     * {@code rawY} and {@code mask} are of the compute dtype, {@code y} not yet smoothed.
+     * {@code rawY} and {@code mask} are of the compute dtype, {@code y} not yet smoothed; for the softmax
+     * form a per-output mask has already been reduced to [rows, 1]. The kernel refuses labels outside
+     * [0, 1]; the softmax form's row sums are checked after it.
      */
-    FusedSigmoidFocal.Output fusedLogitPass(INDArray x, INDArray rawY, INDArray mask, INDArray weights,
+    FusedPath.Output fusedLogitPass(INDArray x, INDArray rawY, INDArray mask, INDArray weights,
                                             boolean wantGradient) {
         return null;
     }
@@ -224,9 +226,9 @@ public abstract class AbstractFocalLoss implements ILossFunction {
                     + Float.MAX_VALUE + "); weights[" + j + "] = " + weights.getDouble(j));
         }
         if (logits) {
-            FusedSigmoidFocal.Output fused = fusedLogitPass(x, rawY, maskC, weightsC, wantGradient);
+            FusedPath.Output fused = fusedLogitPass(x, rawY, maskC, weightsC, wantGradient);
             if (fused != null) {
-                return fusedResult(fused, rawY, outType, wantScore, wantGradient);
+                return fusedResult(fused, rawY, given, maskC, outType, wantScore, wantGradient);
             }
         }
         validateLabels(rawY, given, maskC);
@@ -296,14 +298,20 @@ public abstract class AbstractFocalLoss implements ILossFunction {
         return m;
     }
 
-    private Result fusedResult(FusedSigmoidFocal.Output fused, INDArray rawY, DataType outType, boolean wantScore,
-                               boolean wantGradient) {
+    /** The fused pass's result; labels it found outside [0, 1] are refused first, then (softmax form) the row sums. */
+    private Result fusedResult(FusedPath.Output fused, INDArray rawY, INDArray given, INDArray mask, DataType outType,
+                               boolean wantScore, boolean wantGradient) {
         long rows = rawY.size(0);
         if (fused.firstBadLabel >= 0) {
             long i = fused.firstBadLabel / rawY.size(1);
             long j = fused.firstBadLabel % rawY.size(1);
             throw new IllegalArgumentException("labels must lie in [0, 1]; found " + rawY.getDouble(i, j)
                     + " at [" + i + ", " + j + "]");
+        }
+        // The pass summed the labels in the compute type; the rule is on the labels as given: the usual check names
+        // the row, and decides where a narrowing cast could have moved a sum across the tolerance.
+        if (form() == Form.SOFTMAX && (fused.rowSumOff || given.dataType() != rawY.dataType())) {
+            InputChecks.categoricalLabels(given, mask, perClassWeights(), getClass().getSimpleName(), LABEL_SUM_TOLERANCE);
         }
         double score = 0;
         INDArray scoreArray = null;

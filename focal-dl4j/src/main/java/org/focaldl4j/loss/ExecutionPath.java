@@ -8,8 +8,9 @@ package org.focaldl4j.loss;
  *       (CPU backend, FLOAT or DOUBLE, contiguous 'c' order); the op path otherwise.</li>
  *   <li>{@link #OPS}: always the backend-neutral ND4J op path (what the CUDA backend runs).</li>
  * </ul>
- * Both give the same results to rounding (1e-9 relative in DOUBLE). Only {@link LossFocal} has a fused
- * kernel today.
+ * Both give the same results to rounding (1e-9 relative in DOUBLE). {@link LossFocal},
+ * {@link LossFocalStar} and {@link LossCategoricalFocal} have fused kernels; the SameDiff loss always runs
+ * its graph.
  */
 public enum ExecutionPath {
     /** The fused CPU kernel where it applies, else ND4J ops. */

@@ -109,6 +109,36 @@ final class FusedPath {
         }
     }
 
+    /** Result of one fused pass: what the op path computes, plus the first label it refused. */
+    static final class Output {
+        final INDArray gradient;      // null when not asked for
+        final double[] rowLoss;       // weighted, masked loss summed per row
+        final long firstBadLabel;     // flat index of the first label outside [0, 1], or −1
+        final boolean rowSumOff;      // softmax form: an unmasked label row does not sum to 1 (the caller names it)
+
+        Output(INDArray gradient, double[] rowLoss, long firstBadLabel) {
+            this(gradient, rowLoss, firstBadLabel, false);
+        }
+
+        Output(INDArray gradient, double[] rowLoss, long firstBadLabel, boolean rowSumOff) {
+            this.gradient = gradient;
+            this.rowLoss = rowLoss;
+            this.firstBadLabel = firstBadLabel;
+            this.rowSumOff = rowSumOff;
+        }
+    }
+
+    /** The smallest non-negative index of the chunks' first bad labels, or −1 when there is none. */
+    static long firstOf(long[] perChunk) {
+        long first = -1;
+        for (long bad : perChunk) {
+            if (bad >= 0 && (first < 0 || bad < first)) {
+                first = bad;
+            }
+        }
+        return first;
+    }
+
     /** Number of chunks to split {@code rows} rows of {@code elements} elements into. */
     static int chunks(int rows, long elements) {
         if (elements < PARALLEL_THRESHOLD || Pool.THREADS == 1) {

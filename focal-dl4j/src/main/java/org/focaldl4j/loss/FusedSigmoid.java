@@ -8,14 +8,16 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * The fused CPU pass of {@link LossFocal} from logits (see {@link FusedPath}). One call reads labels
- * and logits once and writes dL/dx, the per-row sums of the weighted, masked loss and the first label
- * outside [0, 1] — the same quantities as the op path. Per element it is
- * {@link SigmoidFocalElement#lossAndGradient} (the scalar routine calls it; the Vector API kernel is a
- * lane-wise coding of it), times the column weight and the mask. Rows are split into chunks that run on
- * {@link FusedPath}'s pool; each chunk writes only its own rows, so results do not depend on the split.
+ * The fused CPU pass of the two element-wise (sigmoid-form) losses from logits, {@link LossFocal} and
+ * {@link LossFocalStar} (see {@link FusedPath}). One call reads labels and logits once and writes dL/dx,
+ * the per-row sums of the weighted, masked loss and the first label outside [0, 1] — the same quantities
+ * as the op path. Per element it is {@link SigmoidFocalElement#lossAndGradient} or
+ * {@link FocalStarElement#lossAndGradient} (the scalar routine calls them; the Vector API kernel is a
+ * lane-wise coding of both), times the column weight and the mask. Rows are split into chunks that run on
+ * {@link FusedPath}'s pool; each chunk writes only its own rows and the row sums are added in row order,
+ * so results do not depend on the split.
  */
-final class FusedSigmoidFocal {
+final class FusedSigmoid {
 
     /** Everything one call needs; buffers are absolute, offsets in elements. */
     static final class Job {
@@ -32,14 +34,16 @@ final class FusedSigmoidFocal {
         final double[] weights;           // per-column weights, or null
         final float[] weightsF;
         final ByteBuffer grad;            // null when no gradient is wanted
+        final boolean star;               // FL* (LossFocalStar) rather than FL (LossFocal)
         final double alpha;               // < 0: off
         final double gamma;
+        final double beta;                // FL* only
         final double smoothing;
         final double[] rowLoss;
         final long[] firstBad;            // per chunk: first flat index of a label outside [0, 1], or −1
 
-        Job(INDArray x, INDArray y, INDArray mask, INDArray weights, INDArray grad, double alpha, double gamma,
-            double smoothing, int chunks) {
+        Job(INDArray x, INDArray y, INDArray mask, INDArray weights, INDArray grad, boolean star, double alpha,
+            double gamma, double beta, double smoothing, int chunks) {
             this.rows = (int) x.size(0);
             this.cols = (int) x.size(1);
             this.isFloat = x.dataType() == DataType.FLOAT;
@@ -54,8 +58,10 @@ final class FusedSigmoidFocal {
             this.weights = weights == null ? null : weights.toDoubleVector();
             this.weightsF = weights == null ? null : weights.toFloatVector();
             this.grad = grad == null ? null : buffer(grad);
+            this.star = star;
             this.alpha = alpha;
             this.gamma = gamma;
+            this.beta = beta;
             this.smoothing = smoothing;
             this.rowLoss = new double[rows];
             this.firstBad = new long[chunks];
@@ -81,46 +87,40 @@ final class FusedSigmoidFocal {
         }
     }
 
-    /** Result of one fused pass. */
-    static final class Output {
-        final INDArray gradient;
-        final double[] rowLoss;
-        final long firstBadLabel;     // flat index, or −1
-
-        Output(INDArray gradient, double[] rowLoss, long firstBadLabel) {
-            this.gradient = gradient;
-            this.rowLoss = rowLoss;
-            this.firstBadLabel = firstBadLabel;
-        }
+    private FusedSigmoid() {
     }
 
-    private FusedSigmoidFocal() {
+    /** {@link LossFocal}'s pass over contiguous 'c' arrays x, y (same dtype) and optional mask/weights. */
+    static FusedPath.Output focal(INDArray x, INDArray y, INDArray mask, INDArray weights, double alpha, double gamma,
+                                  double smoothing, boolean wantGradient) {
+        return run(x, y, mask, weights, false, alpha, gamma, 0.0, smoothing, wantGradient,
+                FusedPath.chunks((int) x.size(0), x.length()));
     }
 
-    /** Runs the pass over contiguous 'c' arrays x, y (same dtype) and optional mask/weights. */
-    static Output run(INDArray x, INDArray y, INDArray mask, INDArray weights, double alpha, double gamma,
-                      double smoothing, boolean wantGradient) {
+    /** {@link LossFocalStar}'s pass, likewise. */
+    static FusedPath.Output star(INDArray x, INDArray y, INDArray mask, INDArray weights, double alpha, double gamma,
+                                 double beta, double smoothing, boolean wantGradient) {
+        return run(x, y, mask, weights, true, alpha, gamma, beta, smoothing, wantGradient,
+                FusedPath.chunks((int) x.size(0), x.length()));
+    }
+
+    /** The pass split into {@code chunks} chunks of rows (tests vary the split; the results must not change). */
+    static FusedPath.Output run(INDArray x, INDArray y, INDArray mask, INDArray weights, boolean star, double alpha,
+                                double gamma, double beta, double smoothing, boolean wantGradient, int chunks) {
         int rows = (int) x.size(0);
-        int chunks = FusedPath.chunks(rows, x.length());
         INDArray grad = wantGradient ? Nd4j.createUninitialized(x.dataType(), x.shape(), 'c') : null;
-        Job job = new Job(x, y, mask, weights, grad, alpha, gamma, smoothing, chunks);
+        Job job = new Job(x, y, mask, weights, grad, star, alpha, gamma, beta, smoothing, chunks);
         boolean vector = job.isFloat && FusedPath.vectorized();
         FusedPath.forEachChunk(chunks, chunk -> {
             int r0 = (int) ((long) rows * chunk / chunks);
             int r1 = (int) ((long) rows * (chunk + 1) / chunks);
             if (vector) {
-                VectorKernels.sigmoidFocal(job, r0, r1, chunk);
+                VectorKernels.sigmoid(job, r0, r1, chunk);
             } else {
                 scalarRows(job, r0, r1, chunk);
             }
         });
-        long firstBad = -1;
-        for (long bad : job.firstBad) {
-            if (firstBad < 0 && bad >= 0) {
-                firstBad = bad;
-            }
-        }
-        return new Output(grad, job.rowLoss, firstBad);
+        return new FusedPath.Output(grad, job.rowLoss, FusedPath.firstOf(job.firstBad));
     }
 
     /** The plain-Java kernel: rows [r0, r1), double arithmetic whatever the storage type. */
@@ -148,13 +148,15 @@ final class FusedSigmoidFocal {
         }
         double mult = j.maskAt(r, e) * (j.weights == null ? 1.0 : j.weights[c]);
         double y = j.smoothing > 0 ? yRaw * (1 - j.smoothing) + j.smoothing / 2 : yRaw;
-        double loss = SigmoidFocalElement.lossAndGradient(x, y, j.alpha, j.gamma, j.grad == null ? null : gradient);
+        double[] g = j.grad == null ? null : gradient;
+        double loss = j.star ? FocalStarElement.lossAndGradient(x, y, j.alpha, j.gamma, j.beta, g)
+                : SigmoidFocalElement.lossAndGradient(x, y, j.alpha, j.gamma, g);
         if (j.grad != null) {
-            double g = mult * gradient[0];
+            double d = mult * gradient[0];
             if (j.isFloat) {
-                j.grad.putFloat(e * 4, (float) g);
+                j.grad.putFloat(e * 4, (float) d);
             } else {
-                j.grad.putDouble(e * 8, g);
+                j.grad.putDouble(e * 8, d);
             }
         }
         return mult * loss;

@@ -24,7 +24,8 @@ import org.nd4j.shade.jackson.databind.annotation.JsonDeserialize;
  * multi-class form). γ = 0 with all α_c = 1 is DL4J's multi-class cross-entropy.
  *
  * <p>With a softmax activation the loss is computed from log-softmax of the logits (stable at
- * |x| = 1e4, no clipping); see {@link #fromLogits}. Other activations' outputs are read as
+ * |x| = 1e4, no clipping): on the CPU backend by a fused kernel ({@link ExecutionPath#AUTO}), elsewhere or
+ * with {@link ExecutionPath#OPS} by ND4J ops; see {@link #fromLogits}. Other activations' outputs are read as
  * probabilities (clipped to [ε, 1−ε]).
  *
  * <p>Masks: per example ([rows, 1]) as usual. A per-output mask (the labels' shape) is accepted
@@ -35,11 +36,13 @@ import org.nd4j.shade.jackson.databind.annotation.JsonDeserialize;
  */
 public final class LossCategoricalFocal extends AbstractFocalLoss {
 
-    private static final long serialVersionUID = 2L;
+    /** 3: the execution path was added (0.1.0); older streams are refused rather than read without it. */
+    private static final long serialVersionUID = 3L;
 
     public static final double DEFAULT_GAMMA = 2.0;
     private final double[] alpha;
     private final double gamma;
+    private final ExecutionPath path;
 
     /** γ = 2, every α_c = 1. */
     public LossCategoricalFocal() {
@@ -56,14 +59,20 @@ public final class LossCategoricalFocal extends AbstractFocalLoss {
      * @param gamma focusing parameter γ ∈ [0, 1000]
      */
     public LossCategoricalFocal(double[] alpha, double gamma) {
-        this(alpha, gamma, null, 0.0, DEFAULT_CLIP_EPSILON);
+        this(alpha, gamma, null, 0.0, DEFAULT_CLIP_EPSILON, ExecutionPath.AUTO);
     }
 
-    /** Every setting; see {@link #builder()}. */
-    public LossCategoricalFocal(double[] alpha, double gamma, INDArray weights, double labelSmoothing, double clipEpsilon) {
+    /**
+     * Every setting; see {@link #builder()}.
+     *
+     * @param path {@link ExecutionPath#AUTO} or {@link ExecutionPath#OPS} (not null)
+     */
+    public LossCategoricalFocal(double[] alpha, double gamma, INDArray weights, double labelSmoothing, double clipEpsilon,
+                                ExecutionPath path) {
         super(weights, labelSmoothing, clipEpsilon);
         this.alpha = FocalParameters.checkClassAlpha(alpha);
         this.gamma = FocalParameters.checkGamma(gamma);
+        this.path = ExecutionPath.check(path);
     }
 
     /** From JSON: an absent (or null) property takes its default (α: all ones). */
@@ -73,9 +82,10 @@ public final class LossCategoricalFocal extends AbstractFocalLoss {
                                          @JsonProperty("weights") @JsonDeserialize(using = NDArrayTextDeSerializer.class)
                                          INDArray weights,
                                          @JsonProperty("labelSmoothing") Double labelSmoothing,
-                                         @JsonProperty("clipEpsilon") Double clipEpsilon) {
+                                         @JsonProperty("clipEpsilon") Double clipEpsilon,
+                                         @JsonProperty("path") String path) {
         return new LossCategoricalFocal(alpha, jsonOr(gamma, DEFAULT_GAMMA), weights, jsonOr(labelSmoothing, 0),
-                jsonOr(clipEpsilon, DEFAULT_CLIP_EPSILON));
+                jsonOr(clipEpsilon, DEFAULT_CLIP_EPSILON), ExecutionPath.fromJson(path));
     }
 
     private void readObject(ObjectInputStream in) throws IOException, ClassNotFoundException {
@@ -83,6 +93,7 @@ public final class LossCategoricalFocal extends AbstractFocalLoss {
         checkDeserialised(() -> {
             FocalParameters.checkClassAlpha(alpha);
             FocalParameters.checkGamma(gamma);
+            ExecutionPath.check(path);
         });
     }
 
@@ -92,7 +103,7 @@ public final class LossCategoricalFocal extends AbstractFocalLoss {
 
     /** A builder holding this loss's settings. */
     public Builder toBuilder() {
-        return withSharedSettings(builder().alpha(alpha).gamma(gamma));
+        return withSharedSettings(builder().alpha(alpha).gamma(gamma).path(path));
     }
 
     @Override
@@ -154,6 +165,19 @@ public final class LossCategoricalFocal extends AbstractFocalLoss {
     }
 
     /**
+     * {@link FusedSoftmaxFocal}: the same lines, one pass per row. An α of the wrong length takes the op
+     * path, whose label check names it.
+     */
+    @Override
+    FusedPath.Output fusedLogitPass(INDArray x, INDArray rawY, INDArray mask, INDArray weights, boolean wantGradient) {
+        if (path == ExecutionPath.OPS || (alpha != null && alpha.length != x.size(1))
+                || (mask != null && mask.size(1) != 1) || FusedPath.whyNot(x, rawY, mask) != null) {
+            return null;
+        }
+        return FusedSoftmaxFocal.run(x, rawY, mask, weights, alpha, gamma, getLabelSmoothing(), wantGradient);
+    }
+
+    /**
      * From probabilities p ∈ [ε, 1−ε] (activations other than softmax), element-wise:
      * <pre>
      *   ℓ_c     = α_c · y_c · q_c^γ · (−log p_c),   q_c = 1 − p_c
@@ -188,10 +212,16 @@ public final class LossCategoricalFocal extends AbstractFocalLoss {
         return gamma;
     }
 
+    /** {@link ExecutionPath#AUTO} (default) or {@link ExecutionPath#OPS}. */
+    @JsonProperty("path")
+    public ExecutionPath getPath() {
+        return path;
+    }
+
     @Override
     public String toString() {
         return "LossCategoricalFocal(" + (alpha == null ? "" : "alpha=" + Arrays.toString(alpha) + ", ")
-                + "gamma=" + gamma + commonToString() + ")";
+                + "gamma=" + gamma + commonToString() + (path == ExecutionPath.AUTO ? "" : ", path=" + path) + ")";
     }
 
     @Override
@@ -200,18 +230,19 @@ public final class LossCategoricalFocal extends AbstractFocalLoss {
             return false;
         }
         LossCategoricalFocal that = (LossCategoricalFocal) o;
-        return Arrays.equals(alpha, that.alpha) && Double.compare(gamma, that.gamma) == 0;
+        return Arrays.equals(alpha, that.alpha) && Double.compare(gamma, that.gamma) == 0 && path == that.path;
     }
 
     @Override
     public int hashCode() {
-        return 31 * (31 * super.hashCode() + Arrays.hashCode(alpha)) + Double.hashCode(gamma);
+        return 31 * (31 * (31 * super.hashCode() + Arrays.hashCode(alpha)) + Double.hashCode(gamma)) + path.hashCode();
     }
 
     /** Builder for {@link LossCategoricalFocal}; every setting starts at its default. */
     public static final class Builder extends BaseBuilder<LossCategoricalFocal, Builder> {
         private double[] alpha;
         private double gamma = DEFAULT_GAMMA;
+        private ExecutionPath path = ExecutionPath.AUTO;
 
         private Builder() {
         }
@@ -233,9 +264,15 @@ public final class LossCategoricalFocal extends AbstractFocalLoss {
             return this;
         }
 
+        /** {@link ExecutionPath#AUTO} (default: the fused CPU kernel where it applies) or {@link ExecutionPath#OPS}. */
+        public Builder path(ExecutionPath path) {
+            this.path = ExecutionPath.check(path);
+            return this;
+        }
+
         @Override
         public LossCategoricalFocal build() {
-            return new LossCategoricalFocal(alpha, gamma, weights, labelSmoothing, clipEpsilon);
+            return new LossCategoricalFocal(alpha, gamma, weights, labelSmoothing, clipEpsilon, path);
         }
     }
 }

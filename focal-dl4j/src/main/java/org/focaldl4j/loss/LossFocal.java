@@ -151,12 +151,12 @@ public final class LossFocal extends AbstractFocalLoss {
     }
 
     @Override
-    FusedSigmoidFocal.Output fusedLogitPass(INDArray x, INDArray rawY, INDArray mask, INDArray weights,
+    FusedPath.Output fusedLogitPass(INDArray x, INDArray rawY, INDArray mask, INDArray weights,
                                             boolean wantGradient) {
         if (path == ExecutionPath.OPS || FusedPath.whyNot(x, rawY, mask) != null) {
             return null;
         }
-        return FusedSigmoidFocal.run(x, rawY, mask, weights, alpha, gamma, getLabelSmoothing(), wantGradient);
+        return FusedSigmoid.focal(x, rawY, mask, weights, alpha, gamma, getLabelSmoothing(), wantGradient);
     }
 
     @JsonProperty("alpha")

@@ -21,12 +21,14 @@ import org.nd4j.shade.jackson.databind.annotation.JsonDeserialize;
  *   dℓ/dx = α_t · (2y − 1) · (p*_t − 1)  (eq. 11)
  * </pre>
  * Defaults α = 0.25, γ = 2, β = 1 (the paper's Table 3 row: 33.8 AP against FL's 34.0). γ = 1,
- * β = 0 and α = −1 is plain binary cross-entropy. Computed from logits with ND4J ops (no fused kernel
- * yet); other activations as in {@link AbstractFocalLoss}.
+ * β = 0 and α = −1 is plain binary cross-entropy. Computed from logits with no clipping: on the CPU
+ * backend by a fused kernel ({@link ExecutionPath#AUTO}, element by element as {@link FocalStarElement}),
+ * elsewhere or with {@link ExecutionPath#OPS} by ND4J ops; other activations as in {@link AbstractFocalLoss}.
  */
 public final class LossFocalStar extends AbstractFocalLoss {
 
-    private static final long serialVersionUID = 2L;
+    /** 3: the execution path was added (0.1.0); older streams are refused rather than read without it. */
+    private static final long serialVersionUID = 3L;
 
     public static final double DEFAULT_ALPHA = 0.25;
     public static final double DEFAULT_GAMMA = 2.0;
@@ -35,6 +37,7 @@ public final class LossFocalStar extends AbstractFocalLoss {
     private final double alpha;
     private final double gamma;
     private final double beta;
+    private final ExecutionPath path;
 
     /** α = 0.25, γ = 2, β = 1. */
     public LossFocalStar() {
@@ -47,16 +50,21 @@ public final class LossFocalStar extends AbstractFocalLoss {
      * @param beta  β, any finite shift
      */
     public LossFocalStar(double alpha, double gamma, double beta) {
-        this(alpha, gamma, beta, null, 0.0, DEFAULT_CLIP_EPSILON);
+        this(alpha, gamma, beta, null, 0.0, DEFAULT_CLIP_EPSILON, ExecutionPath.AUTO);
     }
 
-    /** Every setting; see {@link #builder()}. */
+    /**
+     * Every setting; see {@link #builder()}.
+     *
+     * @param path {@link ExecutionPath#AUTO} or {@link ExecutionPath#OPS} (not null)
+     */
     public LossFocalStar(double alpha, double gamma, double beta, INDArray weights, double labelSmoothing,
-                         double clipEpsilon) {
+                         double clipEpsilon, ExecutionPath path) {
         super(weights, labelSmoothing, clipEpsilon);
         this.alpha = FocalParameters.checkAlpha(alpha);
         this.gamma = FocalParameters.checkStarGamma(gamma);
         this.beta = FocalParameters.checkBeta(beta);
+        this.path = ExecutionPath.check(path);
     }
 
     /** From JSON: an absent (or null) property takes its default. */
@@ -66,9 +74,10 @@ public final class LossFocalStar extends AbstractFocalLoss {
                                   @JsonProperty("beta") Double beta,
                                   @JsonProperty("weights") @JsonDeserialize(using = NDArrayTextDeSerializer.class) INDArray weights,
                                   @JsonProperty("labelSmoothing") Double labelSmoothing,
-                                  @JsonProperty("clipEpsilon") Double clipEpsilon) {
+                                  @JsonProperty("clipEpsilon") Double clipEpsilon,
+                                  @JsonProperty("path") String path) {
         return new LossFocalStar(jsonOr(alpha, DEFAULT_ALPHA), jsonOr(gamma, DEFAULT_GAMMA), jsonOr(beta, DEFAULT_BETA),
-                weights, jsonOr(labelSmoothing, 0), jsonOr(clipEpsilon, DEFAULT_CLIP_EPSILON));
+                weights, jsonOr(labelSmoothing, 0), jsonOr(clipEpsilon, DEFAULT_CLIP_EPSILON), ExecutionPath.fromJson(path));
     }
 
     private void readObject(ObjectInputStream in) throws IOException, ClassNotFoundException {
@@ -77,6 +86,7 @@ public final class LossFocalStar extends AbstractFocalLoss {
             FocalParameters.checkAlpha(alpha);
             FocalParameters.checkStarGamma(gamma);
             FocalParameters.checkBeta(beta);
+            ExecutionPath.check(path);
         });
     }
 
@@ -86,7 +96,7 @@ public final class LossFocalStar extends AbstractFocalLoss {
 
     /** A builder holding this loss's settings. */
     public Builder toBuilder() {
-        return withSharedSettings(builder().alpha(alpha).gamma(gamma).beta(beta));
+        return withSharedSettings(builder().alpha(alpha).gamma(gamma).beta(beta).path(path));
     }
 
     @Override
@@ -133,6 +143,14 @@ public final class LossFocalStar extends AbstractFocalLoss {
         return new LossTerms(loss, grad);
     }
 
+    @Override
+    FusedPath.Output fusedLogitPass(INDArray x, INDArray rawY, INDArray mask, INDArray weights, boolean wantGradient) {
+        if (path == ExecutionPath.OPS || FusedPath.whyNot(x, rawY, mask) != null) {
+            return null;
+        }
+        return FusedSigmoid.star(x, rawY, mask, weights, alpha, gamma, beta, getLabelSmoothing(), wantGradient);
+    }
+
     @JsonProperty("alpha")
     public double getAlpha() {
         return alpha;
@@ -148,9 +166,16 @@ public final class LossFocalStar extends AbstractFocalLoss {
         return beta;
     }
 
+    /** {@link ExecutionPath#AUTO} (default) or {@link ExecutionPath#OPS}. */
+    @JsonProperty("path")
+    public ExecutionPath getPath() {
+        return path;
+    }
+
     @Override
     public String toString() {
-        return "LossFocalStar(alpha=" + alpha + ", gamma=" + gamma + ", beta=" + beta + commonToString() + ")";
+        return "LossFocalStar(alpha=" + alpha + ", gamma=" + gamma + ", beta=" + beta + commonToString()
+                + (path == ExecutionPath.AUTO ? "" : ", path=" + path) + ")";
     }
 
     @Override
@@ -160,12 +185,12 @@ public final class LossFocalStar extends AbstractFocalLoss {
         }
         LossFocalStar that = (LossFocalStar) o;
         return Double.compare(alpha, that.alpha) == 0 && Double.compare(gamma, that.gamma) == 0
-                && Double.compare(beta, that.beta) == 0;
+                && Double.compare(beta, that.beta) == 0 && path == that.path;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(super.hashCode(), alpha, gamma, beta);
+        return Objects.hash(super.hashCode(), alpha, gamma, beta, path);
     }
 
     /** Builder for {@link LossFocalStar}; every setting starts at its default. */
@@ -173,6 +198,7 @@ public final class LossFocalStar extends AbstractFocalLoss {
         private double alpha = DEFAULT_ALPHA;
         private double gamma = DEFAULT_GAMMA;
         private double beta = DEFAULT_BETA;
+        private ExecutionPath path = ExecutionPath.AUTO;
 
         private Builder() {
         }
@@ -200,9 +226,15 @@ public final class LossFocalStar extends AbstractFocalLoss {
             return this;
         }
 
+        /** {@link ExecutionPath#AUTO} (default: the fused CPU kernel where it applies) or {@link ExecutionPath#OPS}. */
+        public Builder path(ExecutionPath path) {
+            this.path = ExecutionPath.check(path);
+            return this;
+        }
+
         @Override
         public LossFocalStar build() {
-            return new LossFocalStar(alpha, gamma, beta, weights, labelSmoothing, clipEpsilon);
+            return new LossFocalStar(alpha, gamma, beta, weights, labelSmoothing, clipEpsilon, path);
         }
     }
 }

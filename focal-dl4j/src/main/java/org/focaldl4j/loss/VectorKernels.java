@@ -11,8 +11,8 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Vector API (jdk.incubator.vector) kernels for FLOAT data. Only loaded when {@link FusedPath}
  * found the module in the boot layer; the arithmetic is a lane-wise coding of
- * {@link SigmoidFocalElement#lossAndGradient} (tested against it), {@code SPECIES_PREFERRED} lanes at a
- * time, with the row tail done by the scalar routine.
+ * {@link SigmoidFocalElement#lossAndGradient} or {@link FocalStarElement#lossAndGradient} (tested against
+ * them), {@code SPECIES_PREFERRED} lanes at a time, with the row tail done by the scalar routine.
  *
  * <p><b>Reproducible bits.</b> The kernel uses only lane-wise operations that Java specifies exactly
  * (+, −, ×, ÷, min/max, compare, blend, bit reinterpretation), so it gives the same bits whether
@@ -43,11 +43,15 @@ final class VectorKernels {
         return Math.abs(v.lane(0) - Math.exp(-2)) < 1e-6 && Math.abs(l.lane(S.length() - 1) - Math.log(0.25)) < 1e-6;
     }
 
-    /** {@link FusedSigmoidFocal} over rows [r0, r1). */
-    static void sigmoidFocal(FusedSigmoidFocal.Job j, int r0, int r1, int chunk) {
+    /** {@link FusedSigmoid} over rows [r0, r1): FL or FL* as the job says. */
+    static void sigmoid(FusedSigmoid.Job j, int r0, int r1, int chunk) {
         final int cols = j.cols;
         final int bound = S.loopBound(cols);
+        final boolean star = j.star;
         final float gamma = (float) j.gamma;
+        final float beta = (float) j.beta;
+        final float betaOverGamma = (float) (j.beta / j.gamma);
+        final float inverseGamma = (float) (1 / j.gamma);
         final boolean alphaOn = j.alpha >= 0;
         final float alphaSlope = (float) (2 * j.alpha - 1);
         final float alphaBase = (float) (1 - j.alpha);
@@ -83,7 +87,6 @@ final class VectorKernels {
             double sum = 0;                 // lane sums of each block of FLUSH vectors, added in order (deterministic)
             int c = 0;
             for (int block = 0; c < bound; c += S.length()) {
-                int e = r * cols + c;
                 FloatVector x = FloatVector.fromArray(S, xs, c);
                 FloatVector yRaw = FloatVector.fromArray(S, ys, c);
 
@@ -98,34 +101,57 @@ final class VectorKernels {
                 }
                 FloatVector y = j.smoothing > 0 ? yRaw.mul(keep).add(shift) : yRaw;
 
-                FloatVector ex = exp(x.abs().neg());                                // e^−|x|
-                FloatVector s = one.div(one.add(ex));                               // σ(|x|)
-                FloatVector es = ex.mul(s);                                         // σ(−|x|)
-                VectorMask<Float> nonNegative = x.compare(VectorOperators.GE, 0f);
-                FloatVector p = es.blend(s, nonNegative);                           // σ(x)
-                FloatVector pm = s.blend(es, nonNegative);                          // σ(−x)
-                FloatVector oneMinusY = one.sub(y);
-                FloatVector bce = x.max(0f).sub(x.mul(y)).add(log1p(ex));
-                FloatVector q = y.mul(pm).add(oneMinusY.mul(p));
+                FloatVector alphaT = alphaOn ? y.fma(alphaSlope, alphaBase) : one;
+                FloatVector loss;                                                   // w·m included
+                FloatVector g = null;                                               // w·m included
+                if (star) {                                                         // FocalStarElement's lines
+                    FloatVector sign = y.add(y).sub(1f);                            // 2y − 1
+                    FloatVector xt = x.mul(sign);
+                    FloatVector u = xt.mul(gamma).add(beta);
+                    FloatVector ex = exp(u.abs().neg());                            // e^−|u|
+                    FloatVector scale = multiplied ? alphaT.mul(mult) : alphaT;     // w·m·α_t
+                    loss = xt.neg().sub(betaOverGamma).max(0f).add(log1p(ex).mul(inverseGamma)).mul(scale);
+                    if (j.grad != null) {
+                        FloatVector s = one.div(one.add(ex));                       // σ(|u|)
+                        FloatVector sigmoidNegU = s.blend(ex.mul(s), u.compare(VectorOperators.GE, 0f));
+                        g = sigmoidNegU.mul(sign).mul(scale).neg();
+                    }
+                } else {                                                            // SigmoidFocalElement's lines
+                    FloatVector ex = exp(x.abs().neg());                            // e^−|x|
+                    FloatVector s = one.div(one.add(ex));                           // σ(|x|)
+                    FloatVector es = ex.mul(s);                                     // σ(−|x|)
+                    VectorMask<Float> nonNegative = x.compare(VectorOperators.GE, 0f);
+                    FloatVector p = es.blend(s, nonNegative);                       // σ(x)
+                    FloatVector pm = s.blend(es, nonNegative);                      // σ(−x)
+                    FloatVector oneMinusY = one.sub(y);
+                    FloatVector bce = x.max(0f).sub(x.mul(y)).add(log1p(ex));
+                    FloatVector q = y.mul(pm).add(oneMinusY.mul(p));
 
-                FloatVector scale;                                                  // w·m·α_t·q^γ
-                if (gamma == 0f) {
-                    scale = one;
-                } else if (gamma == 1f) {
-                    scale = q;
-                } else if (gamma == 2f) {
-                    scale = q.mul(q);
-                } else {
-                    // q^γ = exp(γ·log q) (JDK 17's POW runs lane by lane, ~30× slower); 0^γ = 0
-                    scale = exp(log(q).mul(gamma)).blend(0f, q.compare(VectorOperators.EQ, 0f));
+                    FloatVector scale;                                              // w·m·α_t·q^γ
+                    if (gamma == 0f) {
+                        scale = alphaT;
+                    } else if (gamma == 1f) {
+                        scale = q.mul(alphaT);
+                    } else if (gamma == 2f) {
+                        scale = q.mul(q).mul(alphaT);
+                    } else {
+                        // q^γ = exp(γ·log q) (JDK 17's POW runs lane by lane, ~30× slower); 0^γ = 0
+                        scale = exp(log(q).mul(gamma)).blend(0f, q.compare(VectorOperators.EQ, 0f)).mul(alphaT);
+                    }
+                    if (multiplied) {
+                        scale = scale.mul(mult);
+                    }
+                    loss = scale.mul(bce);
+                    if (j.grad != null) {
+                        g = p.mul(oneMinusY).sub(y.mul(pm));
+                        if (gamma != 0f) {
+                            FloatVector ratio = p.mul(pm).div(q.max(tiny));          // p(1−p)/q
+                            g = g.add(ratio.mul(bce).mul(one.sub(y.add(y))).mul(gamma));
+                        }
+                        g = g.mul(scale);
+                    }
                 }
-                if (alphaOn) {
-                    scale = scale.mul(y.fma(alphaSlope, alphaBase));
-                }
-                if (multiplied) {
-                    scale = scale.mul(mult);
-                }
-                acc = acc.add(scale.mul(bce));
+                acc = acc.add(loss);
                 if (++block == FLUSH) {                  // bound FLOAT accumulation: long rows stay within 2e-4
                     acc.intoArray(lanes, 0);
                     for (float lane : lanes) {
@@ -134,14 +160,8 @@ final class VectorKernels {
                     acc = FloatVector.zero(S);
                     block = 0;
                 }
-
-                if (j.grad != null) {
-                    FloatVector g = p.mul(oneMinusY).sub(y.mul(pm));
-                    if (gamma != 0f) {
-                        FloatVector ratio = p.mul(pm).div(q.max(tiny));              // p(1−p)/q
-                        g = g.add(ratio.mul(bce).mul(one.sub(y.add(y))).mul(gamma));
-                    }
-                    g.mul(scale).intoArray(gs, c);
+                if (g != null) {
+                    g.intoArray(gs, c);
                 }
             }
             float lo = lowest.reduceLanes(VectorOperators.MIN);
@@ -162,9 +182,24 @@ final class VectorKernels {
                 sum += lane;
             }
             for (; c < cols; c++) {
-                sum += FusedSigmoidFocal.scalarElement(j, r, c, chunk, gradient);     // writes its own gradient
+                sum += FusedSigmoid.scalarElement(j, r, c, chunk, gradient);     // writes its own gradient
             }
             j.rowLoss[r] = sum;
+        }
+    }
+
+    /** Lanes per vector: {@link FusedSoftmaxFocal} pads its rows to a multiple of it. */
+    static int lanes() {
+        return S.length();
+    }
+
+    /**
+     * {@code out[c] = e^(x[c] − shift)} for c in [0, n), n a multiple of {@link #lanes()}: the exponentials of
+     * {@link FusedSoftmaxFocal}'s rows (its padding holds −∞, whose exponential is 0).
+     */
+    static void shiftedExp(float[] x, float shift, float[] out, int n) {
+        for (int c = 0; c < n; c += S.length()) {
+            exp(FloatVector.fromArray(S, x, c).sub(shift)).intoArray(out, c);
         }
     }
 

@@ -56,8 +56,8 @@ class FusedPathTest {
         return b.build();
     }
 
-    /** Logits over ±40 with some at ±1000, labels mostly hard with some soft. */
-    private static INDArray[] data(DataType type, int rows, int cols, long seed) {
+    /** Logits over ±40 with some at ±1000, labels mostly hard with some soft (also used by {@link FusedVariantsTest}). */
+    static INDArray[] data(DataType type, int rows, int cols, long seed) {
         Nd4j.getRandom().setSeed(seed);
         INDArray x = Nd4j.randn(DataType.DOUBLE, rows, cols).muli(8);
         x.putScalar(0, 0, 1000).putScalar(1, 0, -1000);

@@ -63,14 +63,14 @@ final class LossCatalogue {
                         Activation.SIGMOID, false),
                 new Entry("LossFocal on softmax outputs (probability path)", LossFocal::new, Activation.SOFTMAX, false),
                 new Entry("LossCategoricalFocal()", LossCategoricalFocal::new, Activation.SOFTMAX, true),
-                new Entry("LossCategoricalFocal(per-class α, γ=1, weights)",
+                new Entry("LossCategoricalFocal(per-class α, γ=1, weights, op path)",
                         () -> LossCategoricalFocal.builder().alpha(0.5, 1.0, 2.0, 1.0, 0.25).gamma(1)
-                                .weights(Nd4j.createFromArray(WEIGHTS)).build(),
+                                .weights(Nd4j.createFromArray(WEIGHTS)).path(ExecutionPath.OPS).build(),
                         Activation.SOFTMAX, true),
                 new Entry("LossFocalStar()", LossFocalStar::new, Activation.SIGMOID, false),
-                new Entry("LossFocalStar(α=0.5, γ=4, β=0, weights)",
+                new Entry("LossFocalStar(α=0.5, γ=4, β=0, weights, op path)",
                         () -> LossFocalStar.builder().alpha(0.5).gamma(4).beta(0).weights(Nd4j.createFromArray(WEIGHTS))
-                                .build(),
+                                .path(ExecutionPath.OPS).build(),
                         Activation.SIGMOID, false),
                 new Entry("SameDiffFocalLoss()", SameDiffFocalLoss::new, Activation.SIGMOID, false),
                 new Entry("SameDiffFocalLoss.categorical(per-class α, γ=2)",
