@@ -419,7 +419,25 @@ class BadInputCatalogueTest {
                 assertEquals(weightedRow.getDouble(0, 0), masked.getDouble(0, 0), 1e-12);
             }),
             new Row("B43", EnumSet.of(Kind.SAMEDIFF_CATEGORICAL), k -> rejects(() -> k.loss().computeScore(y(), x(),
-                    new ActivationSigmoid(), null, false), "SOFTMAX")));
+                    new ActivationSigmoid(), null, false), "SOFTMAX")),
+            new Row("B44", ALL, k -> {
+                // A contiguous view of a range of rows (offset ≠ 0, default strides) takes the fused kernels, which read it
+                // from its offset: the same results as a copy.
+                INDArray bigX = Nd4j.linspace(-3, 3, 12, DataType.DOUBLE).reshape(4, 3);
+                INDArray bigY = Nd4j.create(new double[][] {{1, 0, 0}, {0, 1, 0}, {0, 0, 1}, {1, 0, 0}});
+                INDArray xv = bigX.get(NDArrayIndex.interval(1, 4), NDArrayIndex.all());
+                INDArray yv = bigY.get(NDArrayIndex.interval(1, 4), NDArrayIndex.all());
+                assertTrue(xv.isView() && xv.offset() == 3, "test setup: a view with an offset");
+                assertArrayEquals(score(k, yv.dup(), xv.dup()).toDoubleVector(), score(k, yv, xv).toDoubleVector(), 1e-12);
+                assertArrayEquals(k.loss().computeGradient(yv.dup(), xv.dup(), k.activation(), null).dup().reshape(9)
+                        .toDoubleVector(), k.loss().computeGradient(yv, xv, k.activation(), null).dup().reshape(9)
+                        .toDoubleVector(), 1e-12);
+            }),
+            new Row("B45", CATEGORICAL, k -> rejects(() -> (k == Kind.CATEGORICAL
+                    ? new LossCategoricalFocal(new double[] {1e39, 1, 1}, 2)
+                    : SameDiffFocalLoss.categorical(new double[] {1e39, 1, 1}, 2))
+                    .computeScore(y().castTo(DataType.FLOAT), x().castTo(DataType.FLOAT), new ActivationSoftmax(), null,
+                            false), "alpha must fit", "FLOAT", "alpha[0] = 1.0E39")));
 
     /** The documented defaults of each kind (what JSON without properties must give). */
     static ILossFunction defaults(Kind k) {

@@ -225,6 +225,15 @@ public abstract class AbstractFocalLoss implements ILossFunction {
             throw new IllegalArgumentException("weights must fit the compute type " + calcType + " (at most "
                     + Float.MAX_VALUE + "); weights[" + j + "] = " + weights.getDouble(j));
         }
+        double[] classAlpha = perClassWeights();
+        if (classAlpha != null && calcType != DataType.DOUBLE) {
+            for (int c = 0; c < classAlpha.length; c++) {
+                if (classAlpha[c] > Float.MAX_VALUE) {
+                    throw new IllegalArgumentException("alpha must fit the compute type " + calcType + " (at most "
+                            + Float.MAX_VALUE + "); alpha[" + c + "] = " + classAlpha[c]);
+                }
+            }
+        }
         if (logits) {
             FusedPath.Output fused = fusedLogitPass(x, rawY, maskC, weightsC, wantGradient);
             if (fused != null) {

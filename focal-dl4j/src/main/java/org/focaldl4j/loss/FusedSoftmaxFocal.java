@@ -14,7 +14,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * ({@link LossCategoricalFocal#fromLogits}). Per row, with m = max_c x_c:
  * <pre>
  *   e_c = exp(x_c − m),  log p_c = (x_c − m) − log Σ_k e_k,  p_c = e_c / Σ_k e_k,  q_c = 1 − p_c
- *   a_c = α_c·y_c·w_c·mask,  ℓ_c = a_c·q_c^γ·(−log p_c),  g_c = −a_c·q_c^γ·(1 + γ·min(p_c·(−log p_c)/q_c, 1))
+ *   a_c = (y_c·α_c)·(w_c·mask),  ℓ_c = a_c·q_c^γ·(−log p_c),  g_c = −a_c·q_c^γ·(1 + γ·min(p_c·(−log p_c)/q_c, 1))
  *   dL/dx_j = g_j − p_j·Σ_c g_c
  * </pre>
  * (one exp per element; the op path's exp(log p) differs only by rounding). With the Vector API, FLOAT rows
@@ -50,14 +50,6 @@ final class FusedSoftmaxFocal {
         INDArray grad = wantGradient ? Nd4j.createUninitialized(x.dataType(), x.shape(), 'c') : null;
         double[] m = rowMask == null ? null : rowMask.toDoubleVector();
         double[] w = weights == null ? null : weights.toDoubleVector();
-        // a_c = α_c·w_c: one column factor (null when both are absent)
-        double[] columnFactor = null;
-        if (alpha != null || w != null) {
-            columnFactor = new double[cols];
-            for (int c = 0; c < cols; c++) {
-                columnFactor[c] = (alpha == null ? 1.0 : alpha[c]) * (w == null ? 1.0 : w[c]);
-            }
-        }
         boolean vector = isFloat && FusedPath.vectorized();
         Rows in = new Rows(x, y, grad, isFloat, vector);
         double floor = -(isFloat ? Float.MAX_VALUE : Double.MAX_VALUE);
@@ -67,7 +59,6 @@ final class FusedSoftmaxFocal {
         boolean[] rowSumOff = new boolean[chunks];
         long[] firstBad = new long[chunks];
         java.util.Arrays.fill(firstBad, -1);
-        double[] factor = columnFactor;
 
         FusedPath.forEachChunk(chunks, chunk -> {
             int r0 = (int) ((long) rows * chunk / chunks);
@@ -114,8 +105,16 @@ final class FusedSoftmaxFocal {
                     double notFinite = xs[c] - xs[c];
                     double pc = p[c] * inverse + notFinite;
                     p[c] = pc;
+                    // a_c = (y_c·α_c)·(w_c·m) in the op path's order, each factor rounded to the storage type as there,
+                    // so that an overflow (∞, and 0·∞ = NaN) happens where it happens on the op path
                     double yc = smoothing > 0 ? ys[c] * keep + shift : ys[c];
-                    double a = yc * mult * (factor == null ? 1.0 : factor[c]);
+                    double ya = alpha == null ? yc : yc * alpha[c];
+                    double wm = w == null ? mult : w[c] * mult;
+                    if (isFloat) {
+                        ya = (float) ya;
+                        wm = (float) wm;
+                    }
+                    double a = ya * wm;
                     if (a == 0 && notFinite == 0) {                               // exactly 0 and −0 on the op path
                         g[c] = -0.0;
                         continue;

@@ -235,7 +235,7 @@ public final class LossCategoricalFocal extends AbstractFocalLoss {
 
     @Override
     public int hashCode() {
-        return 31 * (31 * (31 * super.hashCode() + Arrays.hashCode(alpha)) + Double.hashCode(gamma)) + path.hashCode();
+        return 31 * (31 * (31 * super.hashCode() + Arrays.hashCode(alpha)) + Double.hashCode(gamma)) + path.name().hashCode();
     }
 
     /** Builder for {@link LossCategoricalFocal}; every setting starts at its default. */

@@ -192,7 +192,7 @@ public final class LossFocal extends AbstractFocalLoss {
 
     @Override
     public int hashCode() {
-        return Objects.hash(super.hashCode(), alpha, gamma, path);
+        return Objects.hash(super.hashCode(), alpha, gamma, path.name());   // name: the same in every JVM
     }
 
     /** Builder for {@link LossFocal}; every setting starts at its default. */

@@ -190,7 +190,7 @@ public final class LossFocalStar extends AbstractFocalLoss {
 
     @Override
     public int hashCode() {
-        return Objects.hash(super.hashCode(), alpha, gamma, beta, path);
+        return Objects.hash(super.hashCode(), alpha, gamma, beta, path.name());   // name: the same in every JVM
     }
 
     /** Builder for {@link LossFocalStar}; every setting starts at its default. */

@@ -45,7 +45,10 @@ final class SigmoidFocalElement {
         return scale * bce;
     }
 
-    /** q^γ, with the common integer γ as products and q^0 = 1 (never 0^0). */
+    /**
+     * q^γ, with the common integer γ as products, γ = 0.5 as {@code Math.sqrt} (exactly rounded; HotSpot may
+     * compile {@code pow(q, 0.5)} to a square root but interpret it otherwise) and q^0 = 1 (never 0^0).
+     */
     static double modulator(double q, double gamma) {
         if (gamma == 0) {
             return 1.0;
@@ -53,6 +56,8 @@ final class SigmoidFocalElement {
             return q;
         } else if (gamma == 2) {
             return q * q;
+        } else if (gamma == 0.5) {
+            return Math.sqrt(q);
         }
         return Math.pow(q, gamma);
     }

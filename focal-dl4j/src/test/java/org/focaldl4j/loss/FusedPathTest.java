@@ -144,6 +144,21 @@ class FusedPathTest {
                 true));
     }
 
+    /** A range of rows (contiguous, default strides, an offset into the buffer) takes the fused path, read from its offset. */
+    @Test
+    void aRangeOfRowsTakesTheFusedPathAtItsOffset() {
+        INDArray[] xy = data(DataType.FLOAT, 40, 13, 5);
+        INDArray xv = xy[0].get(NDArrayIndex.interval(17, 40), NDArrayIndex.all());
+        INDArray yv = xy[1].get(NDArrayIndex.interval(17, 40), NDArrayIndex.all());
+        assertTrue(xv.isView() && xv.offset() == 17 * 13, "test setup: a view with an offset");
+        assertNull(FusedPath.whyNot(xv, yv));
+        ActivationSigmoid act = new ActivationSigmoid();
+        Pair<Double, INDArray> onView = new LossFocal().computeGradientAndScore(yv, xv, act, null, false);
+        Pair<Double, INDArray> onCopy = ops(new LossFocal()).computeGradientAndScore(yv.dup(), xv.dup(), act, null, false);
+        assertClose(onCopy.getFirst(), onView.getFirst(), 1e-5, 0, "score");
+        assertClose(onCopy.getSecond(), onView.getSecond(), 1e-5, 1e-6, "gradient");
+    }
+
     @Test
     void chunksRunOnTheLibrarysPoolNotTheCommonPool() {
         java.util.Set<String> threads = java.util.concurrent.ConcurrentHashMap.newKeySet();

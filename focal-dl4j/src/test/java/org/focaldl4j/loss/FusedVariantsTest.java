@@ -171,6 +171,16 @@ class FusedVariantsTest {
                 assertTrue(Double.isNaN(o2.getDouble(r, 0)), "op path row " + r + ": " + o2);
                 assertTrue(Double.isNaN(f2.getDouble(r, 0)), "fused row " + r + ": " + f2);
             }
+
+            // weight × mask beyond the storage type: ∞ there, and 0·∞ = NaN for the unlabelled classes, on both paths
+            double huge = type == DataType.FLOAT ? 1e20 : 1e160;
+            LossCategoricalFocal heavy = LossCategoricalFocal.builder().weights(Nd4j.createFromArray(huge, huge, huge)).build();
+            INDArray m = Nd4j.create(new double[][] {{huge}, {1}, {1}}).castTo(type);
+            INDArray x3 = Nd4j.create(new double[][] {{1, 2, 3}, {1, 2, 3}, {1, 2, 3}}).castTo(type);
+            INDArray hf = heavy.computeScoreArray(y, x3, SOFTMAX, m);
+            INDArray ho = heavy.toBuilder().path(ExecutionPath.OPS).build().computeScoreArray(y, x3, SOFTMAX, m);
+            assertTrue(Double.isNaN(ho.getDouble(0, 0)) && Double.isNaN(hf.getDouble(0, 0)), type + ": " + ho + " / " + hf);
+            assertClose(ho.getDouble(1, 0), hf.getDouble(1, 0), 1e-6, 0, type + " row 1");
         }
     }
 
@@ -257,11 +267,13 @@ class FusedVariantsTest {
     static Stream<Arguments> kernels() {
         double[] alpha = {0.5, 1, 2, 0.25, 1, 1, 3, 1, 1, 0.5, 1, 1, 2};
         Kernel focal = (x, y, m, chunks) -> FusedSigmoid.run(x, y, m, null, false, 0.25, 2.5, 0, 0.05, true, chunks);
+        Kernel focalSqrt = (x, y, m, chunks) -> FusedSigmoid.run(x, y, m, null, false, 0.5, 0.5, 0, 0, true, chunks);
         Kernel star = (x, y, m, chunks) -> FusedSigmoid.run(x, y, m, null, true, 0.25, 2, 1, 0.05, true, chunks);
         Kernel categorical = (x, y, m, chunks) -> FusedSoftmaxFocal.run(x, y, m, null, alpha, 2.5, 0.05, true, chunks);
         Stream.Builder<Arguments> b = Stream.builder();
         for (DataType type : new DataType[] {DataType.FLOAT, DataType.DOUBLE}) {
             b.add(Arguments.of("FusedSigmoid (LossFocal)", type, focal, false));
+            b.add(Arguments.of("FusedSigmoid (LossFocal, γ = 0.5)", type, focalSqrt, false));
             b.add(Arguments.of("FusedSigmoid (LossFocalStar)", type, star, false));
             b.add(Arguments.of("FusedSoftmaxFocal", type, categorical, true));
         }
