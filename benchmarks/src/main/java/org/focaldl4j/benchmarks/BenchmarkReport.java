@@ -86,6 +86,7 @@ public final class BenchmarkReport {
         // The fused path without the Vector API module: the scalar fallback.
         jmh(new String[] {"8000000"}, "FLOAT", "true", new String[] {FOCAL_FUSED}, null, " (scalar fallback)");
         fitStep();
+        lossLayers();
         torch(sizes);
         double minutes = (System.nanoTime() - start) / 6e10;
         write(docs, minutes);
@@ -129,6 +130,18 @@ public final class BenchmarkReport {
         o.jvmArgs(jvm.toArray(new String[0]));
         for (RunResult r : new Runner(o.build()).run()) {
             rows.add(new Row("fit step, " + r.getParams().getParam("loss"), "FLOAT", 921_600, true,
+                    r.getPrimaryResult().getStatistics().getPercentile(50.0), r.getPrimaryResult().getStatistics().getN()));
+        }
+    }
+
+    /** {@link LossLayerBenchmark}: each loss layer alone on the same head output. */
+    private void lossLayers() throws RunnerException {
+        ChainedOptionsBuilder o = options().include(LossLayerBenchmark.class.getName() + ".gradientAndScore");
+        List<String> jvm = new ArrayList<>(List.of(MEMORY_FLAGS.split(" ")));
+        jvm.add(VECTOR);
+        o.jvmArgs(jvm.toArray(new String[0]));
+        for (RunResult r : new Runner(o.build()).run()) {
+            rows.add(new Row("loss layer, " + r.getParams().getParam("layer"), "FLOAT", 921_600, false,
                     r.getPrimaryResult().getStatistics().getPercentile(50.0), r.getPrimaryResult().getStatistics().getN()));
         }
     }
@@ -192,6 +205,9 @@ public final class BenchmarkReport {
         Double tv = median(torchFocal, "FLOAT", HEADLINE, false);
         Double fitFocal = median("fit step, LossFocal", "FLOAT", 921_600, true);
         Double fitXent = median("fit step, LossBinaryXENT", "FLOAT", 921_600, true);
+        Double layerXent = median("loss layer, " + LossLayerBenchmark.CNN_XENT, "FLOAT", 921_600, false);
+        Double layerAnchor = median("loss layer, " + LossLayerBenchmark.ANCHOR, "FLOAT", 921_600, false);
+        Double layerInteger = median("loss layer, " + LossLayerBenchmark.ANCHOR_INTEGER, "FLOAT", 921_600, false);
         Double star = median(STAR, "FLOAT", HEADLINE, true);
         Double cat = median(CATEGORICAL, "FLOAT", HEADLINE, true);
         Double starOps = median(STAR_OPS, "FLOAT", HEADLINE, true);
@@ -227,7 +243,11 @@ public final class BenchmarkReport {
         md.append("| `LossCategoricalFocal` op path ÷ `LossMCXENT` | ").append(ratio(catOps, mcxent)).append(" |\n");
         md.append("| `SameDiffFocalLoss` (graph) ÷ `LossFocal` (fused) | ").append(ratio(sameDiff, fused)).append(" |\n");
         md.append("| `SameDiffFocalLoss` (graph) ÷ `LossBinaryXENT` | ").append(ratio(sameDiff, xent)).append(" |\n");
-        md.append("| one `fit()` step of a small dense anchor head, focal ÷ BCE | ").append(ratio(fitFocal, fitXent)).append(" |\n\n");
+        md.append("| one `fit()` step of a small dense anchor head, focal ÷ BCE | ").append(ratio(fitFocal, fitXent)).append(" |\n");
+        md.append("| `AnchorLossLayer` (one-hot labels) ÷ `CnnLossLayer` + `LossBinaryXENT`, layer alone | ")
+                .append(ratio(layerAnchor, layerXent)).append(" |\n");
+        md.append("| `AnchorLossLayer` (integer labels) ÷ `CnnLossLayer` + `LossBinaryXENT`, layer alone | ")
+                .append(ratio(layerInteger, layerXent)).append(" |\n\n");
         md.append("Memory: without weights and masks the fused pass allocates the gradient and the [rows, 1] score array ")
                 .append("and nothing else off-heap (asserted in `FusedPathTest`); a per-example mask adds two [rows, 1] copies, ")
                 .append("weights a [1, nOut] copy.\n\n");
@@ -265,6 +285,9 @@ public final class BenchmarkReport {
                 .append("takes about a second (measured: 0.93 s, then 40 ms, at 8M logits); every point here is after warm-up.\n");
         md.append("- The fit step (`FitStepBenchmark`, 8 + 8 two-second iterations): 8 images, 16×40×40 features, 3×3 conv to 32, 3×3 conv to A·K = 72 logit maps, ")
                 .append("`CnnLossLayer` (12,800 rows × 72 = 921,600 logits), Adam.\n");
+        md.append("- The loss layers (`LossLayerBenchmark`): a network whose only layer is the loss layer, one `computeGradientAndScore` ")
+                .append("(forward, score, dL/d(head output)) on the same [8, 72, 40, 40] FLOAT head output with 0.1 % positives; ")
+                .append("integer labels are [8, 9, 40, 40] class indices, expanded inside the layer. Outside a workspace of the caller's.\n");
         for (String note : notes) {
             md.append("- ").append(note).append('\n');
         }

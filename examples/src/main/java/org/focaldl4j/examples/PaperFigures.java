@@ -90,7 +90,7 @@ public final class PaperFigures {
         }
         XYChart sweep = new XYChartBuilder().width(720).height(480).title(title).xAxisTitle("γ").yAxisTitle(yTitle).build();
         sweep.getStyler().setYAxisMin(0.0).setChartBackgroundColor(java.awt.Color.WHITE)
-                .setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.InsideSE);
+                .setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.OutsideS);
         if (!Double.isNaN(yMax)) {
             sweep.getStyler().setYAxisMax(yMax);
         }
