@@ -125,23 +125,26 @@ public final class BenchmarkReport {
         ChainedOptionsBuilder o = options().include(FitStepBenchmark.class.getName() + ".fitStep")
                 .warmupIterations(quick ? 1 : 8).warmupTime(TimeValue.seconds(2))
                 .measurementIterations(quick ? 2 : 8).measurementTime(TimeValue.seconds(2));
-        List<String> jvm = new ArrayList<>(List.of(MEMORY_FLAGS.split(" ")));
-        jvm.add(VECTOR);
-        o.jvmArgs(jvm.toArray(new String[0]));
-        for (RunResult r : new Runner(o.build()).run()) {
-            rows.add(new Row("fit step, " + r.getParams().getParam("loss"), "FLOAT", 921_600, true,
-                    r.getPrimaryResult().getStatistics().getPercentile(50.0), r.getPrimaryResult().getStatistics().getN()));
-        }
+        runNetworkBenchmark(o, "fit step, ", "loss", true);
     }
 
     /** {@link LossLayerBenchmark}: each loss layer alone on the same head output. */
     private void lossLayers() throws RunnerException {
-        ChainedOptionsBuilder o = options().include(LossLayerBenchmark.class.getName() + ".gradientAndScore");
+        runNetworkBenchmark(options().include(LossLayerBenchmark.class.getName() + ".gradientAndScore"), "loss layer, ",
+                "layer", false);
+    }
+
+    /**
+     * Runs a benchmark of the 921,600-logit anchor head (Vector API on) and records one row per value of its
+     * parameter {@code param}, named {@code prefix} + that value.
+     */
+    private void runNetworkBenchmark(ChainedOptionsBuilder o, String prefix, String param, boolean workspace)
+            throws RunnerException {
         List<String> jvm = new ArrayList<>(List.of(MEMORY_FLAGS.split(" ")));
         jvm.add(VECTOR);
         o.jvmArgs(jvm.toArray(new String[0]));
         for (RunResult r : new Runner(o.build()).run()) {
-            rows.add(new Row("loss layer, " + r.getParams().getParam("layer"), "FLOAT", 921_600, false,
+            rows.add(new Row(prefix + r.getParams().getParam(param), "FLOAT", 921_600, workspace,
                     r.getPrimaryResult().getStatistics().getPercentile(50.0), r.getPrimaryResult().getStatistics().getN()));
         }
     }

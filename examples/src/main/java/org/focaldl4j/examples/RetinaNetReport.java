@@ -12,6 +12,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.focaldl4j.detection.DetectionImages;
@@ -42,6 +44,8 @@ final class RetinaNetReport {
     static final String[] STATS = {"AP", "AP50", "AP75", "APsmall", "APmedium"};
     static final List<Config> GAMMA_SWEEP = List.of(RetinaNetExperiment.CE_075, RetinaNetExperiment.config("fl-g0.5-a0.5"),
             RetinaNetExperiment.config("fl-g1-a0.25"), RetinaNetExperiment.FL_2, RetinaNetExperiment.config("fl-g5-a0.25"));
+    /** The entry counts in the comment line of a Figure 4 CSV. */
+    private static final Pattern COUNTS = Pattern.compile("([\\d,]+) positive and ([\\d,]+) negative");
 
     private RetinaNetReport() {
     }
@@ -369,12 +373,13 @@ final class RetinaNetReport {
             pos[k] = ys[k];
             neg[k] = ys[g + k];
         }
-        // "FL γ=2 … lr 0.005; 7,385 positive and 3,456,095 negative entries …": the run in the title, each count under
-        // its axis (one line of 720 px holds about 60 characters)
+        // "FL γ=2 … lr 0.005; 7,385 positive and 3,456,095 negative entries …" (written below): the run in the
+        // title, each count under its axis (one line of 720 px holds about 60 characters)
         String[] source = lines.get(0).substring(2).split("; ", 2);
-        String[] counts = source.length > 1 ? source[1].split(" ") : new String[0];
-        String positives = counts.length > 3 ? "the " + counts[0] + " " : "";
-        String negatives = counts.length > 3 ? "the " + counts[3] + " " : "";
+        Matcher counts = COUNTS.matcher(source.length > 1 ? source[1] : "");
+        boolean found = counts.find();
+        String positives = found ? "the " + counts.group(1) + " " : "";
+        String negatives = found ? "the " + counts.group(2) + " " : "";
         PaperFigures.writePng(dir.resolve("figure4_positive"), "Figure 4, positives: " + source[0],
                 "fraction of " + positives + "foreground entries", "cumulative normalised loss", x, names, pos, 0, 1,
                 Styler.LegendPosition.InsideNW);

@@ -1,5 +1,7 @@
 package org.focaldl4j.loss;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -107,6 +109,11 @@ final class FusedPath {
         if (LOGGED.add(message)) {
             LOG.info(message);
         }
+    }
+
+    /** The off-heap CPU buffer of {@code a} (all of it, from element 0) as an independent native-order view. */
+    static ByteBuffer buffer(INDArray a) {
+        return a.data().asNio().duplicate().order(ByteOrder.nativeOrder());
     }
 
     /** Result of one fused pass: what the op path computes, plus the first label it refused. */

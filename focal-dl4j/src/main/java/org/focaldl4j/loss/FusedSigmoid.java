@@ -1,7 +1,6 @@
 package org.focaldl4j.loss;
 
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -47,17 +46,17 @@ final class FusedSigmoid {
             this.rows = (int) x.size(0);
             this.cols = (int) x.size(1);
             this.isFloat = x.dataType() == DataType.FLOAT;
-            this.x = buffer(x);
+            this.x = FusedPath.buffer(x);
             this.xOff = (int) x.offset();
-            this.y = buffer(y);
+            this.y = FusedPath.buffer(y);
             this.yOff = (int) y.offset();
             boolean perExample = mask != null && mask.size(1) == 1 && cols != 1;
-            this.outputMask = mask == null || perExample ? null : buffer(mask);
+            this.outputMask = mask == null || perExample ? null : FusedPath.buffer(mask);
             this.maskOff = outputMask == null ? 0 : (int) mask.offset();
             this.rowMask = perExample ? mask.toDoubleVector() : null;                  // a copy, as double
             this.weights = weights == null ? null : weights.toDoubleVector();
             this.weightsF = weights == null ? null : weights.toFloatVector();
-            this.grad = grad == null ? null : buffer(grad);
+            this.grad = grad == null ? null : FusedPath.buffer(grad);
             this.star = star;
             this.alpha = alpha;
             this.gamma = gamma;
@@ -66,10 +65,6 @@ final class FusedSigmoid {
             this.rowLoss = new double[rows];
             this.firstBad = new long[chunks];
             java.util.Arrays.fill(firstBad, -1);
-        }
-
-        private static ByteBuffer buffer(INDArray a) {
-            return a.data().asNio().duplicate().order(ByteOrder.nativeOrder());
         }
 
         void recordBad(int chunk, long e) {

@@ -1,6 +1,5 @@
 package org.focaldl4j.loss;
 
-import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
 
@@ -19,12 +18,12 @@ import org.nd4j.linalg.factory.Nd4j;
  * </pre>
  * (one exp per element; the op path's exp(log p) differs only by rounding). With the Vector API, FLOAT rows
  * take e_c from {@link VectorKernels#shiftedExp} (exactly specified lane operations, so the bits do not
- * depend on the JIT either); the rest is the same double arithmetic. Classes with a_c = 0 — all but
- * one of a one-hot row — add exactly 0 to the loss and to Σ g, and are skipped. As on the op path, log p is
- * floored at −(the storage type's largest value) where a row's spread overflows it, and a non-finite logit
- * makes its row NaN. Labels outside [0, 1] and unmasked label rows
- * whose sum (in double) is more than the tolerance from 1 are found in the pass; the caller names them. Rows are split into chunks on {@link FusedPath}'s pool; each chunk
- * writes only its own rows, so results do not depend on the split.
+ * depend on the JIT either); the rest is the same double arithmetic. Classes with a_c = 0 — all but one
+ * of a one-hot row — add exactly 0 to the loss and to Σ g, and are skipped. As on the op path, log p is
+ * floored at −(the storage type's largest value) where a row's spread overflows it, and a non-finite
+ * logit makes its row NaN. Labels outside [0, 1] and unmasked label rows whose sum (in double) is more
+ * than the tolerance from 1 are found in the pass; the caller names them. Rows are split into chunks on
+ * {@link FusedPath}'s pool; each chunk writes only its own rows, so results do not depend on the split.
  */
 final class FusedSoftmaxFocal {
 
@@ -184,21 +183,13 @@ final class FusedSoftmaxFocal {
             this.vector = vector;
             this.xOff = (int) x.offset();
             this.yOff = (int) y.offset();
-            if (isFloat) {
-                xf = x.data().asNio().duplicate().order(ByteOrder.nativeOrder()).asFloatBuffer();
-                yf = y.data().asNio().duplicate().order(ByteOrder.nativeOrder()).asFloatBuffer();
-                gf = grad == null ? null : grad.data().asNio().duplicate().order(ByteOrder.nativeOrder()).asFloatBuffer();
-                xd = null;
-                yd = null;
-                gd = null;
-            } else {
-                xd = x.data().asNio().duplicate().order(ByteOrder.nativeOrder()).asDoubleBuffer();
-                yd = y.data().asNio().duplicate().order(ByteOrder.nativeOrder()).asDoubleBuffer();
-                gd = grad == null ? null : grad.data().asNio().duplicate().order(ByteOrder.nativeOrder()).asDoubleBuffer();
-                xf = null;
-                yf = null;
-                gf = null;
-            }
+            boolean hasGrad = grad != null;
+            xf = isFloat ? FusedPath.buffer(x).asFloatBuffer() : null;
+            yf = isFloat ? FusedPath.buffer(y).asFloatBuffer() : null;
+            gf = isFloat && hasGrad ? FusedPath.buffer(grad).asFloatBuffer() : null;
+            xd = isFloat ? null : FusedPath.buffer(x).asDoubleBuffer();
+            yd = isFloat ? null : FusedPath.buffer(y).asDoubleBuffer();
+            gd = !isFloat && hasGrad ? FusedPath.buffer(grad).asDoubleBuffer() : null;
         }
 
         Scratch scratch(int cols) {

@@ -223,10 +223,7 @@ public final class LossFocal extends AbstractFocalLoss {
 
         /** {@link ExecutionPath#AUTO} (default: the fused CPU kernel where it applies) or {@link ExecutionPath#OPS}. */
         public Builder path(ExecutionPath path) {
-            if (path == null) {
-                throw new IllegalArgumentException("path must be ExecutionPath.AUTO or ExecutionPath.OPS; got null");
-            }
-            this.path = path;
+            this.path = ExecutionPath.check(path);
             return this;
         }
 
