@@ -63,6 +63,9 @@ public final class BenchmarkReport {
     private final boolean quick = Boolean.getBoolean("quick");
     private final List<Row> rows = new ArrayList<>();
     private final List<String> notes = new ArrayList<>();
+    static final String JDK25_SUFFIX = " [JDK 25]";
+    static final String PIPELINE = "pipeline, ";
+    private String jdk25Version;
 
     public static void main(String[] args) throws Exception {
         Path docs = Paths.get(args.length > 0 ? args[0] : "docs").toAbsolutePath().normalize();
@@ -71,23 +74,35 @@ public final class BenchmarkReport {
 
     void run(Path docs) throws Exception {
         long start = System.nanoTime();
+        Path jdk25 = jdk25();                                   // a bad -Djdk25.home fails here, not after an hour
         String[] sizes = quick ? new String[] {"100000", "8000000"}
                 : java.util.Arrays.stream(SIZES).mapToObj(Long::toString).toArray(String[]::new);
         // FLOAT inside a workspace (as fit() runs the loss), every size.
-        jmh(sizes, "FLOAT", "true", new String[] {FOCAL_FUSED, FOCAL_OPS, XENT, ASSIGN}, VECTOR, null);
+        jmh(sizes, "FLOAT", "true", new String[] {FOCAL_FUSED, FOCAL_OPS, XENT, ASSIGN}, VECTOR, null, null);
         // Outside a workspace, and DOUBLE.
-        jmh(new String[] {"1000000", "8000000"}, "FLOAT", "false", new String[] {FOCAL_FUSED, FOCAL_OPS, XENT}, VECTOR, null);
-        jmh(new String[] {"8000000"}, "DOUBLE", "true", new String[] {FOCAL_FUSED, FOCAL_OPS, XENT}, VECTOR, null);
+        jmh(new String[] {"1000000", "8000000"}, "FLOAT", "false", new String[] {FOCAL_FUSED, FOCAL_OPS, XENT}, VECTOR, null, null);
+        jmh(new String[] {"8000000"}, "DOUBLE", "true", new String[] {FOCAL_FUSED, FOCAL_OPS, XENT}, VECTOR, null, null);
         // The variants against their DL4J counterparts.
         jmh(new String[] {"8000000"}, "FLOAT", "true", new String[] {STAR, STAR_OPS, CATEGORICAL, CATEGORICAL_OPS, MCXENT},
-                VECTOR, null);
+                VECTOR, null, null);
         // The SameDiff drop-in (issue 5) next to LossFocal.
-        jmh(new String[] {"1000000", "8000000"}, "FLOAT", "true", new String[] {SAMEDIFF}, VECTOR, null);
+        jmh(new String[] {"1000000", "8000000"}, "FLOAT", "true", new String[] {SAMEDIFF}, VECTOR, null, null);
         // The fused path without the Vector API module: the scalar fallback.
-        jmh(new String[] {"8000000"}, "FLOAT", "true", new String[] {FOCAL_FUSED}, null, " (scalar fallback)");
+        jmh(new String[] {"8000000"}, "FLOAT", "true", new String[] {FOCAL_FUSED}, null, " (scalar fallback)", null);
         fitStep();
-        lossLayers();
+        lossLayers(null);
+        // The headline kernels and the loss layers again on JDK 25 (issue 17: both JDKs, same run).
+        if (jdk25 == null) {
+            notes.add("JDK 25 was not measured: no JDK 25 found (set -Djdk25.home or install one under /usr/lib/jvm).");
+        } else {
+            jdk25Version = javaVersion(jdk25);
+            jmh(new String[] {"8000000"}, "FLOAT", "true", new String[] {FOCAL_FUSED, XENT, STAR, CATEGORICAL, MCXENT},
+                    VECTOR, JDK25_SUFFIX, jdk25);
+            lossLayers(jdk25);
+        }
         torch(sizes);
+        pipeline();
+        torchPipeline();
         double minutes = (System.nanoTime() - start) / 6e10;
         write(docs, minutes);
     }
@@ -100,10 +115,14 @@ public final class BenchmarkReport {
                 .output(new File("target/jmh-" + System.nanoTime() + ".log").getAbsolutePath());
     }
 
+    /** LossBenchmark over the given points; rows named impl + suffix; forked on {@code java} (JDK home) if not null. */
     private void jmh(String[] sizes, String dtype, String workspace, String[] impls, String extraJvmArg,
-                     String suffix) throws RunnerException {
+                     String suffix, Path java) throws RunnerException {
         ChainedOptionsBuilder o = options().include(LossBenchmark.class.getName() + ".gradientAndScore")
                 .param("elements", sizes).param("dtype", dtype).param("workspace", workspace).param("impl", impls);
+        if (java != null) {
+            o.jvm(java.resolve("bin/java").toString());
+        }
         List<String> jvm = new ArrayList<>(List.of(MEMORY_FLAGS.split(" ")));
         if (extraJvmArg != null) {
             jvm.add(extraJvmArg);
@@ -125,38 +144,111 @@ public final class BenchmarkReport {
         ChainedOptionsBuilder o = options().include(FitStepBenchmark.class.getName() + ".fitStep")
                 .warmupIterations(quick ? 1 : 8).warmupTime(TimeValue.seconds(2))
                 .measurementIterations(quick ? 2 : 8).measurementTime(TimeValue.seconds(2));
-        runNetworkBenchmark(o, "fit step, ", "loss", true);
+        runNetworkBenchmark(o, "fit step, ", "loss", true, "");
     }
 
-    /** {@link LossLayerBenchmark}: each loss layer alone on the same head output. */
-    private void lossLayers() throws RunnerException {
-        runNetworkBenchmark(options().include(LossLayerBenchmark.class.getName() + ".gradientAndScore"), "loss layer, ",
-                "layer", false);
+    /** {@link PipelineBenchmark}: the detection toolkit's own steps, rows "pipeline, " + step. */
+    private void pipeline() throws RunnerException {
+        ChainedOptionsBuilder o = options().include(PipelineBenchmark.class.getName() + ".run");
+        o.jvmArgs(MEMORY_FLAGS.split(" "));
+        for (RunResult r : new Runner(o.build()).run()) {
+            rows.add(new Row(PIPELINE + r.getParams().getParam("step"), "FLOAT", 0, false,
+                    r.getPrimaryResult().getStatistics().getPercentile(50.0), r.getPrimaryResult().getStatistics().getN()));
+        }
+    }
+
+    /** torch_pipeline_bench.py: torchvision's counterparts of {@link PipelineBenchmark}'s steps. */
+    private void torchPipeline() throws IOException, InterruptedException {
+        for (JsonNode n : python("torch_pipeline_bench.py", quick ? "10" : "50")) {
+            rows.add(new Row(PIPELINE + n.get("impl").asText(), "FLOAT", 0, false, n.get("median_ms").asDouble(),
+                    n.get("samples").asLong()));
+        }
+    }
+
+    /** {@link LossLayerBenchmark}: each loss layer alone on the same head output, on JDK {@code java} if not null. */
+    private void lossLayers(Path java) throws RunnerException {
+        ChainedOptionsBuilder o = options().include(LossLayerBenchmark.class.getName() + ".gradientAndScore");
+        if (java != null) {
+            o.jvm(java.resolve("bin/java").toString());
+        }
+        runNetworkBenchmark(o, "loss layer, ", "layer", false, java == null ? "" : JDK25_SUFFIX);
+    }
+
+    /** A JDK 25 home: -Djdk25.home, else the first /usr/lib/jvm/*25* with bin/java; null if none. */
+    static Path jdk25() throws IOException {
+        String given = System.getProperty("jdk25.home");
+        if (given != null) {
+            Path home = Paths.get(given);
+            if (!Files.isExecutable(home.resolve("bin/java"))) {
+                throw new IllegalArgumentException("-Djdk25.home=" + given + " has no bin/java");
+            }
+            return home;
+        }
+        Path jvms = Paths.get("/usr/lib/jvm");
+        if (!Files.isDirectory(jvms)) {
+            return null;
+        }
+        try (java.util.stream.Stream<Path> homes = Files.list(jvms)) {
+            return homes.filter(h -> h.getFileName().toString().matches(".*-25([.-].*)?")
+                    && Files.isExecutable(h.resolve("bin/java"))).sorted().findFirst().orElse(null);
+        }
+    }
+
+    /** The version line of {@code home}'s java, e.g. "25.0.3". */
+    private static String javaVersion(Path home) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(home.resolve("bin/java").toString(), "-XshowSettings:properties", "-version")
+                .redirectErrorStream(true).start();
+        String version = "25";
+        String vm = "";
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = in.readLine()) != null) {
+                line = line.trim();
+                if (line.startsWith("java.version =")) {
+                    version = line.substring(line.indexOf('=') + 1).trim();
+                } else if (line.startsWith("java.vm.name =")) {
+                    vm = line.substring(line.indexOf('=') + 1).trim();
+                }
+            }
+        }
+        p.waitFor();
+        return (vm + " " + version).trim() + " (" + home + ")";
     }
 
     /**
      * Runs a benchmark of the 921,600-logit anchor head (Vector API on) and records one row per value of its
      * parameter {@code param}, named {@code prefix} + that value.
      */
-    private void runNetworkBenchmark(ChainedOptionsBuilder o, String prefix, String param, boolean workspace)
-            throws RunnerException {
+    private void runNetworkBenchmark(ChainedOptionsBuilder o, String prefix, String param, boolean workspace,
+                                     String suffix) throws RunnerException {
         List<String> jvm = new ArrayList<>(List.of(MEMORY_FLAGS.split(" ")));
         jvm.add(VECTOR);
         o.jvmArgs(jvm.toArray(new String[0]));
         for (RunResult r : new Runner(o.build()).run()) {
-            rows.add(new Row(prefix + r.getParams().getParam(param), "FLOAT", 921_600, workspace,
+            rows.add(new Row(prefix + r.getParams().getParam(param) + suffix, "FLOAT", 921_600, workspace,
                     r.getPrimaryResult().getStatistics().getPercentile(50.0), r.getPrimaryResult().getStatistics().getN()));
         }
     }
 
     private void torch(String[] sizes) throws IOException, InterruptedException {
-        Path script = Paths.get("src/main/python/torch_focal_bench.py").toAbsolutePath();
-        if (!Files.isExecutable(Paths.get("/usr/bin/python3")) || !Files.exists(script)) {
-            notes.add("torchvision was not measured: /usr/bin/python3 or " + script + " is missing.");
-            return;
+        for (JsonNode n : python("torch_focal_bench.py", String.join(",", sizes), quick ? "5" : "15")) {
+            String dtype = n.get("dtype").asText().equals("float32") ? "FLOAT" : "DOUBLE";
+            rows.add(new Row(n.get("impl").asText(), dtype, n.get("elements").asLong(), false,
+                    n.get("median_ms").asDouble(), n.get("samples").asLong()));
         }
-        ProcessBuilder pb = new ProcessBuilder("/usr/bin/python3", script.toString(), String.join(",", sizes),
-                quick ? "5" : "15").redirectErrorStream(true);
+    }
+
+    /** Runs src/main/python/{@code script} with /usr/bin/python3; its JSON lines, or none (with a note) if it cannot. */
+    private List<JsonNode> python(String script, String... args) throws IOException, InterruptedException {
+        Path file = Paths.get("src/main/python", script).toAbsolutePath();
+        List<JsonNode> out = new ArrayList<>();
+        if (!Files.isExecutable(Paths.get("/usr/bin/python3")) || !Files.exists(file)) {
+            notes.add("torchvision was not measured by " + script + ": /usr/bin/python3 or " + file + " is missing.");
+            return out;
+        }
+        List<String> command = new ArrayList<>(List.of("/usr/bin/python3", file.toString()));
+        command.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
         pb.environment().put("MALLOC_MMAP_THRESHOLD_", "33554432");
         pb.environment().put("MALLOC_TRIM_THRESHOLD_", "17179869184");
         Process p = pb.start();
@@ -166,10 +258,7 @@ public final class BenchmarkReport {
             String line;
             while ((line = in.readLine()) != null) {
                 if (line.startsWith("{")) {
-                    JsonNode n = json.readTree(line);
-                    String dtype = n.get("dtype").asText().equals("float32") ? "FLOAT" : "DOUBLE";
-                    rows.add(new Row(n.get("impl").asText(), dtype, n.get("elements").asLong(), false,
-                            n.get("median_ms").asDouble(), n.get("samples").asLong()));
+                    out.add(json.readTree(line));
                     System.out.println(line);
                 } else {
                     other.add(line);
@@ -177,8 +266,9 @@ public final class BenchmarkReport {
             }
         }
         if (p.waitFor() != 0) {
-            notes.add("torchvision run failed (exit " + p.exitValue() + "): " + String.join(" / ", other));
+            notes.add(script + " failed (exit " + p.exitValue() + "): " + String.join(" / ", other));
         }
+        return out;
     }
 
     // ------------------------------------------------------------------------------------------
@@ -188,6 +278,17 @@ public final class BenchmarkReport {
     private Double median(String impl, String dtype, long elements, boolean workspace) {
         return rows.stream().filter(r -> r.impl.equals(impl) && r.dtype.equals(dtype) && r.elements == elements
                 && r.workspace == workspace).map(Row::medianMs).findFirst().orElse(null);
+    }
+
+    /** One headline row: a ÷ b on the default JDK and on JDK 25 (b's JDK 25 median if b25, else b's). */
+    private void headline(StringBuilder md, String what, String goal, String a, String b, boolean on25, boolean b25) {
+        long n = HEADLINE;
+        boolean bTorch = b.startsWith("torch");
+        md.append("| ").append(what).append(" | ").append(goal).append(" | ")
+                .append(ratio(median(a, "FLOAT", n, true), median(b, "FLOAT", n, !bTorch))).append(" | ")
+                .append(on25 ? ratio(median(a + JDK25_SUFFIX, "FLOAT", n, true),
+                        b25 ? median(b + JDK25_SUFFIX, "FLOAT", n, true) : median(b, "FLOAT", n, !bTorch)) : "–")
+                .append(" |\n");
     }
 
     private static String ms(Double v) {
@@ -201,22 +302,9 @@ public final class BenchmarkReport {
     void write(Path docs, double minutes) throws IOException {
         Files.createDirectories(docs.resolve("figures"));
         String torchFocal = "torchvision sigmoid_focal_loss";
-        Double fused = median(FOCAL_FUSED, "FLOAT", HEADLINE, true);
-        Double ops = median(FOCAL_OPS, "FLOAT", HEADLINE, true);
-        Double xent = median(XENT, "FLOAT", HEADLINE, true);
-        Double assign = median(ASSIGN, "FLOAT", HEADLINE, true);
-        Double tv = median(torchFocal, "FLOAT", HEADLINE, false);
         Double fitFocal = median("fit step, LossFocal", "FLOAT", 921_600, true);
         Double fitXent = median("fit step, LossBinaryXENT", "FLOAT", 921_600, true);
         Double layerXent = median("loss layer, " + LossLayerBenchmark.CNN_XENT, "FLOAT", 921_600, false);
-        Double layerAnchor = median("loss layer, " + LossLayerBenchmark.ANCHOR, "FLOAT", 921_600, false);
-        Double layerInteger = median("loss layer, " + LossLayerBenchmark.ANCHOR_INTEGER, "FLOAT", 921_600, false);
-        Double star = median(STAR, "FLOAT", HEADLINE, true);
-        Double cat = median(CATEGORICAL, "FLOAT", HEADLINE, true);
-        Double starOps = median(STAR_OPS, "FLOAT", HEADLINE, true);
-        Double catOps = median(CATEGORICAL_OPS, "FLOAT", HEADLINE, true);
-        Double mcxent = median(MCXENT, "FLOAT", HEADLINE, true);
-        Double sameDiff = median(SAMEDIFF, "FLOAT", HEADLINE, true);
 
         StringBuilder md = new StringBuilder();
         md.append("# Benchmarks\n\n");
@@ -235,26 +323,58 @@ public final class BenchmarkReport {
                 .append("[elements/80, 80] logits with 0.1 % positives, sigmoid activation (softmax for the categorical losses), ")
                 .append("FLOAT, inside a workspace unless stated. torch: forward + backward of the summed loss.\n\n");
 
-        md.append("## Headline ratios (FLOAT, 8M logits, medians measured in this run)\n\n| ratio | measured |\n|---|---:|\n");
-        md.append("| `LossFocal` (fused) ÷ `LossBinaryXENT`, both in a workspace | ").append(ratio(fused, xent)).append(" |\n");
-        md.append("| `LossFocal` (fused) ÷ torchvision `sigmoid_focal_loss` fwd+bwd | ").append(ratio(fused, tv)).append(" |\n");
-        md.append("| `LossFocal` (fused) ÷ one `assign` copy of the logits | ").append(ratio(fused, assign)).append(" |\n");
-        md.append("| `LossFocal` op path (what CUDA runs) ÷ `LossBinaryXENT` | ").append(ratio(ops, xent)).append(" |\n");
-        md.append("| `LossFocalStar` (fused) ÷ `LossBinaryXENT` | ").append(ratio(star, xent)).append(" |\n");
-        md.append("| `LossFocalStar` op path ÷ `LossBinaryXENT` | ").append(ratio(starOps, xent)).append(" |\n");
-        md.append("| `LossCategoricalFocal` (fused) ÷ `LossMCXENT` | ").append(ratio(cat, mcxent)).append(" |\n");
-        md.append("| `LossCategoricalFocal` op path ÷ `LossMCXENT` | ").append(ratio(catOps, mcxent)).append(" |\n");
-        md.append("| `SameDiffFocalLoss` (graph) ÷ `LossFocal` (fused) | ").append(ratio(sameDiff, fused)).append(" |\n");
-        md.append("| `SameDiffFocalLoss` (graph) ÷ `LossBinaryXENT` | ").append(ratio(sameDiff, xent)).append(" |\n");
-        md.append("| one `fit()` step of a small dense anchor head, focal ÷ BCE | ").append(ratio(fitFocal, fitXent)).append(" |\n");
-        md.append("| `AnchorLossLayer` (one-hot labels) ÷ `CnnLossLayer` + `LossBinaryXENT`, layer alone | ")
-                .append(ratio(layerAnchor, layerXent)).append(" |\n");
-        md.append("| `AnchorLossLayer` (integer labels) ÷ `CnnLossLayer` + `LossBinaryXENT`, layer alone | ")
-                .append(ratio(layerInteger, layerXent)).append(" |\n\n");
+        String v17 = "JDK " + Runtime.version().feature();
+        md.append("## Headline ratios (FLOAT, 8M logits, medians measured in this run)\n\n| ratio | goal | ").append(v17)
+                .append(" | JDK 25 |\n|---|---|---:|---:|\n");
+        headline(md, "`LossFocal` (fused) ÷ `LossBinaryXENT`, both in a workspace", "≤ 0.15", FOCAL_FUSED, XENT, true, true);
+        headline(md, "`LossFocal` (fused) ÷ torchvision `sigmoid_focal_loss` fwd+bwd", "≤ 0.2", FOCAL_FUSED, torchFocal, true,
+                false);
+        headline(md, "`LossFocal` (fused) ÷ one `assign` copy of the logits", "", FOCAL_FUSED, ASSIGN, false, true);
+        headline(md, "`LossFocal` op path (what CUDA runs) ÷ `LossBinaryXENT`", "", FOCAL_OPS, XENT, false, true);
+        headline(md, "`LossFocalStar` (fused) ÷ `LossBinaryXENT`", "≤ 0.5", STAR, XENT, true, true);
+        headline(md, "`LossFocalStar` op path ÷ `LossBinaryXENT`", "", STAR_OPS, XENT, false, true);
+        headline(md, "`LossCategoricalFocal` (fused) ÷ `LossMCXENT`", "≤ 0.5", CATEGORICAL, MCXENT, true, true);
+        headline(md, "`LossCategoricalFocal` op path ÷ `LossMCXENT`", "", CATEGORICAL_OPS, MCXENT, false, true);
+        headline(md, "`SameDiffFocalLoss` (graph) ÷ `LossFocal` (fused)", "", SAMEDIFF, FOCAL_FUSED, false, true);
+        headline(md, "`SameDiffFocalLoss` (graph) ÷ `LossBinaryXENT`", "", SAMEDIFF, XENT, false, true);
+        md.append("| one `fit()` step of a small dense anchor head, focal ÷ BCE | | ").append(ratio(fitFocal, fitXent))
+                .append(" | – |\n");
+        String layer = "loss layer, ";
+        for (String[] l : new String[][] {{LossLayerBenchmark.ANCHOR, "one-hot labels"},
+                {LossLayerBenchmark.ANCHOR_INTEGER, "integer labels"}}) {
+            md.append("| `AnchorLossLayer` (").append(l[1]).append(") ÷ `CnnLossLayer` + `LossBinaryXENT`, layer alone | < 1 | ")
+                    .append(ratio(median(layer + l[0], "FLOAT", 921_600, false), layerXent)).append(" | ")
+                    .append(ratio(median(layer + l[0] + JDK25_SUFFIX, "FLOAT", 921_600, false),
+                            median(layer + LossLayerBenchmark.CNN_XENT + JDK25_SUFFIX, "FLOAT", 921_600, false)))
+                    .append(" |\n");
+        }
+        md.append("\n").append(v17).append(": ").append(System.getProperty("java.vm.name")).append(' ')
+                .append(System.getProperty("java.version")).append(". JDK 25: ")
+                .append(jdk25Version == null ? "not measured" : jdk25Version)
+                .append(". Each JDK's ratios are of medians measured on that JDK, in this run; torchvision's is the same number ")
+                .append("for both.\n\n");
         md.append("Memory: without weights and masks the fused pass allocates the gradient and the [rows, 1] score array ")
                 .append("and nothing else off-heap (asserted in `FusedPathTest`); a per-example mask adds two [rows, 1] copies, ")
                 .append("weights a [1, nOut] copy.\n\n");
 
+        md.append("## The detection toolkit's own steps against torchvision (`PipelineBenchmark`, same inputs)\n\n")
+                .append("| step | this library (ms) | torchvision counterpart | torchvision (ms) | ratio (goal ≤ 2) |\n")
+                .append("|---|---:|---|---:|---:|\n");
+        String[][] steps = {{PipelineBenchmark.MATCH, "torchvision box_iou + Matcher"},
+            {PipelineBenchmark.ENCODE, "torchvision BoxCoder.encode_single"},
+            {PipelineBenchmark.DECODE, "torchvision BoxCoder.decode_single"},
+            {PipelineBenchmark.NMS, "torchvision batched_nms"}, {PipelineBenchmark.COCO, null}};
+        for (String[] st : steps) {
+            Double ours = median(PIPELINE + st[0], "FLOAT", 0, false);
+            Double theirs = st[1] == null ? null : median(PIPELINE + st[1], "FLOAT", 0, false);
+            md.append("| `").append(st[0]).append("` | ").append(ms(ours)).append(" | ")
+                    .append(st[1] == null ? "none here (pycocotools is not packaged for this machine)" : st[1].substring(12))
+                    .append(" | ").append(ms(theirs)).append(" | ").append(ratio(ours, theirs)).append(" |\n");
+        }
+        md.append("\nInputs (`PipelineBenchmark`, `torch_pipeline_bench.py`): the 12,096 anchors of a 256×256 image (strides 8, 16, ")
+                .append("32; 9 per location) and 8 boxes; box coding of every anchor ([12,096, 4], FLOAT here, float32 there); ")
+                .append("1,000 scored boxes of 10 classes, NMS at IoU 0.5 keeping 100; COCO evaluation of 200 images × 5 boxes ")
+                .append("and 50 detections each. Matching here is in double, one image per call, as the iterator runs it.\n\n");
         md.append("## Time against size (FLOAT, in a workspace; torch outside, as it has none)\n\n");
         List<String> impls = List.of(FOCAL_FUSED, FOCAL_OPS, XENT, ASSIGN, torchFocal, "torch BCE-with-logits");
         md.append("| elements |");
@@ -274,8 +394,10 @@ public final class BenchmarkReport {
 
         md.append("## Every measured point\n\n| implementation | dtype | elements | workspace | median (ms) | samples |\n|---|---|---:|---|---:|---:|\n");
         for (Row r : rows) {
-            md.append("| ").append(r.impl).append(" | ").append(r.dtype).append(" | ").append(String.format(Locale.ROOT, "%,d", r.elements))
-                    .append(" | ").append(r.impl.startsWith("torch") ? "n/a" : r.workspace ? "yes" : "no").append(" | ")
+            md.append("| ").append(r.impl).append(" | ").append(r.dtype).append(" | ")
+                    .append(r.elements == 0 ? "–" : String.format(Locale.ROOT, "%,d", r.elements))
+                    .append(" | ").append(r.impl.startsWith("torch") || r.impl.startsWith(PIPELINE) ? "n/a" : r.workspace ? "yes" : "no")
+                    .append(" | ")
                     .append(ms(r.medianMs)).append(" | ").append(r.samples).append(" |\n");
         }
         md.append("\nNotes:\n\n");

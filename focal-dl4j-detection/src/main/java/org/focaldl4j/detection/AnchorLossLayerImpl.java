@@ -13,7 +13,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.lossfunctions.ILossFunction;
 import org.nd4j.linalg.lossfunctions.LossUtil;
-import org.nd4j.linalg.ops.transforms.Transforms;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Runtime side of {@link AnchorLossLayer}: the configured loss on the 2-D rows of logits, labels and
@@ -74,15 +74,17 @@ class AnchorLossLayerImpl extends AnchorOutputLayerImpl<AnchorLossLayer> {
         INDArray mask2d = AnchorLayout.mask2d(maskC, input.shape(), format, "AnchorLossLayer");
         // One-hot labels go to the loss as given: it checks them before its own cast to the compute type (1 + 1e-9 in
         // DOUBLE labels would round to 1 in a FLOAT network), at the entries the mask keeps.
-        INDArray labels2d = AnchorLayout.to2d(k > 0 ? labels.castTo(input.dataType()) : labels, format);
+        INDArray labels2d;
         if (k > 0) {
-            checkClassIndices(AnchorLayout.to2d(labels, format), k);          // as given: 257 is 256 in BFLOAT16
+            INDArray given = AnchorLayout.to2d(labels, format);
+            double[] indices = Nd4j.toFlattened('c', given).toDoubleVector();
+            checkClassIndices(indices, given.size(1), k);                     // as given: 257 is 256 in BFLOAT16
             if (labels.dataType() != input.dataType() && !labels.castTo(input.dataType()).castTo(labels.dataType())
                     .equals(labels)) {
                 throw new IllegalArgumentException("AnchorLossLayer integer labels over K=" + k + " classes are not exact "
                         + "in the network's " + input.dataType() + "; use a wider data type " + layerId());
             }
-            INDArray[] expanded = AnchorTargets.oneHotAndMask(labels2d, k);
+            INDArray[] expanded = AnchorTargets.oneHotAndMask(indices, given.size(0), given.size(1), k, input.dataType());
             labels2d = expanded[0];
             // the branches below read labels2d.size(1) = A·K
             if (mask2d == null) {
@@ -98,29 +100,24 @@ class AnchorLossLayerImpl extends AnchorOutputLayerImpl<AnchorLossLayer> {
                         + labels2d.size(1) / k + " or A·K = " + labels2d.size(1) + " channels; got "
                         + Arrays.toString(maskArray.shape()) + " " + layerId());
             }
-        } else if (mask2d != null && mask2d.size(1) != 1 && mask2d.size(1) != labels2d.size(1)) {
+        } else {
+            labels2d = AnchorLayout.to2d(labels, format);
+        }
+        if (k == 0 && mask2d != null && mask2d.size(1) != 1 && mask2d.size(1) != labels2d.size(1)) {
             throw new IllegalArgumentException("AnchorLossLayer mask shape " + Arrays.toString(maskArray.shape())
                     + " must have 1 or " + labels2d.size(1) + " channels " + layerId());
         }
         return new INDArray[] {input2d, labels2d, mask2d};
     }
 
-    /** Every entry of the [M, A] class indices must be −1, 0..K−1 or K; the first that is not is named. */
-    private static void checkClassIndices(INDArray indices2d, int k) {
-        double lo = indices2d.minNumber().doubleValue();
-        double hi = indices2d.maxNumber().doubleValue();
-        boolean integral = indices2d.eq(Transforms.round(indices2d, true)).all();
-        if (lo >= -1 && hi <= k && integral) {
-            return;
-        }
-        for (long i = 0; i < indices2d.size(0); i++) {
-            for (long j = 0; j < indices2d.size(1); j++) {
-                double v = indices2d.getDouble(i, j);
-                if (!(v >= -1 && v <= k && v == Math.rint(v))) {
-                    throw new IllegalArgumentException("AnchorLossLayer integer labels must be −1 (ignore), 0.."
-                            + (k - 1) + " (class) or " + k + " (background); found " + v + " at row " + i
-                            + " (image-major, then location), anchor " + j);
-                }
+    /** Every entry of the [M, A] class indices (row-major) must be −1, 0..K−1 or K; the first that is not is named. */
+    private static void checkClassIndices(double[] indices, long anchors, int k) {
+        for (int i = 0; i < indices.length; i++) {
+            double v = indices[i];
+            if (!(v >= -1 && v <= k && v == Math.rint(v))) {
+                throw new IllegalArgumentException("AnchorLossLayer integer labels must be −1 (ignore), 0.."
+                        + (k - 1) + " (class) or " + k + " (background); found " + v + " at row " + i / anchors
+                        + " (image-major, then location), anchor " + i % anchors);
             }
         }
     }

@@ -3,6 +3,7 @@ package org.focaldl4j.detection;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -206,18 +207,77 @@ public final class AnchorTargets {
 
     /**
      * [M, A] class indices (k ∈ [0, K) class, K background, −1 ignored; already validated) → {[M, A·K]
-     * one-hot labels, [M, A·K] mask (0 on the K channels of an ignored anchor)}, channel a·K + k, with
-     * ND4J ops only. The one layout definition shared by {@link #labelsAndMask} and {@link AnchorLossLayer}.
+     * one-hot labels, [M, A·K] mask (0 on the K channels of an ignored anchor)}, channel a·K + k, in the
+     * indices' data type. The one layout definition shared by {@link #labelsAndMask} and {@link AnchorLossLayer}.
      */
     static INDArray[] oneHotAndMask(INDArray indices, int k) {
-        long m = indices.size(0);
-        long a = indices.size(1);
-        INDArray repeated = perClass(indices, k);                                               // [M, A·K]
-        INDArray classes = Nd4j.arange(0, k).castTo(indices.dataType()).reshape(1, 1, k)          // 0..K−1 per anchor
+        return oneHotAndMask(Nd4j.toFlattened('c', indices).toDoubleVector(), indices.size(0), indices.size(1), k,
+                indices.dataType());
+    }
+
+    /**
+     * The same from the indices row-major in an array. On the CPU: zeros, then the ones written by one Java pass
+     * (ND4J's repeat/eq ops took about 10 ms per step on a 921,600-logit head); on other backends, and above
+     * 2^28 entries, those ND4J ops. Each value must be an integer in [−1, K] (the layer checks
+     * them first with a message that names the image and anchor; this check is the backstop).
+     */
+    static INDArray[] oneHotAndMask(double[] indices, long m, long a, int k, DataType type) {
+        long total = m * a * k;
+        if (indices.length != m * a) {
+            throw new IllegalArgumentException("oneHotAndMask needs M·A = " + m * a + " indices; got " + indices.length);
+        }
+        boolean dbl = type == DataType.DOUBLE;
+        for (int i = 0; i < indices.length; i++) {
+            double v = indices[i];
+            if (!(v >= IGNORE && v <= k && v == Math.rint(v))) {
+                throw new IllegalArgumentException("class index " + v + " at position " + i + " (row " + i / a
+                        + ", anchor " + i % a + ") must be -1 (ignore), 0.." + (k - 1) + " or " + k + " (background)");
+            }
+        }
+        long[] shape = {m, a * k};
+        DataType stored = dbl ? DataType.DOUBLE : DataType.FLOAT;
+        if (!Nd4j.getEnvironment().isCPU() || total > Integer.MAX_VALUE / 8) {
+            return withOps(indices, m, a, k, type);                   // other backends; beyond a ByteBuffer's reach
+        }
+        // CPU: the ones written straight into the off-heap buffers (Nd4j.create from a Java array costs ~5× more)
+        INDArray hot = Nd4j.zeros(stored, shape);
+        INDArray mask = Nd4j.zeros(stored, shape);
+        java.nio.ByteBuffer h = hot.data().asNio().duplicate().order(java.nio.ByteOrder.nativeOrder());
+        java.nio.ByteBuffer w = mask.data().asNio().duplicate().order(java.nio.ByteOrder.nativeOrder());
+        int hOff = (int) hot.offset();
+        int wOff = (int) mask.offset();
+        for (int i = 0; i < indices.length; i++) {
+            int v = (int) indices[i];
+            if (v == IGNORE) {
+                continue;                                                  // label 0, mask 0 on the anchor's K channels
+            }
+            int base = i * k;
+            for (int c = 0; c < k; c++) {
+                if (dbl) {
+                    w.putDouble((wOff + base + c) * 8, 1.0);
+                } else {
+                    w.putFloat((wOff + base + c) * 4, 1f);
+                }
+            }
+            if (v < k) {
+                if (dbl) {
+                    h.putDouble((hOff + base + v) * 8, 1.0);
+                } else {
+                    h.putFloat((hOff + base + v) * 4, 1f);
+                }
+            }
+        }
+        return new INDArray[] {hot.castTo(type), mask.castTo(type)};
+    }
+
+    /** {@link #oneHotAndMask(double[], long, long, int, DataType)} with ND4J ops (any backend, any size). */
+    static INDArray[] withOps(double[] indices, long m, long a, int k, DataType type) {
+        DataType stored = type == DataType.DOUBLE ? DataType.DOUBLE : DataType.FLOAT;
+        INDArray idx = Nd4j.create(indices, new long[] {m, a}, 'c').castTo(stored);
+        INDArray repeated = perClass(idx, k);                                                   // [M, A·K]
+        INDArray classes = Nd4j.arange(0, k).castTo(stored).reshape(1, 1, k)                    // 0..K−1 per anchor
                 .repeat(1, a).reshape(1, a * k).repeat(0, m);
-        INDArray oneHot = repeated.eq(classes).castTo(indices.dataType());
-        INDArray mask = repeated.neq(IGNORE).castTo(indices.dataType());
-        return new INDArray[] {oneHot, mask};
+        return new INDArray[] {repeated.eq(classes).castTo(type), repeated.neq(IGNORE).castTo(type)};
     }
 
     /** [M, A] per anchor → [M, A·K], each anchor's value repeated on its K channels a·K … a·K + K − 1. */

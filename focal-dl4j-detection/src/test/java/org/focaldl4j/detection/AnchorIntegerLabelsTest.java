@@ -23,6 +23,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * Integer class labels for the anchor loss layer ({@code integerLabels(K)}): the same score, per-image
@@ -162,6 +163,42 @@ class AnchorIntegerLabelsTest {
         assertTrue(msg.contains("found " + bad) && msg.contains("anchor 1") && msg.contains("row " + (H * W + 2 * W + 3)),
                 msg);
         assertTrue(msg.contains("−1 (ignore)") && msg.contains(K + " (background)"), msg);
+    }
+
+    /** The CPU's direct-buffer expansion equals the ND4J-op expansion (other backends, huge heads), per dtype. */
+    @Test
+    void expansionInJavaEqualsTheOpForm() {
+        Random random = new Random(5);
+        int m = 37;
+        int a = 3;
+        int k = 4;
+        double[] indices = new double[m * a];
+        for (int i = 0; i < indices.length; i++) {
+            indices[i] = random.nextInt(k + 2) - 1;                        // −1 (ignored) … K (background)
+        }
+        for (DataType type : new DataType[] {
+            DataType.FLOAT, DataType.DOUBLE,
+            DataType.HALF}) {
+            INDArray[] java = AnchorTargets.oneHotAndMask(indices, m, a, k, type);
+            INDArray[] ops = AnchorTargets.withOps(indices, m, a, k, type);
+            assertEquals(ops[0], java[0], "one-hot " + type);
+            assertEquals(ops[1], java[1], "mask " + type);
+            assertEquals(type, java[0].dataType());
+        }
+        // a hand-checked anchor: row 0, anchor 1 of class 2 → channels 4..7 = [0, 0, 1, 0], mask 1s
+        indices[1] = 2;
+        INDArray[] one = AnchorTargets.oneHotAndMask(indices, m, a, k, DataType.FLOAT);
+        assertArrayEquals(new float[] {0, 0, 1, 0},
+                one[0].get(org.nd4j.linalg.indexing.NDArrayIndex.point(0),
+                        org.nd4j.linalg.indexing.NDArrayIndex.interval(4, 8)).toFloatVector());
+        assertArrayEquals(new float[] {1, 1, 1, 1},
+                one[1].get(org.nd4j.linalg.indexing.NDArrayIndex.point(0),
+                        org.nd4j.linalg.indexing.NDArrayIndex.interval(4, 8)).toFloatVector());
+        indices[1] = 2.5;
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> AnchorTargets.oneHotAndMask(indices, m, a, k, DataType.FLOAT));
+        assertTrue(e.getMessage().contains("2.5") && e.getMessage().contains("row 0, anchor 1"),
+                e.getMessage());
     }
 
     @Test

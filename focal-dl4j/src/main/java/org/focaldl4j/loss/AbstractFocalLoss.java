@@ -267,7 +267,13 @@ public abstract class AbstractFocalLoss implements ILossFunction {
      * nor computed with. The labels themselves when no mask value is 0.
      */
     private static INDArray withoutMaskedLabels(INDArray labels, INDArray mask) {
-        if (mask == null || mask.minNumber().doubleValue() != 0.0) {
+        if (mask == null) {
+            return labels;
+        }
+        if (FusedPath.canZeroMasked(labels, mask)) {                 // CPU: one Java pass (the op below takes ~100 ns per entry)
+            return FusedPath.zeroMasked(labels, mask);
+        }
+        if (mask.minNumber().doubleValue() != 0.0) {
             return labels;
         }
         INDArray excluded = mask.size(1) == labels.size(1) ? mask.eq(0.0)

@@ -111,6 +111,76 @@ final class FusedPath {
         }
     }
 
+    /** Whether a Java pass can read {@code a} from its buffer: the CPU backend, a contiguous 'c' FLOAT or DOUBLE array. */
+    static boolean canRead(INDArray a) {
+        return reason(a) == null;
+    }
+
+    /** The flat index of the first value of {@code a} ({@link #canRead}) that is negative, NaN or infinite, or −1. */
+    static long firstNegativeOrNotFinite(INDArray a) {
+        ByteBuffer b = buffer(a);
+        int off = (int) a.offset();
+        int n = (int) a.length();
+        boolean isFloat = a.dataType() == DataType.FLOAT;
+        for (int i = 0; i < n; i++) {
+            double v = isFloat ? b.getFloat((off + i) * 4) : b.getDouble((off + i) * 8);
+            if (!(v >= 0.0) || v == Double.POSITIVE_INFINITY) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * Whether {@link #zeroMasked} can take these arrays: the CPU backend, contiguous 'c' FLOAT or DOUBLE arrays
+     * (each its own type), a mask of the labels' shape or [rows, 1], at most 2^28 entries.
+     */
+    static boolean canZeroMasked(INDArray labels, INDArray mask) {
+        return reason(labels) == null && reason(mask) == null && labels.rank() == 2 && mask.rank() == 2
+                && mask.size(0) == labels.size(0) && (mask.size(1) == 1 || mask.size(1) == labels.size(1));
+    }
+
+    /**
+     * {@code labels}, or a copy with 0 wherever the mask (per entry, or per row [rows, 1]) is 0 when there is
+     * any such entry: what the op path's putWhereWithMask gives, in one pass over both arrays.
+     */
+    static INDArray zeroMasked(INDArray labels, INDArray mask) {
+        int rows = (int) labels.size(0);
+        int cols = (int) labels.size(1);
+        int maskCols = (int) mask.size(1);
+        ByteBuffer m = buffer(mask);
+        int mOff = (int) mask.offset();
+        boolean mFloat = mask.dataType() == DataType.FLOAT;
+        INDArray out = null;
+        ByteBuffer o = null;
+        int oOff = 0;
+        boolean lFloat = labels.dataType() == DataType.FLOAT;
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < maskCols; c++) {
+                int e = mOff + r * maskCols + c;
+                double v = mFloat ? m.getFloat(e * 4) : m.getDouble(e * 8);
+                if (v != 0.0) {
+                    continue;
+                }
+                if (out == null) {
+                    out = labels.dup('c');
+                    o = buffer(out);
+                    oOff = (int) out.offset();
+                }
+                int from = oOff + (maskCols == 1 ? r * cols : r * cols + c);
+                int to = maskCols == 1 ? from + cols : from + 1;
+                for (int k = from; k < to; k++) {
+                    if (lFloat) {
+                        o.putFloat(k * 4, 0f);
+                    } else {
+                        o.putDouble(k * 8, 0.0);
+                    }
+                }
+            }
+        }
+        return out == null ? labels : out;
+    }
+
     /** The off-heap CPU buffer of {@code a} (all of it, from element 0) as an independent native-order view. */
     static ByteBuffer buffer(INDArray a) {
         return a.data().asNio().duplicate().order(ByteOrder.nativeOrder());
@@ -226,6 +296,10 @@ final class FusedPath {
             if (!ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()) {
                 why = "the jdk.incubator.vector module is not in this JVM (start it with --add-modules "
                         + "jdk.incubator.vector to vectorise FLOAT)";
+            } else if (!hardwareFma()) {
+                // The kernel is FMA throughout: without the instruction every lane would run Math.fma's exact
+                // software fallback, far slower than the scalar kernel.
+                why = "this CPU has no fused multiply-add (HotSpot's UseFMA is off)";
             } else {
                 try {
                     vector = VectorKernels.selfTest();
@@ -239,6 +313,17 @@ final class FusedPath {
             DESCRIPTION = vector
                     ? "fused CPU kernel: Vector API (" + VectorKernels.speciesName() + ") for FLOAT, scalar Java for DOUBLE"
                     : "fused CPU kernel: scalar Java, because " + why;
+        }
+
+        /** HotSpot's UseFMA flag (on when the CPU has FMA); true when it cannot be read (another JVM). */
+        private static boolean hardwareFma() {
+            try {
+                com.sun.management.HotSpotDiagnosticMXBean hotspot = java.lang.management.ManagementFactory
+                        .getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class);
+                return hotspot == null || !"false".equals(hotspot.getVMOption("UseFMA").getValue());
+            } catch (RuntimeException | LinkageError e) {
+                return true;
+            }
         }
     }
 }

@@ -65,20 +65,34 @@ final class FusedSoftmaxFocal {
             double[] xs = new double[cols];
             double[] ys = new double[cols];
             double[] p = new double[cols];
-            double[] g = new double[cols];
+            double[] g = new double[cols];                                     // −0 except at the visited classes
+            java.util.Arrays.fill(g, -0.0);
+            int[] visit = new int[cols];
+            int[] all = new int[cols];
+            for (int c = 0; c < cols; c++) {
+                all[c] = c;
+            }
             Rows.Scratch scratch = in.scratch(cols);
             for (int r = r0; r < r1; r++) {
                 in.read(r, cols, xs, ys, scratch);
                 double max = Double.NEGATIVE_INFINITY;
                 double labelSum = 0;
+                double finite = 0;                                             // NaN when a logit is ±∞ or NaN
+                double mult = m == null ? 1.0 : m[r];
+                int visits = 0;
                 for (int c = 0; c < cols; c++) {
                     if (!(ys[c] >= 0.0 && ys[c] <= 1.0) && firstBad[chunk] < 0) {
                         firstBad[chunk] = (long) r * cols + c;
                     }
                     labelSum += ys[c];
                     max = Math.max(max, xs[c]);                                // NaN propagates
+                    finite += xs[c] - xs[c];
+                    // a class with y_c = 0 has a_c = 0·(w_c·m) = 0 and adds nothing, unless w_c·m overflows
+                    if (ys[c] != 0 || (w != null && !(Math.abs(isFloat ? (float) (w[c] * mult) : w[c] * mult)
+                            <= Double.MAX_VALUE))) {
+                        visit[visits++] = c;
+                    }
                 }
-                double mult = m == null ? 1.0 : m[r];
                 if (mult != 0 && Math.abs(labelSum - 1) > AbstractFocalLoss.LABEL_SUM_TOLERANCE) {
                     rowSumOff[chunk] = true;
                 }
@@ -97,13 +111,19 @@ final class FusedSoftmaxFocal {
                 }
                 double logSumExp = Math.log(sumExp);
                 double inverse = 1 / sumExp;
-                double loss = 0;
-                double gSum = 0;
                 for (int c = 0; c < cols; c++) {
                     // x − x is 0 for a finite logit and NaN otherwise: a ±∞ logit makes its row NaN, as on the op path
+                    p[c] = p[c] * inverse + (xs[c] - xs[c]);
+                }
+                // With smoothing every class has a label; with a non-finite logit every class is NaN
+                int[] classes = smoothing > 0 || finite != 0 ? all : visit;
+                int count = classes == all ? cols : visits;
+                double loss = 0;
+                double gSum = 0;
+                for (int i = 0; i < count; i++) {
+                    int c = classes[i];
                     double notFinite = xs[c] - xs[c];
-                    double pc = p[c] * inverse + notFinite;
-                    p[c] = pc;
+                    double pc = p[c];
                     // a_c = (y_c·α_c)·(w_c·m) in the op path's order, each factor rounded to the storage type as there,
                     // so that an overflow (∞, and 0·∞ = NaN) happens where it happens on the op path
                     double yc = smoothing > 0 ? ys[c] * keep + shift : ys[c];
@@ -115,7 +135,6 @@ final class FusedSoftmaxFocal {
                     }
                     double a = ya * wm;
                     if (a == 0 && notFinite == 0) {                               // exactly 0 and −0 on the op path
-                        g[c] = -0.0;
                         continue;
                     }
                     double logp = Math.max(xs[c] - max - logSumExp, floor) + notFinite;
@@ -131,10 +150,10 @@ final class FusedSoftmaxFocal {
                 }
                 rowLoss[r] = loss;
                 if (grad != null) {
-                    for (int c = 0; c < cols; c++) {
-                        g[c] -= p[c] * gSum;
-                    }
-                    in.writeGradient(r, cols, g, scratch);
+                    in.writeGradient(r, cols, g, p, gSum, scratch);
+                }
+                for (int i = 0; i < count; i++) {
+                    g[classes[i]] = -0.0;
                 }
             }
         });
@@ -158,21 +177,26 @@ final class FusedSoftmaxFocal {
         final DoubleBuffer gd;
 
         /**
-         * A thread's staging arrays for FLOAT rows: {@code a} holds the logits, padded with −∞ to whole vectors
-         * when the Vector API computes the exponentials into {@code e}.
+         * A thread's staging arrays. FLOAT rows: {@code a} holds the logits, padded with −∞ to whole vectors
+         * when the Vector API computes the exponentials into {@code e}; {@code b} the labels, then the
+         * gradient. DOUBLE rows: {@code d} the gradient.
          */
         static final class Scratch {
             final float[] a;
             final float[] b;
             final float[] e;
+            final double[] d;
 
-            Scratch(int cols, boolean vector) {
+            Scratch(int cols, boolean isFloat, boolean vector) {
                 int lanes = vector ? VectorKernels.lanes() : 1;
                 int padded = (cols + lanes - 1) / lanes * lanes;
-                a = new float[padded];
-                java.util.Arrays.fill(a, cols, padded, Float.NEGATIVE_INFINITY);
-                b = new float[cols];
-                e = vector ? new float[padded] : null;
+                a = isFloat ? new float[padded] : null;
+                if (isFloat) {
+                    java.util.Arrays.fill(a, cols, padded, Float.NEGATIVE_INFINITY);
+                }
+                b = isFloat ? new float[cols] : null;
+                e = isFloat && vector ? new float[padded] : null;
+                d = isFloat ? null : new double[cols];
             }
         }
 
@@ -193,7 +217,7 @@ final class FusedSoftmaxFocal {
         }
 
         Scratch scratch(int cols) {
-            return isFloat ? new Scratch(cols, vector) : null;
+            return new Scratch(cols, isFloat, vector);
         }
 
         /** Row r of x and y into xs, ys. Absolute bulk gets: the buffers are shared by the chunks' threads. */
@@ -211,15 +235,18 @@ final class FusedSoftmaxFocal {
             }
         }
 
-        /** Row r of the gradient (a new array with offset 0). */
-        void writeGradient(int r, int cols, double[] g, Scratch s) {
+        /** Row r of the gradient (a new array with offset 0): g_c − p_c·gSum. */
+        void writeGradient(int r, int cols, double[] g, double[] p, double gSum, Scratch s) {
             if (isFloat) {
                 for (int c = 0; c < cols; c++) {
-                    s.b[c] = (float) g[c];
+                    s.b[c] = (float) (g[c] - p[c] * gSum);
                 }
                 gf.put(r * cols, s.b, 0, cols);
             } else {
-                gd.put(r * cols, g);
+                for (int c = 0; c < cols; c++) {
+                    s.d[c] = g[c] - p[c] * gSum;
+                }
+                gd.put(r * cols, s.d);
             }
         }
     }

@@ -12,16 +12,24 @@ import jdk.incubator.vector.VectorSpecies;
  * Vector API (jdk.incubator.vector) kernels for FLOAT data. Only loaded when {@link FusedPath}
  * found the module in the boot layer; the arithmetic is a lane-wise coding of
  * {@link SigmoidFocalElement#lossAndGradient} or {@link FocalStarElement#lossAndGradient} (tested against
- * them), {@code SPECIES_PREFERRED} lanes at a time, with the row tail done by the scalar routine.
+ * them), {@code SPECIES_PREFERRED} lanes at a time (rows narrower than one vector go to the scalar routine).
  *
  * <p><b>Reproducible bits.</b> The kernel uses only lane-wise operations that Java specifies exactly
- * (+, −, ×, ÷, min/max, compare, blend, bit reinterpretation), so it gives the same bits whether
- * HotSpot interprets it or has compiled it. That is why {@link #exp} and {@link #log} are written here:
- * the Vector API's {@code EXP}/{@code LOG}/{@code LOG1P} use Intel's SVML once C2 compiles the loop but
- * {@code Math} lane by lane before, and the two differ in the last bit (found by the reliability suite:
- * the same call gave different gradients before and after JIT compilation). Row sums add the lanes in
- * order, for the same reason. {@link #exp} and {@link #log} are Cephes' single-precision range
- * reductions and polynomial coefficients (about 1 ulp).
+ * (+, −, ×, ÷, fused multiply-add, min/max, compare, blend, bit reinterpretation), so it gives the same
+ * bits whether HotSpot interprets it or has compiled it. That is why {@link #exp}, {@link #log} and
+ * {@link #log1p} are written here: the Vector API's {@code EXP}/{@code LOG}/{@code LOG1P} use Intel's SVML
+ * once C2 compiles the loop but {@code Math} lane by lane before, and the two differ in the last bit
+ * (found by the reliability suite: the same call gave different gradients before and after JIT
+ * compilation). Row sums add the lanes in order, for the same reason. They are Cephes' single-precision
+ * range reductions and polynomial coefficients (about 1 ulp), evaluated with FMA.
+ *
+ * <p><b>Stages.</b> A row is staged into small heap arrays and goes through array-to-array stages — the
+ * exponentials, their log1p, for a general γ the modulating factor, then loss and gradient — each one
+ * loop over the row (which stays in L1) whose body calls nothing but Vector API methods. No vector is
+ * ever passed to or returned from a method of this class: C2 inlines the Vector API's methods whatever
+ * the size of the compilation, but not ours, and a vector that crosses a call that was not inlined is
+ * boxed on the heap (the kernel written with helper methods allocated 18 bytes per element and ran
+ * about 1.6× slower, depending on the order in which C2 happened to compile it).
  */
 final class VectorKernels {
 
@@ -36,161 +44,330 @@ final class VectorKernels {
         return S.length() + " × float";
     }
 
-    /** Evaluates one lane-full of the kernel on known values and checks it against the scalar routine. */
+    /** Lanes per vector: callers pad arrays for the stages below to a multiple of it. */
+    static int lanes() {
+        return S.length();
+    }
+
+    /** Evaluates the functions on known values and checks them against {@code Math}. */
     static boolean selfTest() {
-        FloatVector v = exp(FloatVector.broadcast(S, -2f));
-        FloatVector l = log(FloatVector.broadcast(S, 0.25f));
-        return Math.abs(v.lane(0) - Math.exp(-2)) < 1e-6 && Math.abs(l.lane(S.length() - 1) - Math.log(0.25)) < 1e-6;
+        float[] a = new float[S.length()];
+        java.util.Arrays.fill(a, -2f);
+        exp(a, a, a.length);
+        float[] b = new float[S.length()];
+        java.util.Arrays.fill(b, 0.25f);
+        log(b, b, b.length);
+        return Math.abs(a[0] - Math.exp(-2)) < 1e-6 && Math.abs(b[b.length - 1] - Math.log(0.25)) < 1e-6;
     }
 
     /** {@link FusedSigmoid} over rows [r0, r1): FL or FL* as the job says. */
     static void sigmoid(FusedSigmoid.Job j, int r0, int r1, int chunk) {
-        final int cols = j.cols;
-        final int bound = S.loopBound(cols);
-        final boolean star = j.star;
-        final float gamma = (float) j.gamma;
-        final float beta = (float) j.beta;
-        final float betaOverGamma = (float) (j.beta / j.gamma);
-        final float inverseGamma = (float) (1 / j.gamma);
-        final boolean alphaOn = j.alpha >= 0;
-        final float alphaSlope = (float) (2 * j.alpha - 1);
-        final float alphaBase = (float) (1 - j.alpha);
-        final float keep = (float) (1 - j.smoothing);
-        final float shift = (float) (j.smoothing / 2);
-        final FloatVector one = FloatVector.broadcast(S, 1f);
-        final FloatVector tiny = FloatVector.broadcast(S, Float.MIN_NORMAL);
-        final boolean multiplied = j.rowMask != null || j.outputMask != null || j.weightsF != null;
-        // Rows are staged through small heap arrays: bulk FloatBuffer get/put are memcpy intrinsics, and
-        // array loads vectorise better than JDK 17's ByteBuffer loads.
-        final FloatBuffer xb = j.x.asFloatBuffer();
-        final FloatBuffer yb = j.y.asFloatBuffer();
-        final FloatBuffer mb = j.outputMask == null ? null : j.outputMask.asFloatBuffer();
-        final FloatBuffer gb = j.grad == null ? null : j.grad.asFloatBuffer();
-        final float[] xs = new float[cols];
-        final float[] ys = new float[cols];
-        final float[] ms = mb == null ? null : new float[cols];
-        final float[] gs = gb == null ? null : new float[cols];
-        final float[] lanes = new float[S.length()];
-        final double[] gradient = new double[1];                                    // the scalar tail's scratch
-
+        Rows k = new Rows(j);
         for (int r = r0; r < r1; r++) {
-            float rowMask = j.rowMask == null ? 1f : (float) j.rowMask[r];
-            xb.get(j.xOff + r * cols, xs);
-            yb.get(j.yOff + r * cols, ys);
-            if (ms != null) {
-                mb.get(j.maskOff + r * cols, ms);
+            k.load(r);
+            checkLabels(j, k, r, chunk);
+            double sum;
+            if (j.star) {
+                starArgument(k);                                            // ex = −|u|
+                exp(k.ex, k.ex, k.bound);
+                log1p(k.ex, k.lp, k.bound);
+                sum = starLanes(k);
+            } else {
+                negativeAbs(k.xs, k.ex, k.bound);                           // ex = −|x|
+                exp(k.ex, k.ex, k.bound);
+                log1p(k.ex, k.lp, k.bound);
+                if (k.power < 0) {                                          // mod = q^γ = exp(γ·log q)
+                    focalQ(k);
+                    log(k.mod, k.mod, k.bound);
+                    scale(k.mod, k.gamma, k.bound);
+                    exp(k.mod, k.mod, k.bound);
+                }
+                sum = focalLanes(k);
             }
-            FloatVector rowMult = FloatVector.broadcast(S, rowMask);
-            FloatVector acc = FloatVector.zero(S);
-            FloatVector lowest = FloatVector.zero(S);
-            FloatVector highest = FloatVector.zero(S);
-            double sum = 0;                 // lane sums of each block of FLUSH vectors, added in order (deterministic)
-            int c = 0;
-            for (int block = 0; c < bound; c += S.length()) {
-                FloatVector x = FloatVector.fromArray(S, xs, c);
-                FloatVector yRaw = FloatVector.fromArray(S, ys, c);
-
-                FloatVector mult = rowMult;
-                if (ms != null) {
-                    mult = mult.mul(FloatVector.fromArray(S, ms, c));
-                }
-                lowest = lowest.min(yRaw);                                          // NaN propagates
-                highest = highest.max(yRaw);
-                if (j.weightsF != null) {
-                    mult = mult.mul(FloatVector.fromArray(S, j.weightsF, c));
-                }
-                FloatVector y = j.smoothing > 0 ? yRaw.mul(keep).add(shift) : yRaw;
-
-                FloatVector alphaT = alphaOn ? y.fma(alphaSlope, alphaBase) : one;
-                FloatVector loss;                                                   // w·m included
-                FloatVector g = null;                                               // w·m included
-                if (star) {                                                         // FocalStarElement's lines
-                    FloatVector sign = y.add(y).sub(1f);                            // 2y − 1
-                    FloatVector xt = x.mul(sign);
-                    FloatVector u = xt.mul(gamma).add(beta);
-                    FloatVector ex = exp(u.abs().neg());                            // e^−|u|
-                    FloatVector scale = multiplied ? alphaT.mul(mult) : alphaT;     // w·m·α_t
-                    loss = xt.neg().sub(betaOverGamma).max(0f).add(log1p(ex).mul(inverseGamma)).mul(scale);
-                    if (j.grad != null) {
-                        FloatVector s = one.div(one.add(ex));                       // σ(|u|)
-                        FloatVector sigmoidNegU = s.blend(ex.mul(s), u.compare(VectorOperators.GE, 0f));
-                        g = sigmoidNegU.mul(sign).mul(scale).neg();
-                    }
-                } else {                                                            // SigmoidFocalElement's lines
-                    FloatVector ex = exp(x.abs().neg());                            // e^−|x|
-                    FloatVector s = one.div(one.add(ex));                           // σ(|x|)
-                    FloatVector es = ex.mul(s);                                     // σ(−|x|)
-                    VectorMask<Float> nonNegative = x.compare(VectorOperators.GE, 0f);
-                    FloatVector p = es.blend(s, nonNegative);                       // σ(x)
-                    FloatVector pm = s.blend(es, nonNegative);                      // σ(−x)
-                    FloatVector oneMinusY = one.sub(y);
-                    FloatVector bce = x.max(0f).sub(x.mul(y)).add(log1p(ex));
-                    FloatVector q = y.mul(pm).add(oneMinusY.mul(p));
-
-                    FloatVector scale;                                              // w·m·α_t·q^γ
-                    if (gamma == 0f) {
-                        scale = alphaT;
-                    } else if (gamma == 1f) {
-                        scale = q.mul(alphaT);
-                    } else if (gamma == 2f) {
-                        scale = q.mul(q).mul(alphaT);
-                    } else {
-                        // q^γ = exp(γ·log q) (JDK 17's POW runs lane by lane, ~30× slower); 0^γ = 0
-                        scale = exp(log(q).mul(gamma)).blend(0f, q.compare(VectorOperators.EQ, 0f)).mul(alphaT);
-                    }
-                    if (multiplied) {
-                        scale = scale.mul(mult);
-                    }
-                    loss = scale.mul(bce);
-                    if (j.grad != null) {
-                        g = p.mul(oneMinusY).sub(y.mul(pm));
-                        if (gamma != 0f) {
-                            FloatVector ratio = p.mul(pm).div(q.max(tiny));          // p(1−p)/q
-                            g = g.add(ratio.mul(bce).mul(one.sub(y.add(y))).mul(gamma));
-                        }
-                        g = g.mul(scale);
-                    }
-                }
-                acc = acc.add(loss);
-                if (++block == FLUSH) {                  // bound FLOAT accumulation: long rows stay within 2e-4
-                    acc.intoArray(lanes, 0);
-                    for (float lane : lanes) {
-                        sum += lane;
-                    }
-                    acc = FloatVector.zero(S);
-                    block = 0;
-                }
-                if (g != null) {
-                    g.intoArray(gs, c);
-                }
+            if (k.gs != null && k.lanesCols > 0) {
+                k.gb.put(r * j.cols, k.gs, 0, k.lanesCols);
             }
-            float lo = lowest.reduceLanes(VectorOperators.MIN);
-            float hi = highest.reduceLanes(VectorOperators.MAX);
-            if (!(lo >= 0f && hi <= 1f)) {                                          // rare: find the culprit
-                for (int k = 0; k < bound; k++) {
-                    if (!(ys[k] >= 0f && ys[k] <= 1f)) {
-                        j.recordBad(chunk, (long) r * cols + k);
-                        break;
-                    }
-                }
-            }
-            if (gs != null && bound > 0) {
-                gb.put(r * cols, gs, 0, bound);
-            }
-            acc.intoArray(lanes, 0);
-            for (float lane : lanes) {                                               // in lane order
-                sum += lane;
-            }
-            for (; c < cols; c++) {
-                sum += FusedSigmoid.scalarElement(j, r, c, chunk, gradient);     // writes its own gradient
+            for (int c = k.lanesCols; c < j.cols; c++) {                     // rows narrower than a vector
+                sum += FusedSigmoid.scalarElement(j, r, c, chunk, k.gradient);    // writes its own gradient
             }
             j.rowLoss[r] = sum;
         }
     }
 
-    /** Lanes per vector: {@link FusedSoftmaxFocal} pads its rows to a multiple of it. */
-    static int lanes() {
-        return S.length();
+    /**
+     * One chunk's constants (as floats) and its row staging: rows are copied into small heap arrays (bulk
+     * FloatBuffer get/put are memcpy intrinsics, and array loads vectorise better than JDK 17's buffer
+     * loads), with the row's multiplier (row mask · output mask) · weight precomputed. A row at least one
+     * vector wide is padded to whole vectors (x = y = 0 in the padding, multiplier 0, so the padding adds
+     * exactly 0 to the row's loss and its gradient is not written); a narrower row is left to the scalar
+     * routine.
+     */
+    private static final class Rows {
+        final FusedSigmoid.Job j;
+        final int bound;                    // the staged width: the row padded to whole vectors, or 0
+        final int lanesCols;                // the row's columns done in lanes: cols, or 0
+        final int power;                    // γ when it is 0, 1 or 2 (FL), else −1
+        final float gamma;
+        final float beta;
+        final float betaOverGamma;
+        final float inverseGamma;
+        final boolean alphaOn;
+        final float alphaSlope;
+        final float alphaBase;
+        final boolean smooth;
+        final float keep;
+        final float shift;
+        final boolean multiplied;
+        final boolean rowVarying;           // a mask: the multiplier changes from row to row
+        final FloatBuffer xb;
+        final FloatBuffer yb;
+        final FloatBuffer mb;
+        final FloatBuffer gb;
+        final float[] xs;
+        final float[] ys;
+        final float[] ms;                   // the output mask's row
+        final float[] mult;                 // the multiplier per column, when any factor is given
+        final float[] gs;
+        final float[] ex;                   // e^−|x| (FL) or e^−|u| (FL*)
+        final float[] lp;                   // log1p(ex)
+        final float[] mod;                  // q^γ, for a γ other than 0, 1, 2
+        final float[] lanes = new float[S.length()];
+        final double[] gradient = new double[1];                                    // the scalar tail's scratch
+
+        Rows(FusedSigmoid.Job j) {
+            this.j = j;
+            this.lanesCols = j.cols >= S.length() ? j.cols : 0;
+            this.bound = lanesCols == 0 ? 0 : (j.cols + S.length() - 1) / S.length() * S.length();
+            this.gamma = (float) j.gamma;
+            this.power = j.star ? 0 : gamma == 0f ? 0 : gamma == 1f ? 1 : gamma == 2f ? 2 : -1;
+            this.beta = (float) j.beta;
+            this.betaOverGamma = (float) (j.beta / j.gamma);
+            this.inverseGamma = (float) (1 / j.gamma);
+            this.alphaOn = j.alpha >= 0;
+            this.alphaSlope = (float) (2 * j.alpha - 1);
+            this.alphaBase = (float) (1 - j.alpha);
+            this.smooth = j.smoothing > 0;
+            this.keep = (float) (1 - j.smoothing);
+            this.shift = (float) (j.smoothing / 2);
+            this.multiplied = j.rowMask != null || j.outputMask != null || j.weightsF != null || bound > j.cols;
+            this.xb = j.x.asFloatBuffer();
+            this.yb = j.y.asFloatBuffer();
+            this.mb = j.outputMask == null ? null : j.outputMask.asFloatBuffer();
+            this.gb = j.grad == null ? null : j.grad.asFloatBuffer();
+            int width = Math.max(bound, j.cols);
+            this.xs = new float[width];                                     // the padding stays 0
+            this.ys = new float[width];
+            this.ms = mb == null ? null : new float[j.cols];
+            this.mult = multiplied ? new float[bound] : null;              // the padding stays 0
+            this.gs = gb == null ? null : new float[width];
+            this.ex = new float[bound];
+            this.lp = new float[bound];
+            this.mod = power < 0 ? new float[bound] : null;
+            this.rowVarying = j.rowMask != null || j.outputMask != null;
+            if (multiplied && !rowVarying) {                              // weights and/or padding: the same every row
+                for (int c = 0; c < Math.min(bound, j.cols); c++) {
+                    mult[c] = j.weightsF == null ? 1f : 1f * j.weightsF[c];
+                }
+            }
+        }
+
+        void load(int r) {
+            int cols = j.cols;
+            xb.get(j.xOff + r * cols, xs, 0, cols);
+            yb.get(j.yOff + r * cols, ys, 0, cols);
+            if (rowVarying) {
+                float rowMask = j.rowMask == null ? 1f : (float) j.rowMask[r];
+                if (ms != null) {
+                    mb.get(j.maskOff + r * cols, ms);
+                }
+                for (int c = 0; c < Math.min(bound, cols); c++) {          // a scalar row forms its own
+                    float m = ms == null ? rowMask : rowMask * ms[c];
+                    mult[c] = j.weightsF == null ? m : m * j.weightsF[c];
+                }
+            }
+        }
+
+        /** Adds {@link #lanes} to sum in lane order (deterministic). */
+        double addLanes(double sum) {
+            for (float lane : lanes) {
+                sum += lane;
+            }
+            return sum;
+        }
+    }
+
+    /** Records the row's first label outside [0, 1] (NaN included) among the lane-coded columns. */
+    private static void checkLabels(FusedSigmoid.Job j, Rows k, int r, int chunk) {
+        FloatVector lowest = FloatVector.zero(S);
+        FloatVector highest = FloatVector.zero(S);
+        for (int c = 0; c < k.bound; c += S.length()) {
+            FloatVector y = FloatVector.fromArray(S, k.ys, c);
+            lowest = lowest.min(y);                                                 // NaN propagates
+            highest = highest.max(y);
+        }
+        float lo = lowest.reduceLanes(VectorOperators.MIN);
+        float hi = highest.reduceLanes(VectorOperators.MAX);
+        if (!(lo >= 0f && hi <= 1f)) {                                              // rare: find the culprit
+            for (int c = 0; c < k.bound; c++) {
+                if (!(k.ys[c] >= 0f && k.ys[c] <= 1f)) {
+                    j.recordBad(chunk, (long) r * j.cols + c);             // never the padding: 0 there
+                    break;
+                }
+            }
+        }
+    }
+
+    /** out = −|in| over [0, n). */
+    private static void negativeAbs(float[] in, float[] out, int n) {
+        for (int c = 0; c < n; c += S.length()) {
+            FloatVector.fromArray(S, in, c).abs().neg().intoArray(out, c);
+        }
+    }
+
+    /** a = a·factor over [0, n). */
+    private static void scale(float[] a, float factor, int n) {
+        for (int c = 0; c < n; c += S.length()) {
+            FloatVector.fromArray(S, a, c).mul(factor).intoArray(a, c);
+        }
+    }
+
+    /**
+     * FL, general γ: mod = q = y·σ(−x) + (1 − y)·σ(x) (the modulating factor's base; the caller raises it
+     * to γ), from x, the smoothed label and ex = e^−|x|.
+     */
+    private static void focalQ(Rows k) {
+        final FloatVector one = FloatVector.broadcast(S, 1f);
+        for (int c = 0; c < k.bound; c += S.length()) {
+            FloatVector x = FloatVector.fromArray(S, k.xs, c);
+            FloatVector y = FloatVector.fromArray(S, k.ys, c);
+            if (k.smooth) {
+                y = y.fma(k.keep, k.shift);
+            }
+            FloatVector e = FloatVector.fromArray(S, k.ex, c);
+            FloatVector s = one.div(one.add(e));                                   // σ(|x|)
+            FloatVector es = e.mul(s);                                              // σ(−|x|)
+            VectorMask<Float> nonNegative = x.compare(VectorOperators.GE, 0f);
+            FloatVector p = es.blend(s, nonNegative);                               // σ(x)
+            FloatVector pm = s.blend(es, nonNegative);                              // σ(−x)
+            y.fma(pm, one.sub(y).mul(p)).intoArray(k.mod, c);
+        }
+    }
+
+    /**
+     * FL's last stage ({@link SigmoidFocalElement}'s lines) from x, the label, ex = e^−|x|, lp = log1p(ex)
+     * and, for a general γ, mod = q^γ: writes the gradient and returns the row's loss sum.
+     */
+    private static double focalLanes(Rows k) {
+        final FloatVector one = FloatVector.broadcast(S, 1f);
+        final FloatVector tiny = FloatVector.broadcast(S, Float.MIN_NORMAL);
+        final FloatVector gamma = FloatVector.broadcast(S, k.gamma);
+        final int power = k.power;
+        FloatVector acc = FloatVector.zero(S);
+        double sum = 0;                     // lane sums of each block of FLUSH vectors, added in order (deterministic)
+        int block = 0;
+        for (int c = 0; c < k.bound; c += S.length()) {
+            FloatVector x = FloatVector.fromArray(S, k.xs, c);
+            FloatVector y = FloatVector.fromArray(S, k.ys, c);
+            if (k.smooth) {
+                y = y.fma(k.keep, k.shift);
+            }
+            FloatVector e = FloatVector.fromArray(S, k.ex, c);                     // e^−|x|
+            FloatVector s = one.div(one.add(e));                                    // σ(|x|)
+            FloatVector es = e.mul(s);                                              // σ(−|x|)
+            VectorMask<Float> nonNegative = x.compare(VectorOperators.GE, 0f);
+            FloatVector p = es.blend(s, nonNegative);                               // σ(x)
+            FloatVector pm = s.blend(es, nonNegative);                              // σ(−x)
+            FloatVector oneMinusY = one.sub(y);
+            FloatVector bce = x.neg().fma(y, x.max(0f)).add(FloatVector.fromArray(S, k.lp, c));
+            FloatVector q = y.fma(pm, oneMinusY.mul(p));
+
+            FloatVector scale = k.alphaOn ? y.fma(k.alphaSlope, k.alphaBase) : one;  // α_t·q^γ (·w·m)
+            if (power == 1) {
+                scale = q.mul(scale);
+            } else if (power == 2) {
+                scale = q.mul(q).mul(scale);
+            } else if (power < 0) {
+                scale = FloatVector.fromArray(S, k.mod, c).mul(scale);
+            }
+            if (k.multiplied) {
+                scale = scale.mul(FloatVector.fromArray(S, k.mult, c));
+            }
+            acc = acc.add(scale.mul(bce));
+            if (++block == FLUSH) {                       // bound FLOAT accumulation: long rows stay within 2e-4
+                acc.intoArray(k.lanes, 0);
+                sum = k.addLanes(sum);
+                acc = FloatVector.zero(S);
+                block = 0;
+            }
+            if (k.gs != null) {
+                FloatVector g = y.neg().fma(pm, p.mul(oneMinusY));                  // p(1−y) − y(1−p)
+                if (power != 0) {
+                    FloatVector ratio = p.mul(pm).div(q.max(tiny));                 // p(1−p)/q
+                    g = ratio.mul(bce).mul(one.sub(y.add(y))).fma(gamma, g);
+                }
+                g.mul(scale).intoArray(k.gs, c);
+            }
+        }
+        acc.intoArray(k.lanes, 0);
+        return k.addLanes(sum);
+    }
+
+    /** FL*: ex = −|u|, u = γ·x_t + β, x_t = (2y − 1)·x (the argument of the exponential). */
+    private static void starArgument(Rows k) {
+        final FloatVector gamma = FloatVector.broadcast(S, k.gamma);
+        final FloatVector beta = FloatVector.broadcast(S, k.beta);
+        for (int c = 0; c < k.bound; c += S.length()) {
+            FloatVector x = FloatVector.fromArray(S, k.xs, c);
+            FloatVector y = FloatVector.fromArray(S, k.ys, c);
+            if (k.smooth) {
+                y = y.fma(k.keep, k.shift);
+            }
+            x.mul(y.add(y).sub(1f)).fma(gamma, beta).abs().neg().intoArray(k.ex, c);
+        }
+    }
+
+    /**
+     * FL*'s last stage ({@link FocalStarElement}'s lines) from x, the label, ex = e^−|u| and lp = log1p(ex):
+     * writes the gradient and returns the row's loss sum.
+     */
+    private static double starLanes(Rows k) {
+        final FloatVector one = FloatVector.broadcast(S, 1f);
+        final FloatVector gamma = FloatVector.broadcast(S, k.gamma);
+        final FloatVector beta = FloatVector.broadcast(S, k.beta);
+        FloatVector acc = FloatVector.zero(S);
+        double sum = 0;
+        int block = 0;
+        for (int c = 0; c < k.bound; c += S.length()) {
+            FloatVector x = FloatVector.fromArray(S, k.xs, c);
+            FloatVector y = FloatVector.fromArray(S, k.ys, c);
+            if (k.smooth) {
+                y = y.fma(k.keep, k.shift);
+            }
+            FloatVector sign = y.add(y).sub(1f);                                    // 2y − 1
+            FloatVector xt = x.mul(sign);
+            FloatVector scale = k.alphaOn ? y.fma(k.alphaSlope, k.alphaBase) : one; // α_t (·w·m)
+            if (k.multiplied) {
+                scale = scale.mul(FloatVector.fromArray(S, k.mult, c));
+            }
+            FloatVector loss = xt.neg().sub(k.betaOverGamma).max(0f)
+                    .add(FloatVector.fromArray(S, k.lp, c).mul(k.inverseGamma));
+            acc = acc.add(loss.mul(scale));
+            if (++block == FLUSH) {
+                acc.intoArray(k.lanes, 0);
+                sum = k.addLanes(sum);
+                acc = FloatVector.zero(S);
+                block = 0;
+            }
+            if (k.gs != null) {
+                FloatVector u = xt.fma(gamma, beta);
+                FloatVector e = FloatVector.fromArray(S, k.ex, c);
+                FloatVector s = one.div(one.add(e));                               // σ(|u|)
+                FloatVector sigmoidNegU = s.blend(e.mul(s), u.compare(VectorOperators.GE, 0f));
+                sigmoidNegU.mul(sign).mul(scale).neg().intoArray(k.gs, c);
+            }
+        }
+        acc.intoArray(k.lanes, 0);
+        return k.addLanes(sum);
     }
 
     /**
@@ -199,12 +376,14 @@ final class VectorKernels {
      */
     static void shiftedExp(float[] x, float shift, float[] out, int n) {
         for (int c = 0; c < n; c += S.length()) {
-            exp(FloatVector.fromArray(S, x, c).sub(shift)).intoArray(out, c);
+            FloatVector.fromArray(S, x, c).sub(shift).intoArray(out, c);
         }
+        exp(out, out, n);
     }
 
     // ------------------------------------------------------------------------------------------
-    // exp and log from exactly specified lane operations (see the class comment)
+    // exp, log and log1p from exactly specified lane operations (see the class comment), each over
+    // [0, n) of arrays, n a multiple of lanes(); in and out may be the same array
     // ------------------------------------------------------------------------------------------
 
     private static final float LOG2E = 1.44269504088896341f;
@@ -214,76 +393,108 @@ final class VectorKernels {
     private static final float SQRT_HALF = 0.707106781186547524f;
     private static final float SQRT_TWO_MINUS_ONE = 0.414213562373095049f;
 
-    /** e^x for every lane: x below −104 gives 0, NaN stays NaN; |x| ≤ 88 is the range used here. */
-    static FloatVector exp(FloatVector x) {
-        VectorMask<Float> underflow = x.compare(VectorOperators.LT, -104f);
-        FloatVector xc = x.max(-104f).min(88.7f);
-        FloatVector shifted = xc.mul(LOG2E).add(ROUNDER);                     // n in the low mantissa bits
-        FloatVector n = shifted.sub(ROUNDER);                                  // n = round(x / ln 2)
-        FloatVector r = n.mul(-LN2_HI).add(xc);                               // x − n·ln 2, in two exact steps
-        r = n.mul(-LN2_LO).add(r);
-        FloatVector p = FloatVector.broadcast(S, 1.9875691500e-4f);
-        p = p.mul(r).add(1.3981999507e-3f);
-        p = p.mul(r).add(8.3334519073e-3f);
-        p = p.mul(r).add(4.1665795894e-2f);
-        p = p.mul(r).add(1.6666665459e-1f);
-        p = p.mul(r).add(5.0000001201e-1f);
-        FloatVector er = p.mul(r.mul(r)).add(r).add(1f);                     // e^r, |r| ≤ ln2 / 2
-        // 2^n as two factors 2^n1·2^n2 (n1 = ⌊n/2⌋), so that results down to the subnormals stay exact
-        IntVector ni = shifted.reinterpretAsInts().sub(0x4B400000);
-        IntVector n1 = ni.lanewise(VectorOperators.ASHR, 1);
-        IntVector n2 = ni.sub(n1);
-        FloatVector s1 = n1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-        FloatVector s2 = n2.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-        return er.mul(s1).mul(s2).blend(0f, underflow);
+    /**
+     * out = e^in, for in ≤ 64 (every caller passes values ≤ 0 up to rounding; larger ones give e^64): below
+     * −104 the result rounds to 0, −∞ gives 0 and NaN stays NaN. With n = round(x / ln 2), r = x − n·ln 2
+     * (two exact steps) and e^r from the polynomial, e^x = e^r·2^(n+24)·2^−24: the first product is exact
+     * and the second rounds once, so results down to the subnormals are exact roundings of e^r·2^n.
+     */
+    static void exp(float[] in, float[] out, int n) {
+        final FloatVector log2e = FloatVector.broadcast(S, LOG2E);
+        final FloatVector rounder = FloatVector.broadcast(S, ROUNDER);
+        final FloatVector ln2Hi = FloatVector.broadcast(S, -LN2_HI);
+        final FloatVector ln2Lo = FloatVector.broadcast(S, -LN2_LO);
+        final FloatVector c5 = FloatVector.broadcast(S, 1.9875691500e-4f);
+        final FloatVector c4 = FloatVector.broadcast(S, 1.3981999507e-3f);
+        final FloatVector c3 = FloatVector.broadcast(S, 8.3334519073e-3f);
+        final FloatVector c2 = FloatVector.broadcast(S, 4.1665795894e-2f);
+        final FloatVector c1 = FloatVector.broadcast(S, 1.6666665459e-1f);
+        final FloatVector c0 = FloatVector.broadcast(S, 5.0000001201e-1f);
+        for (int c = 0; c < n; c += S.length()) {
+            FloatVector x = FloatVector.fromArray(S, in, c).max(-104f).min(64f);
+            FloatVector shifted = x.fma(log2e, rounder);                          // n in the low mantissa bits
+            FloatVector k = shifted.sub(ROUNDER);                                  // n = round(x / ln 2)
+            FloatVector r = k.fma(ln2Hi, x);
+            r = k.fma(ln2Lo, r);
+            FloatVector p = c5.fma(r, c4).fma(r, c3).fma(r, c2).fma(r, c1).fma(r, c0);
+            FloatVector er = p.fma(r.mul(r), r).add(1f);                             // e^r, |r| ≤ ln2 / 2
+            FloatVector scale = shifted.reinterpretAsInts().add(127 + 24 - 0x4B400000)
+                    .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();      // 2^(n+24)
+            er.mul(scale).mul(0x1p-24f).intoArray(out, c);
+        }
     }
 
-    /** Natural log for every lane: 0 gives −∞, a negative value or NaN gives NaN, subnormals are exact. */
-    static FloatVector log(FloatVector x) {
-        VectorMask<Float> subnormal = x.compare(VectorOperators.LT, Float.MIN_NORMAL);
-        FloatVector xs = x.blend(x.mul(8388608f), subnormal);                 // × 2^23 lifts subnormals
-        IntVector bits = xs.reinterpretAsInts();
-        // x = m·2^e with m ∈ [0.5, 1); the exponent field E becomes the float 2^23 + E exactly
-        FloatVector e = bits.lanewise(VectorOperators.LSHR, 23).and(0xff).or(0x4B000000).reinterpretAsFloats()
-                .sub(8388608f + 126f);
-        e = e.sub(FloatVector.zero(S).blend(23f, subnormal));
-        FloatVector m = bits.and(0x007fffff).or(0x3f000000).reinterpretAsFloats();
-        // m < √½: use 2m − 1 and e − 1, so that the polynomial's argument lies in [√½ − 1, √2 − 1)
-        VectorMask<Float> small = m.compare(VectorOperators.LT, SQRT_HALF);
-        e = e.sub(FloatVector.zero(S).blend(1f, small));
-        FloatVector f = m.add(m.blend(0f, small.not())).sub(1f);
-        FloatVector result = logOnePlus(f, e);
-        result = result.blend(Float.NEGATIVE_INFINITY, x.compare(VectorOperators.EQ, 0f));
-        result = result.blend(Float.POSITIVE_INFINITY, x.compare(VectorOperators.EQ, Float.POSITIVE_INFINITY));
-        return result.blend(Float.NaN, x.compare(VectorOperators.LT, 0f).or(x.compare(VectorOperators.NE, x)));
+    /** out = log(in): 0 gives −∞, a negative value or NaN gives NaN, +∞ gives +∞, subnormals are exact. */
+    static void log(float[] in, float[] out, int n) {
+        final FloatVector zero = FloatVector.zero(S);
+        for (int c = 0; c < n; c += S.length()) {
+            FloatVector x = FloatVector.fromArray(S, in, c);
+            VectorMask<Float> subnormal = x.compare(VectorOperators.LT, Float.MIN_NORMAL);
+            FloatVector xs = x.blend(x.mul(8388608f), subnormal);                 // × 2^23 lifts subnormals
+            IntVector bits = xs.reinterpretAsInts();
+            // x = m·2^e with m ∈ [0.5, 1); the exponent field E becomes the float 2^23 + E exactly
+            FloatVector e = bits.lanewise(VectorOperators.LSHR, 23).and(0xff).or(0x4B000000).reinterpretAsFloats()
+                    .sub(8388608f + 126f);
+            e = e.sub(zero.blend(23f, subnormal));
+            FloatVector m = bits.and(0x007fffff).or(0x3f000000).reinterpretAsFloats();
+            // m < √½: use 2m − 1 and e − 1, so that the polynomial's argument lies in [√½ − 1, √2 − 1)
+            VectorMask<Float> small = m.compare(VectorOperators.LT, SQRT_HALF);
+            e = e.sub(zero.blend(1f, small));
+            FloatVector f = m.add(m.blend(0f, small.not())).sub(1f);
+            // log(1 + f) + e·ln 2 as in log1p below
+            FloatVector z = f.mul(f);
+            FloatVector p = FloatVector.broadcast(S, 7.0376836292e-2f)
+                    .fma(f, FloatVector.broadcast(S, -1.1514610310e-1f))
+                    .fma(f, FloatVector.broadcast(S, 1.1676998740e-1f))
+                    .fma(f, FloatVector.broadcast(S, -1.2420140846e-1f))
+                    .fma(f, FloatVector.broadcast(S, 1.4249322787e-1f))
+                    .fma(f, FloatVector.broadcast(S, -1.6668057665e-1f))
+                    .fma(f, FloatVector.broadcast(S, 2.0000714765e-1f))
+                    .fma(f, FloatVector.broadcast(S, -2.4999993993e-1f))
+                    .fma(f, FloatVector.broadcast(S, 3.3333331174e-1f));
+            FloatVector y = p.mul(f).mul(z);
+            y = e.fma(FloatVector.broadcast(S, LN2_LO), y);
+            y = z.fma(FloatVector.broadcast(S, -0.5f), y);
+            FloatVector result = e.fma(FloatVector.broadcast(S, LN2_HI), f.add(y));
+            result = result.blend(Float.NEGATIVE_INFINITY, x.compare(VectorOperators.EQ, 0f));
+            result = result.blend(Float.POSITIVE_INFINITY, x.compare(VectorOperators.EQ, Float.POSITIVE_INFINITY));
+            result.blend(Float.NaN, x.compare(VectorOperators.LT, 0f).or(x.compare(VectorOperators.NE, x)))
+                    .intoArray(out, c);
+        }
     }
 
     /**
-     * log(1 + u) for u ∈ [0, 1] (here u = e^−|x|), NaN stays NaN. Up to √2 − 1 the polynomial takes u
-     * itself (exact for tiny u); above, 1 + u = 2·(1 + (u − 1)/2).
+     * out = log(1 + in) for in ∈ [0, 1] (here e^−|x|), NaN stays NaN. Up to √2 − 1 the polynomial takes u
+     * itself (exact for tiny u); above, 1 + u = 2·(1 + (u − 1)/2). log(1 + f) + e·ln 2 for
+     * f ∈ [√½ − 1, √2 − 1] is f − f²/2 + f³·P(f), Cephes' logf coefficients.
      */
-    static FloatVector log1p(FloatVector u) {
-        VectorMask<Float> big = u.compare(VectorOperators.GT, SQRT_TWO_MINUS_ONE);
-        FloatVector f = u.blend(u.sub(1f).mul(0.5f), big);
-        FloatVector e = FloatVector.zero(S).blend(1f, big);
-        return logOnePlus(f, e);
-    }
-
-    /** log(1 + f) + e·ln 2 for f ∈ [√½ − 1, √2 − 1]: f − f²/2 + f³·P(f), Cephes' logf coefficients. */
-    private static FloatVector logOnePlus(FloatVector f, FloatVector e) {
-        FloatVector z = f.mul(f);
-        FloatVector p = FloatVector.broadcast(S, 7.0376836292e-2f);
-        p = p.mul(f).add(-1.1514610310e-1f);
-        p = p.mul(f).add(1.1676998740e-1f);
-        p = p.mul(f).add(-1.2420140846e-1f);
-        p = p.mul(f).add(1.4249322787e-1f);
-        p = p.mul(f).add(-1.6668057665e-1f);
-        p = p.mul(f).add(2.0000714765e-1f);
-        p = p.mul(f).add(-2.4999993993e-1f);
-        p = p.mul(f).add(3.3333331174e-1f);
-        FloatVector y = p.mul(f).mul(z);
-        y = e.mul(LN2_LO).add(y);
-        y = z.mul(-0.5f).add(y);
-        return e.mul(LN2_HI).add(f.add(y));
+    static void log1p(float[] in, float[] out, int n) {
+        final FloatVector k8 = FloatVector.broadcast(S, 7.0376836292e-2f);
+        final FloatVector k7 = FloatVector.broadcast(S, -1.1514610310e-1f);
+        final FloatVector k6 = FloatVector.broadcast(S, 1.1676998740e-1f);
+        final FloatVector k5 = FloatVector.broadcast(S, -1.2420140846e-1f);
+        final FloatVector k4 = FloatVector.broadcast(S, 1.4249322787e-1f);
+        final FloatVector k3 = FloatVector.broadcast(S, -1.6668057665e-1f);
+        final FloatVector k2 = FloatVector.broadcast(S, 2.0000714765e-1f);
+        final FloatVector k1 = FloatVector.broadcast(S, -2.4999993993e-1f);
+        final FloatVector k0 = FloatVector.broadcast(S, 3.3333331174e-1f);
+        final FloatVector ln2Lo = FloatVector.broadcast(S, LN2_LO);
+        final FloatVector ln2Hi = FloatVector.broadcast(S, LN2_HI);
+        final FloatVector minusHalf = FloatVector.broadcast(S, -0.5f);
+        for (int c = 0; c < n; c += S.length()) {
+            FloatVector u = FloatVector.fromArray(S, in, c);
+            // e = 1 where u > √2 − 1, else 0, by arithmetic: u − (√2 − 1) is 0 only at equality and otherwise
+            // at least 2^−26 in size, which × 2^100 clamps to exactly 0 or 1
+            FloatVector e = u.sub(SQRT_TWO_MINUS_ONE).mul(0x1p100f).max(0f).min(1f);
+            FloatVector half = e.mul(minusHalf);                                   // −e/2
+            FloatVector f = u.fma(half.add(1f), half);                              // u, or (u − 1)/2 exactly
+            FloatVector z = f.mul(f);
+            FloatVector p = k8.fma(f, k7).fma(f, k6).fma(f, k5).fma(f, k4).fma(f, k3).fma(f, k2).fma(f, k1)
+                    .fma(f, k0);
+            FloatVector y = p.mul(f).mul(z);
+            y = e.fma(ln2Lo, y);
+            y = z.fma(minusHalf, y);
+            e.fma(ln2Hi, f.add(y)).intoArray(out, c);
+        }
     }
 }

@@ -96,6 +96,45 @@ class FusedPathTest {
         assertEquals(type, fusedScores.dataType());
     }
 
+    /**
+     * The Java pass that zeroes masked labels (so that values under a 0 mask are not checked) equals the op
+     * path's putWhereWithMask, for per-entry and per-row masks, FLOAT and DOUBLE (mixed too), NaN and
+     * out-of-range labels under the mask, a range-of-rows view, and returns the labels themselves when
+     * nothing is masked.
+     */
+    @Test
+    void zeroingMaskedLabelsInJavaEqualsTheOpPath() {
+        for (DataType lt : new DataType[] {DataType.FLOAT, DataType.DOUBLE}) {
+            for (DataType mt : new DataType[] {DataType.FLOAT, DataType.DOUBLE}) {
+                for (boolean perRow : new boolean[] {false, true}) {
+                    Nd4j.getRandom().setSeed(11);
+                    INDArray big = Nd4j.rand(lt, 40, 7);
+                    INDArray labels = big.get(NDArrayIndex.interval(3, 33), NDArrayIndex.all());     // rows 3..32, a view
+                    INDArray mask = Nd4j.rand(mt, 30, perRow ? 1 : 7).gt(0.3).castTo(mt);
+                    INDArray zeroAt = perRow ? Nd4j.ones(DataType.DOUBLE, 30, 7).muliColumnVector(mask.castTo(DataType.DOUBLE))
+                            .eq(0.0) : mask.eq(0.0);
+                    INDArray dirty = labels.dup();                        // garbage under the mask: NaN and 7
+                    for (long r = 0; r < 30; r++) {
+                        for (long c = 0; c < 7; c++) {
+                            if (zeroAt.getDouble(r, c) != 0) {
+                                dirty.putScalar(r, c, (r + c) % 2 == 0 ? Double.NaN : 7.0);
+                            }
+                        }
+                    }
+                    INDArray before = dirty.dup();
+                    assertTrue(FusedPath.canZeroMasked(dirty, mask), lt + "/" + mt);
+                    INDArray got = FusedPath.zeroMasked(dirty, mask);
+                    INDArray expected = dirty.putWhereWithMask(zeroAt, Nd4j.scalar(lt, 0.0));
+                    assertEquals(expected, got, lt + "/" + mt + (perRow ? " per row" : " per entry"));
+                    assertTrue(java.util.Arrays.equals(Nd4j.toFlattened(before).toDoubleVector(),
+                            Nd4j.toFlattened(dirty).toDoubleVector()), "labels untouched");
+                    INDArray ones = Nd4j.ones(mt, 30, perRow ? 1 : 7);
+                    assertTrue(FusedPath.zeroMasked(dirty, ones) == dirty, "nothing masked: the same array");
+                }
+            }
+        }
+    }
+
     @Test
     void badLabelsAreFoundInTheFusedPass() {
         for (DataType type : new DataType[] {DataType.FLOAT, DataType.DOUBLE}) {

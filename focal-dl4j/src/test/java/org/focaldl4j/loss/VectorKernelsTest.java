@@ -1,19 +1,19 @@
 package org.focaldl4j.loss;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.Random;
 
-import jdk.incubator.vector.FloatVector;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
  * The Vector API kernel's own exp, log and log1p ({@link VectorKernels}): within 2 ulp of
  * {@code Math}'s double-precision functions rounded to float over their whole range, with the edge cases
- * (0, subnormals, underflow, NaN) exact. Skipped in the JVM without the Vector API module.
+ * (0, subnormals, underflow, NaN) exact, in place or not. Skipped in the JVM without the Vector API module.
  */
 class VectorKernelsTest {
 
@@ -22,21 +22,24 @@ class VectorKernelsTest {
         assumeTrue(FusedPath.vectorized(), "the jdk.incubator.vector module is not in this JVM");
     }
 
-    private interface VectorFn {
-        FloatVector apply(FloatVector v);
+    private interface ArrayFn {
+        void apply(float[] in, float[] out, int n);
     }
 
-    /** Applies {@code fn} to each value, one lane-full at a time. */
-    private static float[] apply(VectorFn fn, float[] in) {
-        int n = FloatVector.SPECIES_PREFERRED.length();
-        float[] out = new float[in.length];
-        float[] lanes = new float[n];
-        for (int i = 0; i < in.length; i++) {
-            java.util.Arrays.fill(lanes, in[i]);
-            fn.apply(FloatVector.fromArray(FloatVector.SPECIES_PREFERRED, lanes, 0)).intoArray(lanes, 0);
-            out[i] = lanes[n - 1];
-        }
-        return out;
+    /**
+     * Applies {@code fn} to the values padded to whole vectors, once out of place and once in place (the
+     * two must agree); the padding is 0.5, a valid argument of all three functions.
+     */
+    private static float[] apply(ArrayFn fn, float[] in) {
+        int lanes = VectorKernels.lanes();
+        int n = (in.length + lanes - 1) / lanes * lanes;
+        float[] padded = java.util.Arrays.copyOf(in, n);
+        java.util.Arrays.fill(padded, in.length, n, 0.5f);
+        float[] out = new float[n];
+        fn.apply(padded, out, n);
+        fn.apply(padded, padded, n);
+        assertArrayEquals(out, padded, "in place = out of place");
+        return java.util.Arrays.copyOf(out, in.length);
     }
 
     private static void withinUlps(String what, double exact, float got, int ulps) {
@@ -54,7 +57,7 @@ class VectorKernelsTest {
         Random r = new Random(1);
         float[] x = new float[20000];
         for (int i = 0; i < x.length; i++) {
-            x[i] = i < 10000 ? -104f * r.nextFloat() : 88f * (2 * r.nextFloat() - 1);
+            x[i] = i < 10000 ? -104f * r.nextFloat() : 64f * (2 * r.nextFloat() - 1);   // the domain: x ≤ 64
         }
         float[] got = apply(VectorKernels::exp, x);
         for (int i = 0; i < x.length; i++) {
@@ -108,8 +111,16 @@ class VectorKernelsTest {
         for (int i = 0; i < u.length; i++) {
             withinUlps("log1p(" + u[i] + ")", Math.log1p(u[i]), got[i], 3);
         }
-        float[] edges = apply(VectorKernels::log1p, new float[] {0f, 1e-30f});
+        float[] edges = apply(VectorKernels::log1p, new float[] {0f, 1e-30f, Float.NaN});
         assertEquals(0f, edges[0]);
         assertEquals(1e-30f, edges[1]);
+        assertTrue(Float.isNaN(edges[2]));
+        // either side of the range switch at √2 − 1, and its end
+        float t = 0.41421357f;
+        float[] around = {Math.nextDown(Math.nextDown(t)), Math.nextDown(t), t, Math.nextUp(t), Math.nextUp(Math.nextUp(t)), 1f};
+        float[] got2 = apply(VectorKernels::log1p, around);
+        for (int i = 0; i < around.length; i++) {
+            withinUlps("log1p(" + around[i] + ")", Math.log1p(around[i]), got2[i], 2);
+        }
     }
 }
