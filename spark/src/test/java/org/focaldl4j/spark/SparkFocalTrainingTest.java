@@ -114,7 +114,8 @@ class SparkFocalTrainingTest {
         double localScore = local.score(test);
 
         TrainingMaster<?, ?> tm = new ParameterAveragingTrainingMaster.Builder(16)
-                .batchSizePerWorker(16).averagingFrequency(2).workerPrefetchNumBatches(0).build();
+                .batchSizePerWorker(16).averagingFrequency(2).workerPrefetchNumBatches(0)
+                .rngSeed(42).build();                                 // the repartitioning shuffle, fixed
         SparkDl4jMultiLayer sparkNet = new SparkDl4jMultiLayer(sc, conf(loss.get()), tm);
         JavaRDD<DataSet> rdd = sc.parallelize(train, 2);
         long start = System.nanoTime();
