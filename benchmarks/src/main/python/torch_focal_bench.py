@@ -20,8 +20,9 @@ from torchvision.ops import sigmoid_focal_loss
 torch.set_num_threads(2)
 
 
-def bench(fn, reps):
-    for _ in range(3):
+def bench(fn, reps, warmup=3):
+    """Median time in ms of reps calls after warmup calls, and the number of timed calls."""
+    for _ in range(warmup):
         fn()
     times = []
     for _ in range(reps):

@@ -14,13 +14,13 @@ The inputs are float32 (torchvision's usual type); the Java side computes in dou
 """
 import json
 import math
-import statistics
 import sys
-import time
 
 import torch
 from torchvision.models.detection._utils import BoxCoder, Matcher
 from torchvision.ops import batched_nms, box_iou
+
+from torch_focal_bench import bench
 
 torch.set_num_threads(2)
 
@@ -62,17 +62,6 @@ def candidates():
             torch.tensor(classes, dtype=torch.int64))
 
 
-def bench(fn, reps):
-    for _ in range(5):
-        fn()
-    times = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1e3)
-    return statistics.median(times), len(times)
-
-
 def main():
     reps = int(sys.argv[1])
     a, b = anchors(), boxes()
@@ -89,7 +78,7 @@ def main():
             ("torchvision batched_nms", lambda: batched_nms(cb, cs, cc, 0.5)[:100]),
         )
         for name, fn in cases:
-            median, samples = bench(fn, reps)
+            median, samples = bench(fn, reps, warmup=5)
             print(json.dumps({"impl": name, "median_ms": median, "samples": samples}), flush=True)
 
 

@@ -66,6 +66,9 @@ final class VectorKernels {
         for (int r = r0; r < r1; r++) {
             k.load(r);
             checkLabels(j, k, r, chunk);
+            if (k.smooth) {
+                smoothLabels(k);                                            // yl = y·(1 − ε) + ε/2
+            }
             double sum;
             if (j.star) {
                 starArgument(k);                                            // ex = −|u|
@@ -125,6 +128,7 @@ final class VectorKernels {
         final FloatBuffer gb;
         final float[] xs;
         final float[] ys;
+        final float[] yl;                   // the labels the loss uses: ys, or ys smoothed
         final float[] ms;                   // the output mask's row
         final float[] mult;                 // the multiplier per column, when any factor is given
         final float[] gs;
@@ -157,6 +161,7 @@ final class VectorKernels {
             int width = Math.max(bound, j.cols);
             this.xs = new float[width];                                     // the padding stays 0
             this.ys = new float[width];
+            this.yl = smooth ? new float[width] : ys;
             this.ms = mb == null ? null : new float[j.cols];
             this.mult = multiplied ? new float[bound] : null;              // the padding stays 0
             this.gs = gb == null ? null : new float[width];
@@ -217,6 +222,13 @@ final class VectorKernels {
         }
     }
 
+    /** yl = ys·(1 − ε) + ε/2 over the staged width (the labels checked as given, the loss on these). */
+    private static void smoothLabels(Rows k) {
+        for (int c = 0; c < k.bound; c += S.length()) {
+            FloatVector.fromArray(S, k.ys, c).fma(k.keep, k.shift).intoArray(k.yl, c);
+        }
+    }
+
     /** out = −|in| over [0, n). */
     private static void negativeAbs(float[] in, float[] out, int n) {
         for (int c = 0; c < n; c += S.length()) {
@@ -239,10 +251,7 @@ final class VectorKernels {
         final FloatVector one = FloatVector.broadcast(S, 1f);
         for (int c = 0; c < k.bound; c += S.length()) {
             FloatVector x = FloatVector.fromArray(S, k.xs, c);
-            FloatVector y = FloatVector.fromArray(S, k.ys, c);
-            if (k.smooth) {
-                y = y.fma(k.keep, k.shift);
-            }
+            FloatVector y = FloatVector.fromArray(S, k.yl, c);
             FloatVector e = FloatVector.fromArray(S, k.ex, c);
             FloatVector s = one.div(one.add(e));                                   // σ(|x|)
             FloatVector es = e.mul(s);                                              // σ(−|x|)
@@ -267,10 +276,7 @@ final class VectorKernels {
         int block = 0;
         for (int c = 0; c < k.bound; c += S.length()) {
             FloatVector x = FloatVector.fromArray(S, k.xs, c);
-            FloatVector y = FloatVector.fromArray(S, k.ys, c);
-            if (k.smooth) {
-                y = y.fma(k.keep, k.shift);
-            }
+            FloatVector y = FloatVector.fromArray(S, k.yl, c);
             FloatVector e = FloatVector.fromArray(S, k.ex, c);                     // e^−|x|
             FloatVector s = one.div(one.add(e));                                    // σ(|x|)
             FloatVector es = e.mul(s);                                              // σ(−|x|)
@@ -318,10 +324,7 @@ final class VectorKernels {
         final FloatVector beta = FloatVector.broadcast(S, k.beta);
         for (int c = 0; c < k.bound; c += S.length()) {
             FloatVector x = FloatVector.fromArray(S, k.xs, c);
-            FloatVector y = FloatVector.fromArray(S, k.ys, c);
-            if (k.smooth) {
-                y = y.fma(k.keep, k.shift);
-            }
+            FloatVector y = FloatVector.fromArray(S, k.yl, c);
             x.mul(y.add(y).sub(1f)).fma(gamma, beta).abs().neg().intoArray(k.ex, c);
         }
     }
@@ -339,10 +342,7 @@ final class VectorKernels {
         int block = 0;
         for (int c = 0; c < k.bound; c += S.length()) {
             FloatVector x = FloatVector.fromArray(S, k.xs, c);
-            FloatVector y = FloatVector.fromArray(S, k.ys, c);
-            if (k.smooth) {
-                y = y.fma(k.keep, k.shift);
-            }
+            FloatVector y = FloatVector.fromArray(S, k.yl, c);
             FloatVector sign = y.add(y).sub(1f);                                    // 2y − 1
             FloatVector xt = x.mul(sign);
             FloatVector scale = k.alphaOn ? y.fma(k.alphaSlope, k.alphaBase) : one; // α_t (·w·m)
