@@ -271,7 +271,7 @@ class AnchorBadInputTest {
 
     @Test
     void a16DecodeWithANonFiniteDelta() {
-        RetinaNet r = RetinaNetTest.detector();
+        RetinaNet r = TinyDetection.detector();
         INDArray p = Nd4j.zeros(DataType.FLOAT, 1, 18, 20);
         INDArray d = Nd4j.zeros(DataType.FLOAT, 1, 36, 20).putScalar(new long[] {0, 5, 7}, Float.NaN);
         rejects(() -> r.decode(p, d, 0.05, 10, 0.5, 100), "image 0", "channel 5, location 7");

@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.awt.image.BufferedImage;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Random;
 
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.WorkspaceMode;
@@ -21,51 +20,17 @@ import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.nd4j.linalg.dataset.api.iterator.MultiDataSetIterator;
 import org.nd4j.linalg.dataset.AsyncMultiDataSetIterator;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.learning.config.Adam;
 
 /** The detector end to end on a handful of drawn boxes: it trains, decodes boxes, and is evaluated the COCO way. */
 class RetinaNetTest {
 
-    static final int SIZE = 32;
-
-    /** Bright filled rectangles of 2 classes (wide or tall) on a dark 32×32 canvas. */
-    static DetectionImages canvases(int n, long seed) {
-        Random r = new Random(seed);
-        float[] px = new float[n * SIZE * SIZE];
-        double[][][] boxes = new double[n][][];
-        int[][] classes = new int[n][];
-        for (int i = 0; i < n; i++) {
-            int cls = r.nextInt(2);
-            int w = cls == 0 ? 14 : 7;
-            int h = cls == 0 ? 7 : 14;
-            int x = r.nextInt(SIZE - w);
-            int y = r.nextInt(SIZE - h);
-            for (int yy = y; yy < y + h; yy++) {
-                for (int xx = x; xx < x + w; xx++) {
-                    px[i * SIZE * SIZE + yy * SIZE + xx] = 1f;
-                }
-            }
-            boxes[i] = new double[][] {{x, y, x + w, y + h}};
-            classes[i] = new int[] {cls};
-        }
-        return new DetectionImages(Nd4j.create(px, new long[] {n, 1, SIZE, SIZE}, 'c'), boxes, classes, 2);
-    }
-
-    /** The small detector of these tests: 2 classes on 32×32, strides 8 and 16, heads of one conv of 8. */
-    static RetinaNet.Builder small() {
-        return RetinaNet.builder().input(SIZE, SIZE, 1).classes(2).backbone(RetinaNet.tinyBackbone(4))
-                .anchors(AnchorPyramid.of(2, 8, 16)).fpnChannels(8).heads(1, 8).updater(new Adam(3e-3)).seed(3);
-    }
-
-    static RetinaNet detector() {
-        return small().weightDecay(0).build();
-    }
+    static final int SIZE = TinyDetection.SIZE;
 
     @Test
     void trainsDecodesAndEvaluates(@TempDir Path dir) throws Exception {
-        RetinaNet retinaNet = detector();
+        RetinaNet retinaNet = TinyDetection.detector();
         ComputationGraph net = retinaNet.network();
-        DetectionImages data = canvases(16, 1);
+        DetectionImages data = TinyDetection.canvases(16, 1);
         AsyncMultiDataSetIterator it = data.prefetching(retinaNet.pyramid(), retinaNet.matcher(), retinaNet.coder(), 8, 2);
         assertTrue(it.hasNext());
         MultiDataSet first = it.next();
@@ -110,7 +75,7 @@ class RetinaNetTest {
 
     /** A fresh detector network with a moving-average normaliser in the given workspace mode. */
     private static ComputationGraph fresh(WorkspaceMode mode) {
-        ComputationGraphConfiguration conf = small().normaliser(PositiveNormaliser.movingAverage(0.9, 10)).build()
+        ComputationGraphConfiguration conf = TinyDetection.small().normaliser(PositiveNormaliser.movingAverage(0.9, 10)).build()
                 .configuration();
         conf.setTrainingWorkspaceMode(mode);
         conf.setInferenceWorkspaceMode(mode);
@@ -121,8 +86,8 @@ class RetinaNetTest {
 
     /** Minibatches of 8 canvases (seed 5). */
     private static List<MultiDataSet> batches(int steps) {
-        RetinaNet r = detector();
-        MultiDataSetIterator it = canvases(8 * steps, 5).iterator(r.pyramid(), r.matcher(), r.coder(), 8);
+        RetinaNet r = TinyDetection.detector();
+        MultiDataSetIterator it = TinyDetection.canvases(8 * steps, 5).iterator(r.pyramid(), r.matcher(), r.coder(), 8);
         List<MultiDataSet> out = new java.util.ArrayList<>();
         while (it.hasNext()) {
             out.add(it.next());
@@ -167,7 +132,7 @@ class RetinaNetTest {
 
     @Test
     void configurationSurvivesJson() {
-        ComputationGraphConfiguration conf = detector().configuration();
+        ComputationGraphConfiguration conf = TinyDetection.detector().configuration();
         assertEquals(conf, ComputationGraphConfiguration.fromJson(conf.toJson()));
     }
 
@@ -180,12 +145,12 @@ class RetinaNetTest {
                 .backbone(RetinaNet.tinyBackbone(4)).anchors(AnchorPyramid.of(2, 4, 8)).build().configuration());
         assertTrue(e.getMessage().contains("stride"), e.getMessage());
         INDArray wrong = Nd4j.zeros(1, 1, 16, 16);
-        assertThrows(IllegalArgumentException.class, () -> detector().detect(detector().network(), wrong));
+        assertThrows(IllegalArgumentException.class, () -> TinyDetection.detector().detect(TinyDetection.detector().network(), wrong));
     }
 
     @Test
     void postProcessingRefusesNonsense() {
-        RetinaNet r = detector();
+        RetinaNet r = TinyDetection.detector();
         INDArray p = Nd4j.zeros(1, 18, 20);
         INDArray d = Nd4j.zeros(1, 36, 20);
         assertEquals(List.of(List.of()), r.decode(p, d, 0.05, 10, 0.5, 100));
