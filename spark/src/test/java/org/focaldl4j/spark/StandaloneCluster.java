@@ -79,7 +79,7 @@ final class StandaloneCluster implements AutoCloseable {
             for (int attempt = 1; cluster.masterUrl == null; attempt++) {
                 int port = freePort();
                 Process master = cluster.launch(dir, "master-" + attempt, "org.apache.spark.deploy.master.Master",
-                        "--host", "127.0.0.1", "--port", Integer.toString(port), "--webui-port", Integer.toString(freePort()));
+                        "--host", "127.0.0.1", "--port", Integer.toString(port), "--webui-port", "0");
                 if (awaitListening(master, port, timeout)) {
                     cluster.masterUrl = "spark://127.0.0.1:" + port;
                     continue;
@@ -92,7 +92,7 @@ final class StandaloneCluster implements AutoCloseable {
             for (int w = 0; w < workers; w++) {
                 Path work = Files.createDirectories(dir.resolve("worker-" + w));
                 cluster.launch(dir, "worker-" + w, "org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1",
-                        "--port", "0", "--webui-port", Integer.toString(freePort()), "--cores", "1", "--memory", "1536m",
+                        "--port", "0", "--webui-port", "0", "--cores", "1", "--memory", "1536m",
                         "--work-dir", work.toString(), cluster.masterUrl);
             }
             return cluster;
