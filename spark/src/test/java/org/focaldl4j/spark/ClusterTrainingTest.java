@@ -76,14 +76,14 @@ class ClusterTrainingTest extends ClusterTestBase {
     @Test
     void executorKilledMidEpochUnderParameterAveraging() throws IOException {
         ILossFunction loss = lossFocal();
-        double withoutFault = averagedFourEpochs(loss, averaging(16)).score(FocalTask.test());
+        double withoutFault = fitOnCluster(loss, averaging(16)).getNetwork().score(FocalTask.test());
         Path token = Files.createFile(dir.resolve("kill-once"));
         long start = System.nanoTime();
         TaskLog tasks = listen();
         double score;
         try (tasks) {
-            score = averagedFourEpochs(loss, averagingBuilder(16).trainingHooks(List.of(new KillOnce(token, 20))).build())
-                    .score(FocalTask.test());
+            score = fitOnCluster(loss, averagingBuilder(16).trainingHooks(List.of(new KillOnce(token, 20))).build())
+                    .getNetwork().score(FocalTask.test());
         }
         System.out.printf(Locale.ROOT, "executor killed in a task: held-out score without the fault %.6f, with it %.6f, "
                 + "%.1f s, failed tasks %s, tasks per executor %s%n", withoutFault, score,
@@ -92,13 +92,6 @@ class ClusterTrainingTest extends ClusterTestBase {
         assertEquals(1, tasks.failures.size(), "the task lost with it: " + tasks.failures);
         assertTrue(tasks.failures.get(0).contains("ExecutorLostFailure"), tasks.failures.get(0));
         assertEquals(withoutFault, score, 1e-5 * withoutFault, "the re-run task recomputes the same partition");
-    }
-
-    private static MultiLayerNetwork averagedFourEpochs(ILossFunction loss, ParameterAveragingTrainingMaster tm) {
-        SparkDl4jMultiLayer sparkNet = new SparkDl4jMultiLayer(sc, FocalTask.conf(loss), tm);
-        JavaRDD<DataSet> rdd = sc.parallelize(FocalTask.train(), WORKERS);
-        fitEpochs(FocalTask.EPOCHS, () -> sparkNet.fit(rdd));
-        return sparkNet.getNetwork();
     }
 
     /**

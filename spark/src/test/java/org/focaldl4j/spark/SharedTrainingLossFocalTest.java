@@ -36,8 +36,8 @@ class SharedTrainingLossFocalTest extends ClusterTestBase {
      * epoch in which the executor dies ends (in one run the next one too), and then an epoch never does (the driver
      * waits in {@code processResults}, the replacement executor's tasks never return). So every extra epoch runs
      * under a 30-second deadline ({@link #fitWithDeadline}; an epoch after the first takes 6–13 s here), and
-     * {@code fit} throws the cancellation. The test accepts any {@code SparkException} (a clear error), or all extra epochs finishing with a
-     * network that still scores as trained; it fails if the job hangs past the deadlines or the network is corrupted.
+     * {@code fit} throws the cancellation. The test accepts any {@code SparkException} (a clear error) that comes
+     * within the 3 deadlines plus 30 s, or all extra epochs finishing with a network that still scores as trained.
      */
     @Test
     void lossFocalThenAnExecutorKilled() {
