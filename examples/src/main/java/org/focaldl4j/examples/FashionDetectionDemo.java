@@ -32,6 +32,7 @@ import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.nd4j.linalg.dataset.AsyncMultiDataSetIterator;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.nativeblas.NativeOpsHolder;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 
@@ -94,6 +95,7 @@ public final class FashionDetectionDemo {
     }
 
     public static void main(String[] args) throws Exception {
+        oneNd4jThread();                                                    // the recommended set-up (issue 19)
         Settings s = new Settings();
         if (args.length > 0) {
             s.iterations = Integer.parseInt(args[0]);
@@ -123,13 +125,40 @@ public final class FashionDetectionDemo {
         System.out.println("wrote " + picture.toAbsolutePath().normalize());
     }
 
+    /**
+     * Runs ND4J's kernels, OpenBLAS and OpenMP (which oneDNN uses) on one thread: ND4J's and OpenBLAS's
+     * settings hold for the whole JVM, OpenMP's for the calling thread, so call it on the training thread.
+     * On this project's 2-core machine the detector's training step is shorter than with the defaults of
+     * one thread per core (their worker threads spin and yield more than they compute on these small arrays;
+     * docs/performance.md), and the other core makes the next batch's targets. The demo and the experiment
+     * call it from their {@code main}; the library never changes these settings. ({@code
+     * Nd4j.getEnvironment().setMaxThreads} is not called: in 1.0.0-M2.1 it leaves the value unchanged.)
+     */
+    public static void oneNd4jThread() {
+        Nd4j.getEnvironment().setMaxMasterThreads(1);                              // ND4J's own parallel loops
+        Nd4j.factory().blas().setMaxThreads(1);                                    // OpenBLAS
+        NativeOpsHolder.getInstance().getDeviceNativeOps().setOmpNumThreads(1);    // OpenMP (oneDNN), this thread
+    }
+
+    /** ND4J's thread settings in one line (for records and tables). */
+    static String nd4jThreads() {
+        return "ND4J master threads " + Nd4j.getEnvironment().maxMasterThreads() + ", OpenBLAS threads "
+                + Nd4j.factory().blas().getMaxThreads() + ", OpenMP threads "
+                + NativeOpsHolder.getInstance().getDeviceNativeOps().ompGetMaxThreads();
+    }
+
     /** The detector of the demo. */
     public static RetinaNet detector(Settings s, long seed) {
+        return builder(s, seed).build();
+    }
+
+    /** The demo detector's builder, for variants of it ({@link StepSpeed}). */
+    static RetinaNet.Builder builder(Settings s, long seed) {
         return RetinaNet.builder().input(SIZE, SIZE, 1).classes(FashionMnist.CLASS_NAMES.size())
                 .backbone(RetinaNet.tinyBackbone(s.width)).anchors(AnchorPyramid.of(2, 8, 16))
                 .fpnChannels(2 * s.width).heads(2, 2 * s.width)
                 .classLoss(new LossFocal(0.25, 2)).boxBeta(0.1).updater(new Adam(s.learningRate)).weightDecay(0)
-                .seed(seed).build();
+                .seed(seed);
     }
 
     /** Builds the canvases, pretrains the backbone, trains the detector and evaluates it. */

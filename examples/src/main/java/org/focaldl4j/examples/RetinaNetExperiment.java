@@ -150,6 +150,7 @@ public final class RetinaNetExperiment {
         Path out = Paths.get("docs/results/retinanet");
         List<Config> configs = CONFIGS;
         boolean reportOnly = false;
+        boolean oneThread = true;
         for (String a : args) {
             int eq = a.indexOf('=');
             if (eq < 1) {
@@ -170,11 +171,20 @@ public final class RetinaNetExperiment {
                 case "data" -> p.data = FashionMnist.Source.valueOf(v);
                 case "pretrain" -> p.pretrainItems = Integer.parseInt(v);
                 case "report" -> reportOnly = Boolean.parseBoolean(v);
+                case "threads" -> oneThread = switch (v) {
+                    case "one" -> true;
+                    case "nd4j" -> false;
+                    default -> throw new IllegalArgumentException("threads is \"one\" (the default, docs/performance.md) "
+                            + "or \"nd4j\" (ND4J's default: one per core); got \"" + v + "\"");
+                };
                 default -> throw new IllegalArgumentException("unknown argument \"" + k + "\"");
             }
         }
         if (p.seeds.length == 0 || p.grid.length == 0 || p.iterations < 1 || p.warmup < 0 || p.warmup >= p.iterations) {
             throw new IllegalArgumentException("need seeds, a grid, iterations >= 1 and 0 <= warmup < iterations");
+        }
+        if (oneThread) {
+            FashionDetectionDemo.oneNd4jThread();                           // the recommended set-up (issue 19)
         }
         if (!reportOnly) {
             new Runner(p, out).runAll(configs);
@@ -459,6 +469,9 @@ public final class RetinaNetExperiment {
             m.put("eval_seconds", Math.round((System.nanoTime() - t1) / 1e8) / 10.0);
             m.put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
             m.put("cpu", cpu() + ", " + Runtime.getRuntime().availableProcessors() + " cores");
+            m.put("nd4j_build", StepProfile.nd4jBuild());                        // oneDNN or not: the step time
+            m.put("nd4j_threads", FashionDetectionDemo.nd4jThreads());
+            m.put("cache_mode", net.getLayer("backbone_conv1").conf().getCacheMode().toString());
             m.put("val", valStats);
             m.put("test", testStats);
             m.put("test_per_class_ap_ap50_ap75", perClass);

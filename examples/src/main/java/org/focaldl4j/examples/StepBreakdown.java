@@ -14,7 +14,6 @@ import org.focaldl4j.detection.RetinaNet;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.nd4j.linalg.dataset.api.iterator.MultiDataSetIterator;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Where a training step of the demo's detector goes (issue 17, goal 5): medians over repeated steps of
@@ -31,7 +30,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * </ul>
  * Run: {@code MAVEN_OPTS=--add-modules=jdk.incubator.vector mvn -B -q -pl examples -am compile exec:java
  * -Dexec.mainClass=org.focaldl4j.examples.StepBreakdown [-Dexec.args="REPS"]} (without the module the losses run
- * their scalar kernels); it prints a Markdown table (docs/performance.md quotes it).
+ * their scalar kernels); it prints a Markdown table (docs/performance.md quotes it). The set-up is the demo's:
+ * one ND4J thread, the detector's layer cache, the ND4J build of the class path (oneDNN in the examples
+ * module). {@link StepSpeed} compares set-ups and profiles them.
  */
 public final class StepBreakdown {
 
@@ -43,6 +44,7 @@ public final class StepBreakdown {
         if (reps < 1) {
             throw new IllegalArgumentException("REPS must be at least 1; got " + reps);
         }
+        FashionDetectionDemo.oneNd4jThread();                                      // the demo's set-up
         FashionDetectionDemo.Settings s = new FashionDetectionDemo.Settings();
         FashionMnist.Items items = FashionMnist.load(FashionMnist.Source.SUBSET, true);
         DetectionImages train = FashionCanvases.generate(items, 320, FashionDetectionDemo.SIZE, 16, 40, 0.3, 1);
@@ -109,8 +111,9 @@ public final class StepBreakdown {
         row("inference of one batch (`output`)", median(inference), step);
         row("post-processing of one batch (`RetinaNet.detect` − `output`: decode, top-k, NMS)",
                 median(detect) - median(inference), step);
-        System.out.printf(Locale.ROOT, "%nJava %s, %d cores; ND4J threads %d.%n", System.getProperty("java.version"),
-                Runtime.getRuntime().availableProcessors(), Nd4j.getEnvironment().maxThreads());
+        System.out.printf(Locale.ROOT, "%nJava %s, %d cores; %s; ND4J build: %s.%n",
+                System.getProperty("java.version"), Runtime.getRuntime().availableProcessors(),
+                FashionDetectionDemo.nd4jThreads(), StepProfile.nd4jBuild());
     }
 
     /** Score and gradient of every output layer on its input from {@code acts} (its share of the step). */

@@ -6,6 +6,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 
+import org.deeplearning4j.nn.conf.CacheMode;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration.GraphBuilder;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
@@ -79,6 +80,8 @@ public final class RetinaNet {
     private final IUpdater updater;
     private final double weightDecay;
     private final long seed;
+    private final CacheMode cacheMode;
+    private final WorkspaceMode workspaceMode;
     /** The pyramid's anchors for the input size, made on the first decode (read-only after). */
     private volatile double[][] anchors;
 
@@ -95,6 +98,10 @@ public final class RetinaNet {
         if (b.fpnChannels < 1 || b.headConvs < 0 || b.headWidth < 1) {
             throw new IllegalArgumentException("RetinaNet needs fpnChannels >= 1, headConvs >= 0, headWidth >= 1; got "
                     + b.fpnChannels + ", " + b.headConvs + ", " + b.headWidth);
+        }
+        if (b.cacheMode == null || b.workspaceMode == null) {
+            throw new IllegalArgumentException("RetinaNet needs a cache mode and a workspace mode; got " + b.cacheMode
+                    + ", " + b.workspaceMode);
         }
         if (!(b.weightDecay >= 0) || Double.isInfinite(b.weightDecay)) {
             throw new IllegalArgumentException("weightDecay must be finite and >= 0; got " + b.weightDecay);
@@ -124,6 +131,8 @@ public final class RetinaNet {
         this.updater = b.updater.clone();                                    // the caller's updater may change later
         this.weightDecay = b.weightDecay;
         this.seed = b.seed;
+        this.cacheMode = b.cacheMode;
+        this.workspaceMode = b.workspaceMode;
     }
 
     public static Builder builder() {
@@ -150,7 +159,7 @@ public final class RetinaNet {
     public ComputationGraphConfiguration configuration() {
         NeuralNetConfiguration.Builder nn = new NeuralNetConfiguration.Builder().seed(seed).dataType(DataType.FLOAT)
                 .updater(updater).weightInit(WeightInit.RELU)
-                .trainingWorkspaceMode(WorkspaceMode.ENABLED).inferenceWorkspaceMode(WorkspaceMode.ENABLED);
+                .trainingWorkspaceMode(workspaceMode).inferenceWorkspaceMode(workspaceMode).cacheMode(cacheMode);
         if (weightDecay > 0) {
             nn.regularization(List.of(new WeightDecay(weightDecay, true)));
         }
@@ -396,6 +405,8 @@ public final class RetinaNet {
         private IUpdater updater = new Nesterovs(0.01, 0.9);
         private double weightDecay = 1e-4;
         private long seed = 1;
+        private CacheMode cacheMode = CacheMode.DEVICE;
+        private WorkspaceMode workspaceMode = WorkspaceMode.ENABLED;
 
         private Builder() {
         }
@@ -485,6 +496,23 @@ public final class RetinaNet {
 
         public Builder seed(long seed) {
             this.seed = seed;
+            return this;
+        }
+
+        /**
+         * DL4J's layer cache (default {@link CacheMode#DEVICE}: each convolution layer keeps its im2col matrix
+         * and pre-activations from the forward pass for backprop instead of computing them again; same
+         * results, a shorter step, docs/performance.md). {@link CacheMode#NONE} is DL4J's own default. The cache
+         * needs workspaces: with {@link WorkspaceMode#NONE} nothing is cached.
+         */
+        public Builder cacheMode(CacheMode cacheMode) {
+            this.cacheMode = cacheMode;
+            return this;
+        }
+
+        /** DL4J's workspace mode for training and inference (default {@link WorkspaceMode#ENABLED}). */
+        public Builder workspaceMode(WorkspaceMode workspaceMode) {
+            this.workspaceMode = workspaceMode;
             return this;
         }
 

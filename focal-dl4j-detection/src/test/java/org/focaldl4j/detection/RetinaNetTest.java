@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.List;
 
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.CacheMode;
 import org.deeplearning4j.nn.conf.WorkspaceMode;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
@@ -73,13 +74,11 @@ class RetinaNetTest {
         assertTrue(dir.resolve("d.png").toFile().length() > 100);
     }
 
-    /** A fresh detector network with a moving-average normaliser in the given workspace mode. */
-    private static ComputationGraph fresh(WorkspaceMode mode) {
-        ComputationGraphConfiguration conf = TinyDetection.small().normaliser(PositiveNormaliser.movingAverage(0.9, 10)).build()
-                .configuration();
-        conf.setTrainingWorkspaceMode(mode);
-        conf.setInferenceWorkspaceMode(mode);
-        ComputationGraph net = new ComputationGraph(conf);
+    /** A fresh detector network with a moving-average normaliser in the given workspace and cache modes. */
+    private static ComputationGraph fresh(WorkspaceMode mode, CacheMode cache) {
+        ComputationGraph net = new ComputationGraph(TinyDetection.small()
+                .normaliser(PositiveNormaliser.movingAverage(0.9, 10)).workspaceMode(mode).cacheMode(cache).build()
+                .configuration());
         net.init();
         return net;
     }
@@ -99,21 +98,27 @@ class RetinaNetTest {
      * Workspaces change nothing: with {@code ENABLED} a network trains to the same bits as with {@code NONE},
      * also while another network trains on the same thread in between (DL4J's workspaces are per thread; the
      * shared heads' SameDiff once read stale memory there and returned weight gradients of 1e22), and training
-     * resumed from a {@code ModelSerializer} checkpoint continues as if uninterrupted.
+     * resumed from a {@code ModelSerializer} checkpoint continues as if uninterrupted. The builder's default
+     * layer cache ({@code CacheMode.DEVICE}: backprop reuses the forward pass's im2col matrices) trains to the
+     * bits of DL4J's {@code CacheMode.NONE}.
      */
     @Test
     void workspaceModesAndCheckpointsTrainBitIdentically(@TempDir Path dir) throws Exception {
         List<MultiDataSet> data = batches(4);
-        ComputationGraph none = fresh(WorkspaceMode.NONE);
-        ComputationGraph enabled = fresh(WorkspaceMode.ENABLED);
-        ComputationGraph other = fresh(WorkspaceMode.ENABLED);
+        ComputationGraph none = fresh(WorkspaceMode.NONE, CacheMode.NONE);
+        ComputationGraph enabled = fresh(WorkspaceMode.ENABLED, CacheMode.DEVICE);
+        ComputationGraph uncached = fresh(WorkspaceMode.ENABLED, CacheMode.NONE);
+        ComputationGraph other = fresh(WorkspaceMode.ENABLED, CacheMode.DEVICE);
+        assertEquals(CacheMode.DEVICE, TinyDetection.detector().network().getLayer("backbone_conv1").conf().getCacheMode());
         Path file = dir.resolve("half.zip");
         for (int s = 0; s < data.size(); s++) {
             none.fit(data.get(s));
             enabled.fit(data.get(s));
+            uncached.fit(data.get(s));
             other.fit(data.get(data.size() - 1 - s));
             other.fit(data.get(s));
             assertEquals(none.params(), enabled.params(), "step " + s);
+            assertEquals(none.params(), uncached.params(), "step " + s);
             if (s == 1) {
                 ModelSerializer.writeModel(enabled, file.toFile(), true);     // a checkpoint halfway
             }
@@ -144,6 +149,10 @@ class RetinaNetTest {
         e = assertThrows(IllegalArgumentException.class, () -> RetinaNet.builder().input(32, 32, 1).classes(2)
                 .backbone(RetinaNet.tinyBackbone(4)).anchors(AnchorPyramid.of(2, 4, 8)).build().configuration());
         assertTrue(e.getMessage().contains("stride"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> TinyDetection.small().cacheMode(null).build());
+        assertTrue(e.getMessage().contains("cache mode") && e.getMessage().contains("null"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> TinyDetection.small().workspaceMode(null).build());
+        assertTrue(e.getMessage().contains("workspace mode") && e.getMessage().contains("null"), e.getMessage());
         INDArray wrong = Nd4j.zeros(1, 1, 16, 16);
         assertThrows(IllegalArgumentException.class, () -> TinyDetection.detector().detect(TinyDetection.detector().network(), wrong));
     }

@@ -1,0 +1,356 @@
+package org.focaldl4j.examples;
+
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+import org.deeplearning4j.nn.conf.CacheMode;
+import org.deeplearning4j.nn.conf.WorkspaceMode;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.focaldl4j.detection.DetectionImages;
+import org.focaldl4j.detection.RetinaNet;
+import org.nd4j.linalg.dataset.api.MultiDataSet;
+import org.nd4j.linalg.dataset.api.iterator.MultiDataSetIterator;
+import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.nativeblas.NativeOpsHolder;
+
+/**
+ * The training step of the demo's detector under each setting tried in issue 19, against PyTorch's step of
+ * the same network ({@code benchmarks/src/main/python/torch_detector_step.py}) measured in the same run.
+ * Every configuration runs in a fresh JVM (thread settings and the ND4J build are fixed when ND4J loads its
+ * natives), {@code ROUNDS} times, interleaved with the PyTorch step once per round, so that drifts of this
+ * shared machine fall on all of them; each cell is the median over rounds of a run's median step
+ * ({@code REPS} {@code fit} calls after 10 warm-up calls, batch 16 of the demo's canvases and targets).
+ * Prints a Markdown table (docs/performance.md quotes it).
+ *
+ * <p>Run: {@code mvn -B -q -pl examples -am compile exec:java -Dexec.mainClass=org.focaldl4j.examples.StepSpeed
+ * [-Dexec.args="REPS ROUNDS"]} (defaults 30 and 3; about 40 s per configuration and round, 25 minutes in
+ * all). The oneDNN rows need the {@code linux-x86_64-onednn} build of {@code nd4j-native} on the class path
+ * (the examples module has it); the other rows run without it, on ND4J's default build.
+ * {@code -Dexec.args="profile CONFIG [REPS]"} prints where the step time of one configuration goes
+ * ({@link StepProfile}).
+ */
+public final class StepSpeed {
+
+    /** A configuration: a name, what it changes, and how a child JVM applies it. */
+    enum Config {
+        DEFAULTS("DL4J's defaults (the demo before issue 19): OpenBLAS build, 2 threads, no layer cache", Engine.DL4J,
+                false, CacheMode.NONE, WorkspaceMode.ENABLED, false),
+        WORKSPACES_NONE("`WorkspaceMode.NONE` for training and inference", Engine.DL4J, false, CacheMode.NONE,
+                WorkspaceMode.NONE, false),
+        CACHE("`CacheMode.DEVICE` (conv layers keep im2col and pre-activations for backprop)", Engine.DL4J, false,
+                CacheMode.DEVICE, WorkspaceMode.ENABLED, false),
+        PASSIVE("cache + `OMP_WAIT_POLICY=PASSIVE`, `OPENBLAS_NUM_THREADS=1` (no spinning worker threads)", Engine.DL4J,
+                false, CacheMode.DEVICE, WorkspaceMode.ENABLED, false, "OMP_WAIT_POLICY=PASSIVE",
+                "OPENBLAS_NUM_THREADS=1"),
+        ONE_THREAD_ENV("cache + `OMP_NUM_THREADS=1` (ND4J and OpenBLAS on one thread)", Engine.DL4J, false,
+                CacheMode.DEVICE, WorkspaceMode.ENABLED, false, "OMP_NUM_THREADS=1"),
+        ONE_THREAD("cache + one thread set through ND4J's API (`FashionDetectionDemo.oneNd4jThread`)", Engine.DL4J,
+                false, CacheMode.DEVICE, WorkspaceMode.ENABLED, true),
+        ONEDNN("ND4J's `linux-x86_64-onednn` build + cache, 2 threads", Engine.DL4J, true, CacheMode.DEVICE,
+                WorkspaceMode.ENABLED, false),
+        ONEDNN_ONE_THREAD("**oneDNN build + cache + one thread (the demo's and the experiment's set-up)**", Engine.DL4J,
+                true, CacheMode.DEVICE, WorkspaceMode.ENABLED, true),
+        SAMEDIFF("the same model as one SameDiff graph, `sd.fit` (OpenBLAS build, 2 threads)", Engine.SAMEDIFF, false,
+                null, null, false),
+        SAMEDIFF_ONEDNN("the same SameDiff graph, oneDNN build, 2 threads", Engine.SAMEDIFF, true, null, null, false),
+        SAMEDIFF_ONEDNN_ONE_THREAD("the same SameDiff graph, oneDNN build, one thread", Engine.SAMEDIFF, true, null, null,
+                true);
+
+        final String description;
+        final Engine engine;
+        final boolean onednn;
+        final CacheMode cache;
+        final WorkspaceMode workspaces;
+        final boolean oneThread;
+        final String[] environment;
+
+        Config(String description, Engine engine, boolean onednn, CacheMode cache, WorkspaceMode workspaces,
+               boolean oneThread, String... environment) {
+            this.description = description;
+            this.oneThread = oneThread;
+            this.engine = engine;
+            this.onednn = onednn;
+            this.cache = cache;
+            this.workspaces = workspaces;
+            this.environment = environment;
+        }
+    }
+
+    enum Engine { DL4J, SAMEDIFF }
+
+    private static final String ONEDNN_LIBRARY =
+            "org/nd4j/linalg/cpu/nativecpu/bindings/linux-x86_64-onednn/libnd4jcpu.so";
+
+    /** PyTorch's version, read from the script's output. */
+    private static String torchVersion = "";
+
+    private StepSpeed() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        if (args.length >= 1 && args[0].equals("--child")) {
+            child(Config.valueOf(args[1]), Integer.parseInt(args[2]), false);
+            return;
+        }
+        if (args.length >= 1 && args[0].equals("--profile")) {
+            child(Config.valueOf(args[1]), Integer.parseInt(args[2]), true);
+            return;
+        }
+        if (args.length >= 1 && args[0].equals("profile")) {
+            if (args.length < 2) {
+                throw new IllegalArgumentException("profile needs a configuration, one of "
+                        + Arrays.toString(Config.values()));
+            }
+            Config c = Config.valueOf(args[1]);
+            int reps = args.length > 2 ? Integer.parseInt(args[2]) : 30;
+            System.out.print(runChild(c, reps, true).stream().filter(l -> l.startsWith("|") || l.isEmpty())
+                    .reduce("", (a, b) -> a + b + "\n"));
+            return;
+        }
+        int reps = args.length > 0 ? Integer.parseInt(args[0]) : 30;
+        int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
+        if (reps < 5 || rounds < 1) {
+            throw new IllegalArgumentException("REPS must be >= 5 and ROUNDS >= 1; got " + reps + ", " + rounds);
+        }
+        boolean onednn = StepSpeed.class.getClassLoader().getResource(ONEDNN_LIBRARY) != null;
+        Path torchScript = Paths.get("benchmarks/src/main/python/torch_detector_step.py");
+        if (!Files.exists(torchScript)) {
+            torchScript = Paths.get("../benchmarks/src/main/python/torch_detector_step.py");
+        }
+        boolean torch = Files.isExecutable(Paths.get("/usr/bin/python3")) && Files.exists(torchScript);
+        Map<Config, List<Double>> dl4j = new LinkedHashMap<>();
+        List<Double> pytorch = new ArrayList<>();
+        List<Double> pytorchOneThread = new ArrayList<>();
+        for (int r = 0; r < rounds; r++) {
+            if (torch) {
+                pytorch.add(torchStep(torchScript, reps, 2));
+                pytorchOneThread.add(torchStep(torchScript, reps, 1));
+                System.err.printf(Locale.ROOT, "round %d PyTorch %.1f ms (1 thread %.1f)%n", r + 1,
+                        pytorch.get(r), pytorchOneThread.get(r));
+            }
+            for (Config c : Config.values()) {
+                if (c.onednn && !onednn) {
+                    continue;
+                }
+                double ms = childStep(c, reps);
+                dl4j.computeIfAbsent(c, k -> new ArrayList<>()).add(ms);
+                System.err.printf(Locale.ROOT, "round %d %s %.1f ms%n", r + 1, c, ms);
+            }
+        }
+        double torchMs = torch ? median(pytorch) : Double.NaN;
+        System.out.printf(Locale.ROOT, "| configuration (batch 16, 64×64; median of %d rounds of %d steps) | step, ms "
+                + "| ÷ PyTorch step |%n", rounds, reps);
+        System.out.println("|---|---:|---:|");
+        for (Map.Entry<Config, List<Double>> e : dl4j.entrySet()) {
+            double ms = median(e.getValue());
+            System.out.printf(Locale.ROOT, "| %s | %.0f %s | %s |%n", e.getKey().description, ms, spread(e.getValue()),
+                    torch ? String.format(Locale.ROOT, "%.1f", ms / torchMs) : "–");
+        }
+        if (torch) {
+            System.out.printf(Locale.ROOT, "| PyTorch %s, 2 threads (`torch_detector_step.py`) | %.0f %s | 1 |%n",
+                    torchVersion, torchMs, spread(pytorch));
+            System.out.printf(Locale.ROOT, "| PyTorch, 1 thread | %.0f %s | %.1f |%n", median(pytorchOneThread),
+                    spread(pytorchOneThread), median(pytorchOneThread) / torchMs);
+        } else {
+            System.out.println("\nPyTorch was not measured: /usr/bin/python3 or " + torchScript + " is missing.");
+        }
+        if (!onednn) {
+            System.out.println("\nThe oneDNN rows were not measured: " + ONEDNN_LIBRARY + " is not on the class path.");
+        }
+        System.out.printf(Locale.ROOT, "%nJava %s, %d cores (%s).%n", System.getProperty("java.version"),
+                Runtime.getRuntime().availableProcessors(), cpuName());
+    }
+
+    /** Runs one configuration in a child JVM; its median step in ms. */
+    private static double childStep(Config c, int reps) throws IOException, InterruptedException {
+        for (String line : runChild(c, reps, false)) {
+            if (line.startsWith("STEP_MS ")) {
+                return Double.parseDouble(line.substring("STEP_MS ".length()).trim());
+            }
+        }
+        throw new IllegalStateException("configuration " + c + " printed no step time");
+    }
+
+    /** Runs one configuration in a child JVM (and profiles it); its output lines. */
+    private static List<String> runChild(Config c, int reps, boolean profile) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>();
+        command.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
+        command.add("-Xmx4g");
+        command.add("--add-modules=jdk.incubator.vector");                          // the losses' Vector API kernel
+        command.addAll(List.of("-cp", classPath(c.onednn), StepSpeed.class.getName(), profile ? "--profile" : "--child",
+                c.name(), Integer.toString(reps)));
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+        for (String kv : c.environment) {
+            pb.environment().put(kv.substring(0, kv.indexOf('=')), kv.substring(kv.indexOf('=') + 1));
+        }
+        boolean finished = false;
+        List<String> output = new ArrayList<>();
+        Process p = pb.start();
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            for (String line; (line = in.readLine()) != null; ) {
+                output.add(line);
+                finished |= line.startsWith("STEP_MS ");
+            }
+        }
+        int exit = p.waitFor();
+        if (exit != 0 || !finished) {
+            throw new IllegalStateException("configuration " + c + " failed (exit " + exit + "):\n"
+                    + String.join("\n", output.subList(Math.max(0, output.size() - 30), output.size())));
+        }
+        return output;
+    }
+
+    /** PyTorch's median step in ms with {@code threads} threads. */
+    private static double torchStep(Path script, int reps, int threads) throws IOException, InterruptedException {
+        ProcessBuilder pb = new ProcessBuilder("/usr/bin/python3", script.getFileName().toString(), "16", "16",
+                Integer.toString(reps), "adam", Integer.toString(threads))
+                .directory(script.toAbsolutePath().getParent().toFile()).redirectErrorStream(true);
+        pb.environment().put("MALLOC_MMAP_THRESHOLD_", "33554432");
+        pb.environment().put("MALLOC_TRIM_THRESHOLD_", "17179869184");
+        Process p = pb.start();
+        Double step = null;
+        StringBuilder all = new StringBuilder();
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            for (String line; (line = in.readLine()) != null; ) {
+                all.append(line).append('\n');
+                if (line.contains("\"phase\": \"step\"")) {
+                    step = Double.parseDouble(line.replaceAll(".*\"median_ms\": ([0-9.eE+-]+).*", "$1"));
+                    torchVersion = line.replaceAll(".*\"torch\": \"([^\"]*)\".*", "$1");
+                }
+            }
+        }
+        if (p.waitFor() != 0 || step == null) {
+            throw new IllegalStateException("torch_detector_step.py failed:\n" + all);
+        }
+        return step;
+    }
+
+    /**
+     * The class path of this program, also when it runs inside Maven ({@code exec:java}'s class loader); without
+     * ND4J's oneDNN jar unless {@code onednn} (JavaCPP loads that build whenever it is on the class path).
+     */
+    private static String classPath(boolean onednn) {
+        List<String> entries = new ArrayList<>();
+        for (ClassLoader l = StepSpeed.class.getClassLoader(); l != null; l = l.getParent()) {
+            if (l instanceof URLClassLoader) {
+                for (URL u : ((URLClassLoader) l).getURLs()) {
+                    try {
+                        String path = new File(u.toURI()).getPath();
+                        if (onednn || !path.endsWith("-onednn.jar")) {
+                            entries.add(path);
+                        }
+                    } catch (java.net.URISyntaxException e) {
+                        throw new IllegalStateException("class path entry " + u, e);
+                    }
+                }
+            }
+        }
+        if (entries.isEmpty()) {
+            for (String path : System.getProperty("java.class.path").split(File.pathSeparator)) {
+                if (onednn || !path.endsWith("-onednn.jar")) {
+                    entries.add(path);
+                }
+            }
+        }
+        return String.join(File.pathSeparator, entries);
+    }
+
+    /**
+     * In a child JVM: times {@code reps} training steps of configuration {@code c} and prints "STEP_MS median";
+     * with {@code profile}, then profiles {@code reps} more ({@link StepProfile}) and prints its tables.
+     */
+    private static void child(Config c, int reps, boolean profile) {
+        if (c.oneThread) {
+            FashionDetectionDemo.oneNd4jThread();
+        }
+        FashionDetectionDemo.Settings s = new FashionDetectionDemo.Settings();
+        FashionMnist.Items items = FashionMnist.load(FashionMnist.Source.SUBSET, true);
+        DetectionImages train = FashionCanvases.generate(items, 320, FashionDetectionDemo.SIZE, 16, 40, 0.3, 1);
+        RetinaNet retinaNet = FashionDetectionDemo.builder(s, 1).cacheMode(c.cache == null ? CacheMode.NONE : c.cache)
+                .workspaceMode(c.workspaces == null ? WorkspaceMode.ENABLED : c.workspaces).build();
+        MultiDataSetIterator it = train.iterator(retinaNet.pyramid(), retinaNet.matcher(), retinaNet.coder(), s.batch);
+        List<MultiDataSet> batches = new ArrayList<>();
+        while (it.hasNext()) {
+            batches.add(it.next());
+        }
+        Runnable step;
+        int[] next = {0};
+        if (c.engine == Engine.DL4J) {
+            ComputationGraph net = retinaNet.network();
+            FashionDetectionDemo.fitQuietly(net, batches.get(0));
+            step = () -> net.fit(batches.get(next[0]++ % batches.size()));
+        } else {
+            SameDiffDetector sd = new SameDiffDetector(s.width, FashionDetectionDemo.SIZE, FashionMnist.CLASS_NAMES.size(),
+                    0.25, 2, 0.1, new Adam(s.learningRate), 1);
+            List<MultiDataSet> inputs = new ArrayList<>();
+            for (MultiDataSet b : batches) {
+                inputs.add(sd.inputs(b));
+            }
+            step = () -> sd.step(inputs.get(next[0]++ % inputs.size()));
+        }
+        for (int i = 0; i < 10; i++) {                                              // warm-up: JIT, workspaces
+            step.run();
+        }
+        double[] times = new double[reps];
+        for (int r = 0; r < reps; r++) {
+            long t0 = System.nanoTime();
+            step.run();
+            times[r] = (System.nanoTime() - t0) / 1e6;
+        }
+        String build = NativeOpsHolder.getInstance().getDeviceNativeOps().buildInfo();
+        if (c.onednn != build.contains("HAVE_ONEDNN")) {
+            throw new IllegalStateException(c + " expects " + (c.onednn ? "" : "no ") + "oneDNN; ND4J's build: " + build);
+        }
+        System.out.println("BUILD " + build.replace('\n', ' ') + "; " + FashionDetectionDemo.nd4jThreads());
+        System.out.printf(Locale.ROOT, "STEP_MS %.3f%n", median(times));
+        if (profile) {
+            System.out.println();
+            System.out.print(StepProfile.profile(step, reps).table());
+        }
+    }
+
+    private static String spread(List<Double> values) {
+        if (values.size() < 2) {
+            return "";
+        }
+        double[] v = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        return String.format(Locale.ROOT, "(%.0f–%.0f)", v[0], v[v.length - 1]);
+    }
+
+    private static double median(List<Double> values) {
+        return median(values.stream().mapToDouble(Double::doubleValue).toArray());
+    }
+
+    static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+
+    private static String cpuName() {
+        try {
+            for (String line : Files.readAllLines(Paths.get("/proc/cpuinfo"))) {
+                if (line.startsWith("model name")) {
+                    return line.substring(line.indexOf(':') + 1).trim();
+                }
+            }
+        } catch (IOException e) {
+            return "CPU unknown";
+        }
+        return "CPU unknown";
+    }
+}
