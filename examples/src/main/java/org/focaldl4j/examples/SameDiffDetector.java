@@ -163,7 +163,13 @@ final class SameDiffDetector {
         for (int n = 0; n < b; n++) {
             for (int a = 0; a < ANCHORS; a++) {
                 for (int loc = 0; loc < m; loc++) {
-                    int label = (int) idx[(int) ((n * ANCHORS + a) * m + loc)];
+                    float raw = idx[(int) ((n * ANCHORS + a) * m + loc)];
+                    int label = (int) raw;
+                    if (label != raw || label < -1 || label > classes) {
+                        throw new IllegalArgumentException("class indices must be integers in [-1, " + classes
+                                + "] (−1 ignored, " + classes + " background); image " + n + ", anchor " + a
+                                + ", location " + loc + " has " + raw);
+                    }
                     for (int k = 0; k < classes; k++) {
                         int e = (int) (((n * ANCHORS + a) * classes + k) * m + loc);
                         onehot[e] = label == k ? 1f : 0f;

@@ -1,6 +1,5 @@
 package org.focaldl4j.examples;
 
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
@@ -151,8 +150,6 @@ public final class StepBreakdown {
     }
 
     private static double median(double[] v) {
-        double[] s = v.clone();
-        Arrays.sort(s);
-        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+        return StepSpeed.median(v);
     }
 }

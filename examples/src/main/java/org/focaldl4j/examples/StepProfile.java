@@ -11,8 +11,10 @@ import org.nd4j.nativeblas.NativeOpsHolder;
 /**
  * Where the wall time of training steps goes, from async-profiler's wall-clock samples (1 ms) of the calling
  * thread — native frames included, so ND4J's kernels, OpenBLAS, oneDNN and the waits for their worker
- * threads show by name. Each sample is counted once by part of the network (the first matching DL4J frame of
- * {@link #PARTS}, outermost call first) and once by kind of work (its innermost frames, {@link #KINDS}).
+ * threads show by name. Each sample is counted once by part of the network (the first row of {@link #PARTS}
+ * whose frame is in its stack; the rows are ordered so that a sample inside the shared subnets or a loss
+ * layer is not counted as the graph around it) and once by kind of work (its innermost frames,
+ * {@link #KINDS}).
  */
 final class StepProfile {
 
@@ -64,12 +66,15 @@ final class StepProfile {
         long elapsed;
         try {
             profiler.execute("start,event=wall,interval=1ms,threads");
-            t0 = System.nanoTime();
-            for (int r = 0; r < reps; r++) {
-                step.run();
+            try {
+                t0 = System.nanoTime();
+                for (int r = 0; r < reps; r++) {
+                    step.run();
+                }
+                elapsed = System.nanoTime() - t0;
+            } finally {
+                profiler.execute("stop");
             }
-            elapsed = System.nanoTime() - t0;
-            profiler.execute("stop");
         } catch (java.io.IOException e) {
             throw new IllegalStateException("async-profiler failed", e);
         }

@@ -95,52 +95,69 @@ public final class StepSpeed {
     private static final String ONEDNN_LIBRARY =
             "org/nd4j/linalg/cpu/nativecpu/bindings/linux-x86_64-onednn/libnd4jcpu.so";
 
-    /** PyTorch's version, read from the script's output. */
-    private static String torchVersion = "";
+    /** A child JVM that has not finished after this long is killed (a configuration takes about 40 s). */
+    private static final long CHILD_TIMEOUT_MINUTES = 10;
+
+    /** PyTorch's median step and its version. */
+    private record TorchStep(double ms, String version) {
+    }
 
     private StepSpeed() {
     }
 
     public static void main(String[] args) throws Exception {
-        if (args.length >= 1 && args[0].equals("--child")) {
-            child(Config.valueOf(args[1]), Integer.parseInt(args[2]), false);
-            return;
-        }
-        if (args.length >= 1 && args[0].equals("--profile")) {
-            child(Config.valueOf(args[1]), Integer.parseInt(args[2]), true);
+        if (args.length == 3 && (args[0].equals("--child") || args[0].equals("--profile"))) {
+            child(config(args[1]), reps(args[2]), args[0].equals("--profile"));
             return;
         }
         if (args.length >= 1 && args[0].equals("profile")) {
-            if (args.length < 2) {
-                throw new IllegalArgumentException("profile needs a configuration, one of "
-                        + Arrays.toString(Config.values()));
+            if (args.length < 2 || args.length > 3) {
+                throw new IllegalArgumentException("arguments: profile CONFIG [REPS], CONFIG one of "
+                        + Arrays.toString(Config.values()) + "; got " + String.join(" ", args));
             }
-            Config c = Config.valueOf(args[1]);
-            int reps = args.length > 2 ? Integer.parseInt(args[2]) : 30;
-            System.out.print(runChild(c, reps, true).stream().filter(l -> l.startsWith("|") || l.isEmpty())
-                    .reduce("", (a, b) -> a + b + "\n"));
+            for (String line : runChild(config(args[1]), args.length > 2 ? reps(args[2]) : 30, true)) {
+                if (line.startsWith("|") || line.isEmpty()) {
+                    System.out.println(line);
+                }
+            }
             return;
         }
-        int reps = args.length > 0 ? Integer.parseInt(args[0]) : 30;
+        if (args.length > 2) {
+            throw new IllegalArgumentException("arguments: [REPS [ROUNDS]] or profile CONFIG [REPS]; got "
+                    + String.join(" ", args));
+        }
+        int reps = args.length > 0 ? reps(args[0]) : 30;
         int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
-        if (reps < 5 || rounds < 1) {
-            throw new IllegalArgumentException("REPS must be >= 5 and ROUNDS >= 1; got " + reps + ", " + rounds);
+        if (rounds < 1) {
+            throw new IllegalArgumentException("ROUNDS must be >= 1; got " + rounds);
         }
         boolean onednn = StepSpeed.class.getClassLoader().getResource(ONEDNN_LIBRARY) != null;
         Path torchScript = Paths.get("benchmarks/src/main/python/torch_detector_step.py");
         if (!Files.exists(torchScript)) {
             torchScript = Paths.get("../benchmarks/src/main/python/torch_detector_step.py");
         }
-        boolean torch = Files.isExecutable(Paths.get("/usr/bin/python3")) && Files.exists(torchScript);
+        String torchMissing = !Files.isExecutable(Paths.get("/usr/bin/python3")) || !Files.exists(torchScript)
+                ? "/usr/bin/python3 or " + torchScript + " is missing" : null;
+        FashionDetectionDemo.Settings s = new FashionDetectionDemo.Settings();
         Map<Config, List<Double>> dl4j = new LinkedHashMap<>();
         List<Double> pytorch = new ArrayList<>();
         List<Double> pytorchOneThread = new ArrayList<>();
+        String torchVersion = "";
         for (int r = 0; r < rounds; r++) {
-            if (torch) {
-                pytorch.add(torchStep(torchScript, reps, 2));
-                pytorchOneThread.add(torchStep(torchScript, reps, 1));
-                System.err.printf(Locale.ROOT, "round %d PyTorch %.1f ms (1 thread %.1f)%n", r + 1,
-                        pytorch.get(r), pytorchOneThread.get(r));
+            if (torchMissing == null) {
+                try {
+                    TorchStep two = torchStep(torchScript, s, reps, 2);
+                    TorchStep one = torchStep(torchScript, s, reps, 1);
+                    pytorch.add(two.ms());
+                    pytorchOneThread.add(one.ms());
+                    torchVersion = two.version();
+                    System.err.printf(Locale.ROOT, "round %d PyTorch %.1f ms (1 thread %.1f)%n", r + 1, two.ms(),
+                            one.ms());
+                } catch (IllegalStateException e) {
+                    torchMissing = e.getMessage();
+                    pytorch.clear();
+                    pytorchOneThread.clear();
+                }
             }
             for (Config c : Config.values()) {
                 if (c.onednn && !onednn) {
@@ -151,9 +168,10 @@ public final class StepSpeed {
                 System.err.printf(Locale.ROOT, "round %d %s %.1f ms%n", r + 1, c, ms);
             }
         }
+        boolean torch = torchMissing == null;
         double torchMs = torch ? median(pytorch) : Double.NaN;
-        System.out.printf(Locale.ROOT, "| configuration (batch 16, 64×64; median of %d rounds of %d steps) | step, ms "
-                + "| ÷ PyTorch step |%n", rounds, reps);
+        System.out.printf(Locale.ROOT, "| configuration (batch %d, 64×64; median of %d rounds of %d steps) | step, ms "
+                + "| ÷ PyTorch step |%n", s.batch, rounds, reps);
         System.out.println("|---|---:|---:|");
         for (Map.Entry<Config, List<Double>> e : dl4j.entrySet()) {
             double ms = median(e.getValue());
@@ -166,13 +184,30 @@ public final class StepSpeed {
             System.out.printf(Locale.ROOT, "| PyTorch, 1 thread | %.0f %s | %.1f |%n", median(pytorchOneThread),
                     spread(pytorchOneThread), median(pytorchOneThread) / torchMs);
         } else {
-            System.out.println("\nPyTorch was not measured: /usr/bin/python3 or " + torchScript + " is missing.");
+            System.out.println("\nPyTorch was not measured: " + torchMissing);
         }
         if (!onednn) {
             System.out.println("\nThe oneDNN rows were not measured: " + ONEDNN_LIBRARY + " is not on the class path.");
         }
         System.out.printf(Locale.ROOT, "%nJava %s, %d cores (%s).%n", System.getProperty("java.version"),
-                Runtime.getRuntime().availableProcessors(), cpuName());
+                Runtime.getRuntime().availableProcessors(), RetinaNetExperiment.cpu());
+    }
+
+    private static Config config(String name) {
+        try {
+            return Config.valueOf(name);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("no configuration \"" + name + "\"; they are "
+                    + Arrays.toString(Config.values()), e);
+        }
+    }
+
+    private static int reps(String value) {
+        int reps = Integer.parseInt(value);
+        if (reps < 5) {
+            throw new IllegalArgumentException("REPS must be >= 5; got " + reps);
+        }
+        return reps;
     }
 
     /** Runs one configuration in a child JVM; its median step in ms. */
@@ -194,19 +229,32 @@ public final class StepSpeed {
         command.addAll(List.of("-cp", classPath(c.onednn), StepSpeed.class.getName(), profile ? "--profile" : "--child",
                 c.name(), Integer.toString(reps)));
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+        // Thread settings come from the configuration alone, not from the caller's environment.
+        pb.environment().keySet().removeIf(k -> k.startsWith("OMP_") || k.startsWith("OPENBLAS_")
+                || k.startsWith("MKL_") || k.startsWith("DNNL_"));
         for (String kv : c.environment) {
             pb.environment().put(kv.substring(0, kv.indexOf('=')), kv.substring(kv.indexOf('=') + 1));
         }
         boolean finished = false;
         List<String> output = new ArrayList<>();
         Process p = pb.start();
-        try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-            for (String line; (line = in.readLine()) != null; ) {
-                output.add(line);
-                finished |= line.startsWith("STEP_MS ");
+        int exit;
+        try {
+            try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(),
+                    StandardCharsets.UTF_8))) {
+                for (String line; (line = in.readLine()) != null; ) {
+                    output.add(line);
+                    finished |= line.startsWith("STEP_MS ");
+                }
             }
+            if (!p.waitFor(CHILD_TIMEOUT_MINUTES, java.util.concurrent.TimeUnit.MINUTES)) {
+                throw new IllegalStateException("configuration " + c + " did not finish in " + CHILD_TIMEOUT_MINUTES
+                        + " minutes");
+            }
+            exit = p.exitValue();
+        } finally {
+            p.destroyForcibly();
         }
-        int exit = p.waitFor();
         if (exit != 0 || !finished) {
             throw new IllegalStateException("configuration " + c + " failed (exit " + exit + "):\n"
                     + String.join("\n", output.subList(Math.max(0, output.size() - 30), output.size())));
@@ -214,27 +262,34 @@ public final class StepSpeed {
         return output;
     }
 
-    /** PyTorch's median step in ms with {@code threads} threads. */
-    private static double torchStep(Path script, int reps, int threads) throws IOException, InterruptedException {
-        ProcessBuilder pb = new ProcessBuilder("/usr/bin/python3", script.getFileName().toString(), "16", "16",
-                Integer.toString(reps), "adam", Integer.toString(threads))
+    /** PyTorch's median step with {@code threads} threads, for the demo's width and batch. */
+    private static TorchStep torchStep(Path script, FashionDetectionDemo.Settings s, int reps, int threads)
+            throws IOException, InterruptedException {
+        ProcessBuilder pb = new ProcessBuilder("/usr/bin/python3", script.getFileName().toString(),
+                Integer.toString(s.width), Integer.toString(s.batch), Integer.toString(reps), Integer.toString(threads))
                 .directory(script.toAbsolutePath().getParent().toFile()).redirectErrorStream(true);
         pb.environment().put("MALLOC_MMAP_THRESHOLD_", "33554432");
         pb.environment().put("MALLOC_TRIM_THRESHOLD_", "17179869184");
         Process p = pb.start();
-        Double step = null;
+        TorchStep step = null;
         StringBuilder all = new StringBuilder();
-        try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-            for (String line; (line = in.readLine()) != null; ) {
-                all.append(line).append('\n');
-                if (line.contains("\"phase\": \"step\"")) {
-                    step = Double.parseDouble(line.replaceAll(".*\"median_ms\": ([0-9.eE+-]+).*", "$1"));
-                    torchVersion = line.replaceAll(".*\"torch\": \"([^\"]*)\".*", "$1");
+        try {
+            try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(),
+                    StandardCharsets.UTF_8))) {
+                for (String line; (line = in.readLine()) != null; ) {
+                    all.append(line).append('\n');
+                    if (line.contains("\"median_ms\"")) {
+                        step = new TorchStep(Double.parseDouble(line.replaceAll(".*\"median_ms\": ([0-9.eE+-]+).*", "$1")),
+                                line.replaceAll(".*\"torch\": \"([^\"]*)\".*", "$1"));
+                    }
                 }
             }
-        }
-        if (p.waitFor() != 0 || step == null) {
-            throw new IllegalStateException("torch_detector_step.py failed:\n" + all);
+            if (!p.waitFor(CHILD_TIMEOUT_MINUTES, java.util.concurrent.TimeUnit.MINUTES) || p.exitValue() != 0
+                    || step == null) {
+                throw new IllegalStateException(script.getFileName() + " failed: " + all.toString().trim());
+            }
+        } finally {
+            p.destroyForcibly();
         }
         return step;
     }
@@ -250,7 +305,7 @@ public final class StepSpeed {
                 for (URL u : ((URLClassLoader) l).getURLs()) {
                     try {
                         String path = new File(u.toURI()).getPath();
-                        if (onednn || !path.endsWith("-onednn.jar")) {
+                        if (onednn || !isOnednnJar(path)) {
                             entries.add(path);
                         }
                     } catch (java.net.URISyntaxException e) {
@@ -261,12 +316,18 @@ public final class StepSpeed {
         }
         if (entries.isEmpty()) {
             for (String path : System.getProperty("java.class.path").split(File.pathSeparator)) {
-                if (onednn || !path.endsWith("-onednn.jar")) {
+                if (onednn || !isOnednnJar(path)) {
                     entries.add(path);
                 }
             }
         }
         return String.join(File.pathSeparator, entries);
+    }
+
+    /** ND4J's oneDNN builds: {@code nd4j-native-…-linux-x86_64-onednn.jar}, {@code …-onednn-avx512.jar}. */
+    private static boolean isOnednnJar(String path) {
+        String name = Paths.get(path).getFileName().toString();
+        return name.startsWith("nd4j-native-") && name.contains("-onednn");
     }
 
     /**
@@ -339,18 +400,5 @@ public final class StepSpeed {
         double[] s = v.clone();
         Arrays.sort(s);
         return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-    }
-
-    private static String cpuName() {
-        try {
-            for (String line : Files.readAllLines(Paths.get("/proc/cpuinfo"))) {
-                if (line.startsWith("model name")) {
-                    return line.substring(line.indexOf(':') + 1).trim();
-                }
-            }
-        } catch (IOException e) {
-            return "CPU unknown";
-        }
-        return "CPU unknown";
     }
 }

@@ -153,6 +153,9 @@ class RetinaNetTest {
         assertTrue(e.getMessage().contains("cache mode") && e.getMessage().contains("null"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> TinyDetection.small().workspaceMode(null).build());
         assertTrue(e.getMessage().contains("workspace mode") && e.getMessage().contains("null"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> TinyDetection.small().workspaceMode(WorkspaceMode.NONE)
+                .build());
+        assertTrue(e.getMessage().contains("DEVICE") && e.getMessage().contains("WorkspaceMode.NONE"), e.getMessage());
         INDArray wrong = Nd4j.zeros(1, 1, 16, 16);
         assertThrows(IllegalArgumentException.class, () -> TinyDetection.detector().detect(TinyDetection.detector().network(), wrong));
     }
