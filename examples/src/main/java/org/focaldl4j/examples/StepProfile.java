@@ -40,6 +40,9 @@ final class StepProfile {
         {"Nd4jCpu\\.exec", "native code without symbols under ND4J's JNI call (oneDNN's JIT-compiled kernels)"},
     };
 
+    private static final java.util.regex.Pattern[] KIND_PATTERNS = java.util.Arrays.stream(KINDS)
+            .map(row -> java.util.regex.Pattern.compile(row[0])).toArray(java.util.regex.Pattern[]::new);
+
     private final Map<String, Long> parts = new LinkedHashMap<>();
     private final Map<String, Long> kinds = new LinkedHashMap<>();
     private final Map<String, Long> leaves = new LinkedHashMap<>();
@@ -122,8 +125,7 @@ final class StepProfile {
      */
     private static String classifyKind(String leaf, String inner) {
         for (int i = 0; i < KINDS.length; i++) {
-            java.util.regex.Pattern p = java.util.regex.Pattern.compile(KINDS[i][0]);
-            if (p.matcher(i < 2 || i == KINDS.length - 1 ? leaf : inner).find()) {
+            if (KIND_PATTERNS[i].matcher(i < 2 || i == KINDS.length - 1 ? leaf : inner).find()) {
                 return KINDS[i][1];
             }
         }

@@ -228,36 +228,38 @@ public final class StepSpeed {
         command.add("--add-modules=jdk.incubator.vector");                          // the losses' Vector API kernel
         command.addAll(List.of("-cp", classPath(c.onednn), StepSpeed.class.getName(), profile ? "--profile" : "--child",
                 c.name(), Integer.toString(reps)));
-        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+        ProcessBuilder pb = new ProcessBuilder(command);
         // Thread settings come from the configuration alone, not from the caller's environment.
         pb.environment().keySet().removeIf(k -> k.startsWith("OMP_") || k.startsWith("OPENBLAS_")
                 || k.startsWith("MKL_") || k.startsWith("DNNL_"));
         for (String kv : c.environment) {
             pb.environment().put(kv.substring(0, kv.indexOf('=')), kv.substring(kv.indexOf('=') + 1));
         }
-        boolean finished = false;
+        return run(pb, "configuration " + c);
+    }
+
+    /**
+     * Runs {@code pb} (output and errors merged) for at most {@link #CHILD_TIMEOUT_MINUTES}; its output lines.
+     * The process is destroyed whatever happens; a timeout or a non-zero exit throws with the output's tail.
+     */
+    private static List<String> run(ProcessBuilder pb, String what) throws IOException, InterruptedException {
         List<String> output = new ArrayList<>();
-        Process p = pb.start();
-        int exit;
+        Process p = pb.redirectErrorStream(true).start();
         try {
             try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(),
                     StandardCharsets.UTF_8))) {
                 for (String line; (line = in.readLine()) != null; ) {
                     output.add(line);
-                    finished |= line.startsWith("STEP_MS ");
                 }
             }
-            if (!p.waitFor(CHILD_TIMEOUT_MINUTES, java.util.concurrent.TimeUnit.MINUTES)) {
-                throw new IllegalStateException("configuration " + c + " did not finish in " + CHILD_TIMEOUT_MINUTES
-                        + " minutes");
+            boolean done = p.waitFor(CHILD_TIMEOUT_MINUTES, java.util.concurrent.TimeUnit.MINUTES);
+            if (!done || p.exitValue() != 0) {
+                throw new IllegalStateException(what + (done ? " failed (exit " + p.exitValue() + ")" : " did not finish in "
+                        + CHILD_TIMEOUT_MINUTES + " minutes") + ":\n"
+                        + String.join("\n", output.subList(Math.max(0, output.size() - 30), output.size())));
             }
-            exit = p.exitValue();
         } finally {
             p.destroyForcibly();
-        }
-        if (exit != 0 || !finished) {
-            throw new IllegalStateException("configuration " + c + " failed (exit " + exit + "):\n"
-                    + String.join("\n", output.subList(Math.max(0, output.size() - 30), output.size())));
         }
         return output;
     }
@@ -267,31 +269,16 @@ public final class StepSpeed {
             throws IOException, InterruptedException {
         ProcessBuilder pb = new ProcessBuilder("/usr/bin/python3", script.getFileName().toString(),
                 Integer.toString(s.width), Integer.toString(s.batch), Integer.toString(reps), Integer.toString(threads))
-                .directory(script.toAbsolutePath().getParent().toFile()).redirectErrorStream(true);
+                .directory(script.toAbsolutePath().getParent().toFile());
         pb.environment().put("MALLOC_MMAP_THRESHOLD_", "33554432");
         pb.environment().put("MALLOC_TRIM_THRESHOLD_", "17179869184");
-        Process p = pb.start();
-        TorchStep step = null;
-        StringBuilder all = new StringBuilder();
-        try {
-            try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(),
-                    StandardCharsets.UTF_8))) {
-                for (String line; (line = in.readLine()) != null; ) {
-                    all.append(line).append('\n');
-                    if (line.contains("\"median_ms\"")) {
-                        step = new TorchStep(Double.parseDouble(line.replaceAll(".*\"median_ms\": ([0-9.eE+-]+).*", "$1")),
-                                line.replaceAll(".*\"torch\": \"([^\"]*)\".*", "$1"));
-                    }
-                }
+        for (String line : run(pb, script.getFileName().toString())) {
+            if (line.contains("\"median_ms\"")) {
+                return new TorchStep(Double.parseDouble(line.replaceAll(".*\"median_ms\": ([0-9.eE+-]+).*", "$1")),
+                        line.replaceAll(".*\"torch\": \"([^\"]*)\".*", "$1"));
             }
-            if (!p.waitFor(CHILD_TIMEOUT_MINUTES, java.util.concurrent.TimeUnit.MINUTES) || p.exitValue() != 0
-                    || step == null) {
-                throw new IllegalStateException(script.getFileName() + " failed: " + all.toString().trim());
-            }
-        } finally {
-            p.destroyForcibly();
         }
-        return step;
+        throw new IllegalStateException(script.getFileName() + " printed no step time");
     }
 
     /**
@@ -304,10 +291,7 @@ public final class StepSpeed {
             if (l instanceof URLClassLoader) {
                 for (URL u : ((URLClassLoader) l).getURLs()) {
                     try {
-                        String path = new File(u.toURI()).getPath();
-                        if (onednn || !isOnednnJar(path)) {
-                            entries.add(path);
-                        }
+                        entries.add(new File(u.toURI()).getPath());
                     } catch (java.net.URISyntaxException e) {
                         throw new IllegalStateException("class path entry " + u, e);
                     }
@@ -315,12 +299,9 @@ public final class StepSpeed {
             }
         }
         if (entries.isEmpty()) {
-            for (String path : System.getProperty("java.class.path").split(File.pathSeparator)) {
-                if (onednn || !isOnednnJar(path)) {
-                    entries.add(path);
-                }
-            }
+            entries.addAll(Arrays.asList(System.getProperty("java.class.path").split(File.pathSeparator)));
         }
+        entries.removeIf(path -> !onednn && isOnednnJar(path));
         return String.join(File.pathSeparator, entries);
     }
 
