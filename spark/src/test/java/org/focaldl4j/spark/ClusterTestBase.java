@@ -7,20 +7,24 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 import org.apache.spark.api.java.JavaRDD;
@@ -43,6 +47,7 @@ import org.nd4j.linalg.dataset.api.iterator.MultiDataSetIterator;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.layers.BaseOutputLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.optimize.api.TrainingListener;
 import org.deeplearning4j.spark.api.RDDTrainingApproach;
 import org.deeplearning4j.spark.api.TrainingMaster;
 import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
@@ -61,7 +66,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.lossfunctions.ILossFunction;
-import org.nd4j.parameterserver.distributed.conf.VoidConfiguration;
 
 import scala.collection.JavaConverters;
 
@@ -135,6 +139,11 @@ abstract class ClusterTestBase {
         final List<String> failures = new CopyOnWriteArrayList<>();
         final List<String> killed = new CopyOnWriteArrayList<>();
         final AtomicInteger jobs = new AtomicInteger();
+        /**
+         * Successful tasks of DL4J's training stages, by stage id: the first stage of each job's {@code treeAggregate}
+         * over the workers' results (the later ones are Spark's reduction of those results).
+         */
+        final Map<Integer, Integer> trainingTasksPerStage = new ConcurrentSkipListMap<>();
         private final Map<Integer, String> stageNames = new ConcurrentHashMap<>();
         private volatile int killAtJob = Integer.MAX_VALUE;
 
@@ -148,8 +157,15 @@ abstract class ClusterTestBase {
 
         @Override
         public void onJobStart(SparkListenerJobStart jobStart) {
+            int training = Integer.MAX_VALUE;
             for (StageInfo stage : JavaConverters.seqAsJavaList(jobStart.stageInfos())) {
                 stageNames.put(stage.stageId(), stage.name());
+                if (stage.name().startsWith("treeAggregate")) {
+                    training = Math.min(training, stage.stageId());
+                }
+            }
+            if (training != Integer.MAX_VALUE) {
+                trainingTasksPerStage.putIfAbsent(training, 0);
             }
             jobs.incrementAndGet();
         }
@@ -170,6 +186,7 @@ abstract class ClusterTestBase {
         public void onTaskEnd(SparkListenerTaskEnd taskEnd) {
             if (taskEnd.taskInfo().successful()) {
                 succeeded.merge(taskEnd.taskInfo().executorId(), 1, Integer::sum);
+                trainingTasksPerStage.computeIfPresent(taskEnd.stageId(), (stage, n) -> n + 1);
             } else {
                 failures.add("executor " + taskEnd.taskInfo().executorId() + ": " + taskEnd.reason());
             }
@@ -192,16 +209,8 @@ abstract class ClusterTestBase {
                 .rddTrainingApproach(RDDTrainingApproach.Direct);
     }
 
-    static SharedTrainingMaster sharing(int batchSize) {
-        // A parameter-server port per JVM (ExecutorPortSupplier): base on the driver, base + 1 + id on executor id.
-        VoidConfiguration voidConf = VoidConfiguration.builder().portSupplier(new ExecutorPortSupplier(freeUdpPorts(8)))
-                .controllerAddress("127.0.0.1").networkMask("127.0.0.0/8").build();
-        return new SharedTrainingMaster.Builder(voidConf, batchSize).batchSizePerWorker(batchSize).workersPerNode(1)
-                .rddTrainingApproach(RDDTrainingApproach.Direct).build();
-    }
-
     /** The first of {@code count} consecutive UDP ports free on the loopback interface now (tried 100 times). */
-    private static int freeUdpPorts(int count) {
+    static int freeUdpPorts(int count) {
         for (int attempt = 0; attempt < 100; attempt++) {
             int base = ThreadLocalRandom.current().nextInt(20_000, 60_000);
             List<DatagramSocket> bound = new ArrayList<>();
@@ -247,38 +256,167 @@ abstract class ClusterTestBase {
         }
     }
 
-    /** {@code loss}'s network trained with {@code tm} on the cluster for {@link FocalTask#EPOCHS} epochs. */
-    static SparkDl4jMultiLayer fitOnCluster(ILossFunction loss, TrainingMaster<?, ?> tm) {
+    /**
+     * {@code loss}'s network trained with {@code tm} on the cluster for {@link FocalTask#EPOCHS} epochs, with
+     * {@code listeners} on the executors' networks.
+     */
+    static SparkDl4jMultiLayer fitOnCluster(ILossFunction loss, TrainingMaster<?, ?> tm, TrainingListener... listeners) {
         SparkDl4jMultiLayer sparkNet = new SparkDl4jMultiLayer(sc, FocalTask.conf(loss), tm);
+        if (listeners.length > 0) {
+            sparkNet.setListeners(List.of(listeners));
+        }
         JavaRDD<DataSet> rdd = sc.parallelize(FocalTask.train(), WORKERS);
         fitEpochs(FocalTask.EPOCHS, () -> sparkNet.fit(rdd));
         return sparkNet;
     }
 
     /**
-     * {@link #fitOnCluster} with the checks every trained network gets (class Javadoc): the held-out score within
-     * {@code tolerance} × {@code localScore} of {@code localScore}; returns the trainer.
+     * {@link #fitOnCluster} with the checks every trained network gets (class Javadoc): no failed task, both executors
+     * ran tasks, the executors compute the driver's held-out score, the trained network's JSON holds an equal loss;
+     * and the held-out score of the network {@code result} makes of the trainer after the last epoch between
+     * {@code low} and {@code high} times {@code localScore}. Returns the trainer.
      */
     static SparkDl4jMultiLayer trainOnCluster(ILossFunction loss, TrainingMaster<?, ?> tm, String mode, double localScore,
-            double tolerance) {
+            double low, double high, Function<SparkDl4jMultiLayer, MultiLayerNetwork> result, TrainingListener... listeners) {
         long start = System.nanoTime();
         try (TaskLog tasks = listen()) {
-            SparkDl4jMultiLayer sparkNet = fitOnCluster(loss, tm);
-            MultiLayerNetwork trained = sparkNet.getNetwork();
+            SparkDl4jMultiLayer sparkNet = fitOnCluster(loss, tm, listeners);
+            MultiLayerNetwork trained = result.apply(sparkNet);
             double score = trained.score(FocalTask.test());
             System.out.printf(Locale.ROOT, "%s, %s: held-out score untrained %.5f, one machine %.5f, cluster %.5f (ratio "
                     + "%.3f), %d epochs in %.1f s, tasks per executor %s, %d JVMs%n", loss, mode, untrained(loss), localScore,
                     score, score / localScore, FocalTask.EPOCHS, (System.nanoTime() - start) / 1e9, tasks.succeeded,
                     cluster.jvms() + 1);
-            assertEquals(localScore, score, tolerance * localScore, mode + " " + score + " vs one machine " + localScore);
+            assertTrue(score >= low * localScore && score <= high * localScore, mode + " " + score + " vs one machine "
+                    + localScore + ": ratio outside [" + low + ", " + high + "]");
             assertEquals(List.of(), tasks.failures);
             assertEquals(WORKERS, tasks.succeeded.size(), "executors that ran tasks: " + tasks.succeeded);
-            assertEquals(score, sparkNet.calculateScore(sc.parallelize(List.of(FocalTask.test())), true), 1e-5 * score,
-                    "the held-out score computed on the executors, with the network they rebuilt");
+            double driver = sparkNet.getNetwork().score(FocalTask.test());
+            assertEquals(driver, sparkNet.calculateScore(sc.parallelize(List.of(FocalTask.test())), true), 1e-5 * driver,
+                    "the held-out score of the driver's network computed on the executors, with the network they rebuilt");
             BaseOutputLayer out = (BaseOutputLayer) MultiLayerConfiguration.fromJson(
                     trained.getLayerWiseConfigurations().toJson()).getConf(1).getLayer();
             assertEquals(loss, out.getLossFn(), "the trained network's loss and its hyper-parameters, from its JSON");
             return sparkNet;
+        }
+    }
+
+    /**
+     * Shared training's settings here: one training task per executor per epoch and an encoding threshold of one Adam
+     * step, the residual kept whole ({@link Sharing#ONE_TASK_THRESHOLD_LR}; docs/spark.md says why).
+     */
+    static SharedTrainingMaster sharing(int batchSize, double learningRate) {
+        return Sharing.ONE_TASK_THRESHOLD_LR.master(batchSize, learningRate);
+    }
+
+    /**
+     * Shared training's bound on the held-out score of the executors' averaged networks after {@link FocalTask#EPOCHS}
+     * epochs, as a multiple of one machine's: the worst of 20 measured runs of the two losses (1.27) times 1.5
+     * (docs/spark.md).
+     */
+    static final double SHARED_RATIO_BOUND = 1.9;
+
+    /**
+     * Shared training's bound on the driver's own network (every update applied) as a fraction of the untrained score:
+     * the worst of 28 measured runs of the two losses (0.25) times 2 (docs/spark.md). A lost update path leaves it
+     * untrained (1.0).
+     */
+    static final double SHARED_DRIVER_OF_UNTRAINED = 0.5;
+
+    /**
+     * Shared training's bound on the updates an executor applies from its peer, as a fraction of what the peer sent:
+     * half the lowest measured fraction (45 %, 16 executors in 8 runs; docs/spark.md). Updates that never cross
+     * between executors give 0.
+     */
+    static final double SHARED_PEER_FRACTION = 0.2;
+
+    /**
+     * Shared training of {@code loss}'s network ({@link #sharing}) with a final averaging step ({@link FinalAveraging}),
+     * checked as {@link #trainOnCluster} checks a network (the executors' averaged network scoring at most
+     * {@link #SHARED_RATIO_BOUND} × one machine), and by what {@link SharingProbe} and the driver saw: each epoch ran
+     * one training task per partition ({@code EqualRepartitioner}: {@link #WORKERS}); every executor encoded with the
+     * fixed threshold; the executors trained every minibatch once per epoch with the driver's loss; each took at least
+     * {@link #SHARED_PEER_FRACTION} of its peer's updates while training; every update sent reached the driver
+     * ({@link #awaitEveryUpdate}), and the driver's network with all of them scores below
+     * {@link #SHARED_DRIVER_OF_UNTRAINED} × untrained. Returns the trainer, its network the driver's.
+     */
+    static SparkDl4jMultiLayer trainShared(ILossFunction loss, double localScore) throws IOException {
+        Path probeDir = Files.createTempDirectory(dir, "probe");
+        SharedTrainingMaster tm = sharing(16, FocalTask.LEARNING_RATE);
+        double untrained = untrained(loss);
+        SparkDl4jMultiLayer sparkNet;
+        try (TaskLog tasks = listen()) {
+            sparkNet = trainOnCluster(loss, tm, "shared training, executors averaged", localScore, 0, SHARED_RATIO_BOUND,
+                    net -> {
+                        awaitEveryUpdate(tm, probeDir);
+                        double driver = net.getNetwork().score(FocalTask.test());
+                        System.out.printf(Locale.ROOT, "shared training: the driver's network %.5f (%.3f of untrained)%n",
+                                driver, driver / untrained);
+                        assertTrue(driver < SHARED_DRIVER_OF_UNTRAINED * untrained, "the driver's network " + driver
+                                + " vs untrained " + untrained);
+                        MultiLayerNetwork averaged = net.getNetwork().clone();
+                        fitWithDeadline(EPOCH_DEADLINE,
+                                () -> averaged.params().assign(FinalAveraging.mean(sc, WORKERS, 10)));
+                        return averaged;
+                    }, new SharingProbe(probeDir), new FinalAveraging());
+            assertEquals(Collections.nCopies(FocalTask.EPOCHS, WORKERS), List.copyOf(tasks.trainingTasksPerStage.values()),
+                    "training tasks per epoch");
+        }
+        Map<String, List<Map<String, Object>>> records = SharingProbe.records(probeDir);
+        assertEquals(WORKERS, records.size(), "executors that trained: " + records.keySet());
+        int minibatches = 0;
+        for (List<Map<String, Object>> tasks : records.values()) {
+            for (Map<String, Object> task : tasks) {
+                String at = "executor " + task.get("executor") + ", task " + task.get("task");
+                minibatches += ((Number) task.get("minibatches")).intValue();
+                assertEquals(FocalTask.LEARNING_RATE, ((Number) task.get("threshold_end")).doubleValue(), "threshold, " + at);
+                ILossFunction executorLoss = ((BaseOutputLayer) MultiLayerConfiguration.fromJson((String) task.get("conf"))
+                        .getConf(1).getLayer()).getLossFn();
+                assertEquals(loss, executorLoss, "the loss " + at + " trained with");
+            }
+        }
+        assertEquals(FocalTask.EPOCHS * FocalTask.train().size(), minibatches, "minibatches trained on the executors");
+        for (String executor : records.keySet()) {
+            long peersSent = records.entrySet().stream().filter(e -> !e.getKey().equals(executor))
+                    .mapToLong(e -> last(e.getValue(), "sent_total")).sum();
+            long taken = last(records.get(executor), "received_while_training");
+            assertTrue(taken >= SHARED_PEER_FRACTION * peersSent, "executor " + executor + " took " + taken
+                    + " of its peer's " + peersSent + " updates while training");
+        }
+        return sparkNet;
+    }
+
+    private static long last(List<Map<String, Object>> tasks, String field) {
+        return ((Number) tasks.get(tasks.size() - 1).get(field)).longValue();
+    }
+
+    /**
+     * Waits (at most {@link #EPOCH_DEADLINE}) until the driver of {@code tm}'s job has received every update the
+     * executors sent (their counts, from the probe's records under {@code probeDir}), fails if it does not, and applies
+     * them. DL4J's {@code fit} returns when the executors' tasks have; updates still on their way to the driver (62 of
+     * 252 in one measured run: docs/spark.md) arrive afterwards and sit unapplied until the driver's count reaches the
+     * next multiple of 32, or the next {@code fit}.
+     */
+    static void awaitEveryUpdate(SharedTrainingMaster tm, Path probeDir) {
+        try {
+            long sent = 0;
+            for (List<Map<String, Object>> tasks : SharingProbe.records(probeDir).values()) {
+                sent += last(tasks, "sent_total");
+            }
+            long deadline = System.nanoTime() + EPOCH_DEADLINE.toNanos();
+            Map<String, Object> driver = SharingProbe.driverCounts(tm);
+            while ((Long) driver.get("driver_received") < sent && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+                driver = SharingProbe.driverCounts(tm);
+            }
+            assertEquals(sent, driver.get("driver_received"), "updates the executors sent and the driver received "
+                    + "(driver's counters " + driver + ")");
+            SharingProbe.flushDriver(tm);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
         }
     }
 

@@ -26,6 +26,8 @@ final class FocalTask {
     static final int N_IN = 6;
     static final int N_OUT = 5;
     static final int EPOCHS = 4;
+    /** Adam's learning rate. */
+    static final double LEARNING_RATE = 0.02;
 
     private FocalTask() {
     }
@@ -61,7 +63,7 @@ final class FocalTask {
     }
 
     static MultiLayerConfiguration conf(ILossFunction loss) {
-        return new NeuralNetConfiguration.Builder().seed(42).dataType(DataType.FLOAT).updater(new Adam(0.02))
+        return new NeuralNetConfiguration.Builder().seed(42).dataType(DataType.FLOAT).updater(new Adam(LEARNING_RATE))
                 .weightInit(WeightInit.XAVIER).list()
                 .layer(new DenseLayer.Builder().nIn(N_IN).nOut(16).activation(Activation.TANH).build())
                 .layer(new OutputLayer.Builder(loss).nIn(16).nOut(N_OUT).activation(Activation.SIGMOID).build())

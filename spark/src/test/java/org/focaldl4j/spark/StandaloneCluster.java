@@ -114,7 +114,10 @@ final class StandaloneCluster implements AutoCloseable {
                 .set("spark.executor.cores", "1").set("spark.cores.max", Integer.toString(workers()))
                 .set("spark.executor.memory", "1g")
                 .set("spark.executor.extraClassPath", classPath)
-                .set("spark.executor.extraJavaOptions", EXECUTOR_JAVA_OPTIONS);
+                // focal.spark.executorJavaOptions: more executor JVM options for a diagnostic run, such as DL4J's log level
+                // (spark/shared-training-runs.sh passes EXECUTOR_JAVA_OPTIONS from its environment); empty in the build.
+                .set("spark.executor.extraJavaOptions", (EXECUTOR_JAVA_OPTIONS + " "
+                        + System.getProperty("focal.spark.executorJavaOptions", "")).strip());
         JavaSparkContext sc = new JavaSparkContext(conf);
         sc.setLogLevel("WARN");
         try {
