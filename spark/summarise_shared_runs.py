@@ -35,10 +35,6 @@ def spread(values):
             f"[{min(values):.2f}–{max(values):.2f}]")
 
 
-def every(values):
-    return ", ".join(f"{v:.2f}" for v in values) or "–"
-
-
 def main():
     path = sys.argv[1] if len(sys.argv) > 1 else "spark/records/shared-training.jsonl"
     runs = OrderedDict()
@@ -62,17 +58,18 @@ def main():
               f"{statistics.median(r['seconds'] for r in rs):.0f} |")
 
     print()
-    print("Every run, in the order run (÷ one machine):")
+    print("Every run, in the order run (÷ one machine; driver's network / executors averaged, – where not recorded):")
     print()
     for network, setting, rs in groups:
-        averaged = [r["epochs"][-1]["executors_averaged_score"] / r["one_machine"] for r in rs
-                    if probe_valid(r) and "executors_averaged_score" in r["epochs"][-1]]
-        print(f"- {NAMES[network]}, {setting}: driver's network {every([r['ratio'] for r in rs])}; "
-              f"executors averaged {every(averaged)}")
+        pairs = []
+        for r in rs:
+            averaged = r["epochs"][-1].get("executors_averaged_score") if probe_valid(r) else None
+            pairs.append(f"{r['ratio']:.2f}/" + ("–" if averaged is None else f"{averaged / r['one_machine']:.2f}"))
+        print(f"- {NAMES[network]}, {setting}: {', '.join(pairs)}")
 
     print()
     print("| network | setting | training tasks per epoch | minibatches per task | encoding threshold at the end |"
-          " residual discarded per task, L1 (mean) | peer's updates an executor took while training (lowest) |"
+          " residual discarded per task, L1 (mean) | peer's updates reaching an executor while it trained (lowest) |"
           " updates sent = received by the driver | most updates reaching the driver after `fit` returned |")
     print("|---|---|---:|---:|---|---:|---:|---|---:|")
     for network, setting, rs in groups:

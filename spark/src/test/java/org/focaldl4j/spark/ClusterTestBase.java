@@ -311,22 +311,24 @@ abstract class ClusterTestBase {
 
     /**
      * Shared training's bound on the held-out score of the executors' averaged networks after {@link FocalTask#EPOCHS}
-     * epochs, as a multiple of one machine's: the worst of 20 measured runs of the two losses (1.27) times 1.5
-     * (docs/spark.md).
+     * epochs, as a multiple of one machine's: the worst of the measured runs times 1.5. The 20 recorded runs of the two
+     * losses gave at most 1.27, but a clean-clone CI run of this test then gave 1.65, so the tail is longer than they
+     * show: 1.65 × 1.5 = 2.5 (docs/spark.md). Untrained is 12×.
      */
-    static final double SHARED_RATIO_BOUND = 1.9;
+    static final double SHARED_RATIO_BOUND = 2.5;
 
     /**
      * Shared training's bound on the driver's own network (every update applied) as a fraction of the untrained score:
-     * the worst of 28 measured runs of the two losses (0.25) times 2 (docs/spark.md). A lost update path leaves it
-     * untrained (1.0).
+     * that it learned at all. The 28 recorded runs of the two losses gave at most 0.25, a run of this test 0.40
+     * (docs/spark.md): the worst times 2, 0.8. A lost update path leaves it untrained (1.0).
      */
-    static final double SHARED_DRIVER_OF_UNTRAINED = 0.5;
+    static final double SHARED_DRIVER_OF_UNTRAINED = 0.8;
 
     /**
-     * Shared training's bound on the updates an executor applies from its peer, as a fraction of what the peer sent:
-     * half the lowest measured fraction (45 %, 16 executors in 8 runs; docs/spark.md). Updates that never cross
-     * between executors give 0.
+     * Shared training's bound on the updates from its peer that reach an executor while it trains (outside DL4J's
+     * bypass between tasks; DL4J may still purge some not yet applied at the end of a task), as a fraction of what the
+     * peer sent: half the lowest measured fraction (45 %: 16 executors in 8 runs of {@code LossFocal}; docs/spark.md).
+     * Updates that never cross between executors give 0.
      */
     static final double SHARED_PEER_FRACTION = 0.2;
 
@@ -335,8 +337,8 @@ abstract class ClusterTestBase {
      * checked as {@link #trainOnCluster} checks a network (the executors' averaged network scoring at most
      * {@link #SHARED_RATIO_BOUND} × one machine), and by what {@link SharingProbe} and the driver saw: each epoch ran
      * one training task per partition ({@code EqualRepartitioner}: {@link #WORKERS}); every executor encoded with the
-     * fixed threshold; the executors trained every minibatch once per epoch with the driver's loss; each took at least
-     * {@link #SHARED_PEER_FRACTION} of its peer's updates while training; every update sent reached the driver
+     * fixed threshold; the executors trained {@link FocalTask#EPOCHS} × 64 minibatches with the driver's loss; each
+     * received at least {@link #SHARED_PEER_FRACTION} of its peer's updates while training; every update sent reached the driver
      * ({@link #awaitEveryUpdate}), and the driver's network with all of them scores below
      * {@link #SHARED_DRIVER_OF_UNTRAINED} × untrained. Returns the trainer, its network the driver's.
      */
@@ -379,8 +381,8 @@ abstract class ClusterTestBase {
         for (String executor : records.keySet()) {
             long peersSent = records.entrySet().stream().filter(e -> !e.getKey().equals(executor))
                     .mapToLong(e -> last(e.getValue(), "sent_total")).sum();
-            long taken = last(records.get(executor), "received_while_training");
-            assertTrue(taken >= SHARED_PEER_FRACTION * peersSent, "executor " + executor + " took " + taken
+            long received = last(records.get(executor), "received_while_training");
+            assertTrue(received >= SHARED_PEER_FRACTION * peersSent, "executor " + executor + " received " + received
                     + " of its peer's " + peersSent + " updates while training");
         }
         return sparkNet;

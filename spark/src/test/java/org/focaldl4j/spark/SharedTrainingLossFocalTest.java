@@ -12,6 +12,7 @@ import java.util.concurrent.TimeUnit;
 import org.apache.spark.SparkException;
 import org.apache.spark.api.java.JavaRDD;
 import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
+import org.deeplearning4j.spark.parameterserver.training.SharedTrainingMaster;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.focaldl4j.loss.LossFocal;
@@ -39,13 +40,13 @@ class SharedTrainingLossFocalTest extends ClusterTestBase {
      * the settings here, one run finished every extra epoch (Spark re-ran the lost task on the other executor). So
      * every extra epoch runs under a 30-second deadline ({@link #fitWithDeadline}; an epoch takes 3–13 s here), and
      * {@code fit} throws the cancellation. The test accepts any {@code SparkException} (a clear error) that comes
-     * within the 3 deadlines plus 30 s, or all extra epochs finishing with a network that still scores as trained.
+     * within the 3 deadlines plus 30 s, or all extra epochs finishing with the driver's network (its late updates
+     * applied) below {@link #SHARED_DRIVER_OF_UNTRAINED} × untrained.
      */
     @Test
     void lossFocalThenAnExecutorKilled() throws Exception {
         LossFocal loss = lossFocal();
         SparkDl4jMultiLayer sparkNet = trainsAcrossExecutorJvms(loss);
-        double trainedScore = sparkNet.getNetwork().score(FocalTask.test());
 
         JavaRDD<DataSet> rdd = sc.parallelize(FocalTask.train(), WORKERS);
         long start = System.nanoTime();
@@ -69,7 +70,13 @@ class SharedTrainingLossFocalTest extends ClusterTestBase {
         assertEquals(1, tasks.killed.size(), "an executor was killed");
         assertTrue(seconds < 3 * 30 + 30, "bounded by the deadlines: " + seconds + " s");
         if (failure == null) {
-            assertTrue(sparkNet.getNetwork().score(FocalTask.test()) < 1.5 * trainedScore);
+            // Every extra epoch finished: the driver's network, with the updates still on their way applied, has not
+            // lost what it learned (the bound of the driver's network in trainShared; the kill's own spread is not
+            // measured, so nothing tighter).
+            Thread.sleep(5000);
+            SharingProbe.flushDriver((SharedTrainingMaster) sparkNet.getTrainingMaster());
+            double score = sparkNet.getNetwork().score(FocalTask.test());
+            assertTrue(score < SHARED_DRIVER_OF_UNTRAINED * untrained(loss), "after the kill: " + score);
         }
     }
 
