@@ -37,7 +37,7 @@ class SharedTrainingLossFocalTest extends ClusterTestBase {
      * Then an executor JVM killed as a training task starts while the same job trains more epochs. Measured with DL4J's
      * default settings: the epoch in which the executor dies ends (in one run the next one too), and then an epoch
      * never does (the driver waits in {@code processResults}, the replacement executor's tasks never return); with
-     * the settings here, one run finished every extra epoch (Spark re-ran the lost task on the other executor). So
+     * the settings here, four runs finished every extra epoch (Spark re-ran the lost task on the other executor). So
      * every extra epoch runs under a 30-second deadline ({@link #fitWithDeadline}; an epoch takes 3–13 s here), and
      * {@code fit} throws the cancellation. The test accepts any {@code SparkException} (a clear error) that comes
      * within the 3 deadlines plus 30 s, or all extra epochs finishing with the driver's network (its late updates

@@ -15,14 +15,20 @@ enum Sharing {
      * 20 iterations), residual clipped to 5 thresholds every 5 iterations.
      */
     DEFAULT,
-    /** One training task per executor per epoch ({@code EqualRepartitioner}: as many partitions as executors). */
+    /**
+     * One training task per executor per epoch ({@code EqualRepartitioner}: a partition per core, so one per executor
+     * with the tests' one-core executors).
+     */
     ONE_TASK_PER_EXECUTOR,
     /**
      * One task per executor per epoch, and a fixed encoding threshold equal to the updater's learning rate (the size
      * of one Adam step) with the residual kept whole ({@code NoOpResidualPostProcessor}).
      */
     ONE_TASK_THRESHOLD_LR,
-    /** DL4J's repartitioning (a task per minibatch) with the fixed threshold of {@link #ONE_TASK_THRESHOLD_LR}. */
+    /**
+     * DL4J's repartitioning (a task per minibatch) with the fixed threshold and the whole residual of
+     * {@link #ONE_TASK_THRESHOLD_LR}.
+     */
     THRESHOLD_LR;
 
     /** A shared-training master for minibatches of {@code batchSize}, for an updater of {@code learningRate}. */
