@@ -91,7 +91,6 @@ final class SharingProbe extends BaseTrainingListener implements Serializable {
         }
         minibatches++;
         lastMs = now;
-
     }
 
     @Override
@@ -147,11 +146,7 @@ final class SharingProbe extends BaseTrainingListener implements Serializable {
      */
     static Map<String, List<Map<String, Object>>> records(Path dir) throws IOException {
         Map<String, List<Map<String, Object>>> out = new TreeMap<>();
-        List<Path> files;
-        try (Stream<Path> s = Files.list(dir)) {
-            files = s.filter(p -> p.getFileName().toString().startsWith("probe-executor-")).sorted().toList();
-        }
-        for (Path f : files) {
+        for (Path f : recordFiles(dir)) {
             List<Map<String, Object>> tasks = new ArrayList<>();
             for (String line : Files.readAllLines(f, StandardCharsets.UTF_8)) {
                 @SuppressWarnings("unchecked")
@@ -168,14 +163,19 @@ final class SharingProbe extends BaseTrainingListener implements Serializable {
     /** How many training tasks each executor has recorded under {@code dir} so far, per executor id (sorted). */
     static Map<String, Integer> taskCounts(Path dir) throws IOException {
         Map<String, Integer> out = new TreeMap<>();
-        try (Stream<Path> s = Files.list(dir)) {
-            for (Path f : s.filter(p -> p.getFileName().toString().startsWith("probe-executor-")).toList()) {
-                String name = f.getFileName().toString();
-                out.put(name.substring("probe-executor-".length(), name.length() - ".jsonl".length()),
-                        Files.readAllLines(f, StandardCharsets.UTF_8).size());
-            }
+        for (Path f : recordFiles(dir)) {
+            String name = f.getFileName().toString();
+            out.put(name.substring("probe-executor-".length(), name.length() - ".jsonl".length()),
+                    Files.readAllLines(f, StandardCharsets.UTF_8).size());
         }
         return out;
+    }
+
+    /** The executors' record files under {@code dir}, sorted by name. */
+    private static List<Path> recordFiles(Path dir) throws IOException {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.filter(p -> p.getFileName().toString().startsWith("probe-executor-")).sorted().toList();
+        }
     }
 
     /**
