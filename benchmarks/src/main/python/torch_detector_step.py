@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Times one training step of the demo's detector written in PyTorch, for the DL4J/PyTorch step table of
-docs/performance.md (issue 19). Called by org.focaldl4j.examples.StepSpeed (examples module):
+docs/performance.md. Called by org.focaldl4j.benchmarks.step.StepSpeed (benchmarks module):
 
     /usr/bin/python3 torch_detector_step.py WIDTH BATCH REPS THREADS
 

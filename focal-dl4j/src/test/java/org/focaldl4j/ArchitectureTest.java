@@ -17,6 +17,7 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 import org.focaldl4j.loss.AbstractFocalLoss;
+import org.focaldl4j.loss.FocalVariant;
 import org.focaldl4j.loss.LossCategoricalFocal;
 import org.focaldl4j.loss.LossFocal;
 import org.focaldl4j.loss.LossFocalStar;
@@ -78,12 +79,14 @@ class ArchitectureTest {
         assertEquals(new TreeSet<>(List.of(
                 "org.focaldl4j.loss.AbstractFocalLoss", "org.focaldl4j.loss.AbstractFocalLoss$BaseBuilder",
                 "org.focaldl4j.loss.ExecutionPath", "org.focaldl4j.loss.FocalInit", "org.focaldl4j.loss.FocalParameters",
+                "org.focaldl4j.loss.FocalVariant", "org.focaldl4j.loss.FusedFocalLoss",
+                "org.focaldl4j.loss.FusedFocalLoss$FusedBuilder",
                 "org.focaldl4j.loss.LossCategoricalFocal", "org.focaldl4j.loss.LossCategoricalFocal$Builder",
                 "org.focaldl4j.loss.LossFocal", "org.focaldl4j.loss.LossFocal$Builder",
                 "org.focaldl4j.loss.LossFocalStar", "org.focaldl4j.loss.LossFocalStar$Builder",
                 "org.focaldl4j.loss.LossTerms",
                 "org.focaldl4j.samediff.FocalLossOps", "org.focaldl4j.samediff.SameDiffFocalLoss",
-                "org.focaldl4j.samediff.SameDiffFocalLoss$Builder", "org.focaldl4j.samediff.SameDiffFocalLoss$Kind")),
+                "org.focaldl4j.samediff.SameDiffFocalLoss$Builder")),
                 publicTypes);
     }
 
@@ -107,8 +110,8 @@ class ArchitectureTest {
         }
 
         @Override
-        protected Form form() {
-            return Form.SIGMOID;
+        protected FocalVariant variant() {
+            return FocalVariant.SIGMOID;
         }
 
         @Override

@@ -21,6 +21,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.focaldl4j.loss.FocalVariant;
 import org.focaldl4j.loss.LossCategoricalFocal;
 import org.focaldl4j.loss.LossFocal;
 import org.focaldl4j.loss.LossFocalStar;
@@ -230,9 +231,9 @@ class BadInputCatalogueTest {
                 var tree = (org.nd4j.shade.jackson.databind.node.ObjectNode) mapper.readTree(mapper.writeValueAsString(
                         make(k, 0.5, 1, 2)));
                 if (k == Kind.SAMEDIFF) {
-                    tree.retain("@class");                  // kind absent too: the default, SIGMOID
+                    tree.retain("@class");                  // variant absent too: the default, SIGMOID
                 } else {
-                    tree.retain("@class", "kind");
+                    tree.retain("@class", "variant");
                 }
                 assertEquals(defaults(k), mapper.readValue(tree.toString(), ILossFunction.class));
                 for (String p : new String[] {"alpha", "gamma", "clipEpsilon", "labelSmoothing"}) {
@@ -243,7 +244,7 @@ class BadInputCatalogueTest {
             new Row("B30", EnumSet.of(Kind.FOCAL, Kind.SAMEDIFF, Kind.SAMEDIFF_CATEGORICAL, Kind.SAMEDIFF_STAR), k -> {
                 var mapper = NeuralNetConfiguration.mapper();
                 var tree = (org.nd4j.shade.jackson.databind.node.ObjectNode) mapper.readTree(mapper.writeValueAsString(k.loss()));
-                String property = k == Kind.FOCAL ? "path" : "kind";
+                String property = k == Kind.FOCAL ? "path" : "variant";
                 tree.put(property, "BOGUS");
                 String messages = causes(assertThrows(Exception.class,
                         () -> mapper.readValue(tree.toString(), ILossFunction.class)));
@@ -504,11 +505,11 @@ class BadInputCatalogueTest {
             case STAR:
                 return LossFocalStar.builder().weights(weights).build();
             case SAMEDIFF:
-                return SameDiffFocalLoss.builder(SameDiffFocalLoss.Kind.SIGMOID).weights(weights).build();
+                return SameDiffFocalLoss.builder(FocalVariant.SIGMOID).weights(weights).build();
             case SAMEDIFF_CATEGORICAL:
-                return SameDiffFocalLoss.builder(SameDiffFocalLoss.Kind.CATEGORICAL).weights(weights).build();
+                return SameDiffFocalLoss.builder(FocalVariant.CATEGORICAL).weights(weights).build();
             default:
-                return SameDiffFocalLoss.builder(SameDiffFocalLoss.Kind.STAR).weights(weights).build();
+                return SameDiffFocalLoss.builder(FocalVariant.STAR).weights(weights).build();
         }
     }
 

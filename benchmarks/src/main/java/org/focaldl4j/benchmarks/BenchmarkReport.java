@@ -85,13 +85,13 @@ public final class BenchmarkReport {
         // The variants against their DL4J counterparts.
         jmh(new String[] {"8000000"}, "FLOAT", "true", new String[] {STAR, STAR_OPS, CATEGORICAL, CATEGORICAL_OPS, MCXENT},
                 VECTOR, null, null);
-        // The SameDiff drop-in (issue 5) next to LossFocal.
+        // The SameDiff drop-in next to LossFocal.
         jmh(new String[] {"1000000", "8000000"}, "FLOAT", "true", new String[] {SAMEDIFF}, VECTOR, null, null);
         // The fused path without the Vector API module: the scalar fallback.
         jmh(new String[] {"8000000"}, "FLOAT", "true", new String[] {FOCAL_FUSED}, null, " (scalar fallback)", null);
         fitStep();
         lossLayers(null);
-        // The headline kernels and the loss layers again on JDK 25 (issue 17: both JDKs, same run).
+        // The headline kernels and the loss layers again on JDK 25 (both JDKs in the same run).
         if (jdk25 == null) {
             notes.add("JDK 25 was not measured: no JDK 25 found (set -Djdk25.home or install one under /usr/lib/jvm).");
         } else {

@@ -8,7 +8,7 @@ import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.CnnLossLayer;
 import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.focaldl4j.detection.AnchorLossLayer;
+import org.focaldl4j.detection.layers.AnchorLossLayer;
 import org.focaldl4j.loss.LossFocal;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;

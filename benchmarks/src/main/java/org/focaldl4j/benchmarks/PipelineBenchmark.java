@@ -4,13 +4,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-import org.focaldl4j.detection.AnchorTargets;
-import org.focaldl4j.detection.BoxCoder;
-import org.focaldl4j.detection.CocoDataset;
-import org.focaldl4j.detection.CocoEvaluator;
-import org.focaldl4j.detection.Detection;
-import org.focaldl4j.detection.DetectionEval;
-import org.nd4j.linalg.api.buffer.DataType;
+import org.focaldl4j.detection.anchor.AnchorMatcher;
+import org.focaldl4j.detection.box.BoxCoder;
+import org.focaldl4j.detection.box.Boxes;
+import org.focaldl4j.detection.box.Detection;
+import org.focaldl4j.detection.data.CocoDataset;
+import org.focaldl4j.detection.eval.CocoEvaluator;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -24,14 +23,14 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 
 /**
- * The detection toolkit's own steps (issue 17, goal 4), on the inputs {@code torch_pipeline_bench.py} builds
+ * The detection toolkit's own steps, on the inputs {@code torch_pipeline_bench.py} builds
  * with the same formulas, so that BenchmarkReport can set each beside its torchvision counterpart:
  * <ul>
- *   <li>{@value #MATCH}: {@link AnchorTargets#match} of the 12,096 anchors of a 256×256 image (strides 8, 16,
+ *   <li>{@value #MATCH}: {@link AnchorMatcher#match} of the 12,096 anchors of a 256×256 image (strides 8, 16,
  *       32; 9 per location) to 8 boxes (vs box_iou + Matcher);</li>
  *   <li>{@value #ENCODE}/{@value #DECODE}: {@link BoxCoder} on [12,096, 4] FLOAT arrays (vs encode_single /
  *       decode_single);</li>
- *   <li>{@value #NMS}: {@link DetectionEval#nms} of 1,000 scored boxes of 10 classes at IoU 0.5, 100 kept
+ *   <li>{@value #NMS}: {@link Boxes#batchedNms} of 1,000 scored boxes of 10 classes at IoU 0.5, 100 kept
  *       (vs batched_nms);</li>
  *   <li>{@value #COCO}: {@link CocoEvaluator#evaluate} of 200 images × 5 ground-truth boxes and 50 detections
  *       each, 10 categories (no counterpart here: pycocotools is not packaged for this machine).</li>
@@ -42,30 +41,34 @@ import org.openjdk.jmh.annotations.State;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 public class PipelineBenchmark {
 
-    public static final String MATCH = "AnchorTargets.match";
+    public static final String MATCH = "AnchorMatcher.match";
     public static final String ENCODE = "BoxCoder.encode";
     public static final String DECODE = "BoxCoder.decode";
-    public static final String NMS = "DetectionEval.nms";
+    public static final String NMS = "Boxes.batchedNms";
     public static final String COCO = "CocoEvaluator.evaluate";
 
     @Param({MATCH, ENCODE, DECODE, NMS, COCO})
     public String step;
 
-    private double[][] anchors;
-    private double[][] boxes;
+    private Boxes anchors;
+    private Boxes boxes;
     private INDArray anchorArray;
     private INDArray matchedBoxes;
     private INDArray deltas;
     private final BoxCoder coder = new BoxCoder();
-    private final AnchorTargets targets = new AnchorTargets(0.5, 0.4, true);
-    private List<Detection> candidates;
+    private final AnchorMatcher matcher = new AnchorMatcher(0.5, 0.4, true);
+    private Boxes candidateBoxes;
+    private double[] candidateScores;
+    private int[] candidateClasses;
     private CocoDataset groundTruth;
     private List<CocoDataset.Result> results;
 
     @Setup(Level.Trial)
     public void setUp() {
-        anchors = anchors();
-        boxes = boxes();
+        double[][] anchors = anchors();
+        double[][] boxes = boxes();
+        this.anchors = Boxes.of(anchors, "anchor");
+        this.boxes = Boxes.of(boxes, "box");
         int n = anchors.length;
         float[] a = new float[4 * n];
         float[] m = new float[4 * n];
@@ -80,7 +83,16 @@ public class PipelineBenchmark {
         anchorArray = Nd4j.create(a, new long[] {n, 4}, 'c');
         matchedBoxes = Nd4j.create(m, new long[] {n, 4}, 'c');
         deltas = Nd4j.create(d, new long[] {n, 4}, 'c');
-        candidates = candidates();
+        List<Detection> candidates = candidates();
+        double[][] corners = new double[candidates.size()][];
+        candidateScores = new double[candidates.size()];
+        candidateClasses = new int[candidates.size()];
+        for (int i = 0; i < corners.length; i++) {
+            corners[i] = candidates.get(i).box();
+            candidateScores[i] = candidates.get(i).score();
+            candidateClasses[i] = candidates.get(i).classIndex();
+        }
+        candidateBoxes = Boxes.of(corners, "candidate");
         coco();
     }
 
@@ -163,13 +175,13 @@ public class PipelineBenchmark {
     public Object run() {
         switch (step) {
             case MATCH:
-                return targets.match(anchors, boxes);
+                return matcher.match(anchors, boxes);
             case ENCODE:
                 return coder.encode(anchorArray, matchedBoxes);
             case DECODE:
                 return coder.decode(anchorArray, deltas);
             case NMS:
-                return DetectionEval.nms(candidates, 0.5, 100);
+                return candidateBoxes.batchedNms(candidateScores, candidateClasses, 0.5, 100);
             case COCO:
                 return CocoEvaluator.evaluate(groundTruth, results);
             default:

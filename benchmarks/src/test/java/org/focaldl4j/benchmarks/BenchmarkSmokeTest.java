@@ -18,7 +18,7 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
 import org.openjdk.jmh.runner.options.TimeValue;
 
 /**
- * The benchmarks run (CI smoke test, issue 17): every benchmark and parameter value once, in-process, for
+ * The benchmarks run (a CI smoke test): every benchmark and parameter value once, in-process, for
  * a few calls on small inputs, and the report renders. Nothing about speed is asserted: CI machines are
  * shared and timings there mean nothing; the figures come from {@link BenchmarkReport} runs.
  */

@@ -4,8 +4,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 
-import org.focaldl4j.detection.AnchorTargets;
-import org.focaldl4j.detection.DetectionImages;
+import org.focaldl4j.detection.box.Boxes;
+import org.focaldl4j.detection.data.DetectionImages;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -61,7 +61,7 @@ public final class FashionCanvases {
                 double[] box = {x0 + extent[0], y0 + extent[1], x0 + extent[2], y0 + extent[3]};
                 boolean clear = true;
                 for (double[] other : placed) {
-                    clear &= AnchorTargets.iou(box, other) <= maxIou;
+                    clear &= Boxes.iou(box, other) <= maxIou;
                 }
                 if (!clear) {
                     continue;

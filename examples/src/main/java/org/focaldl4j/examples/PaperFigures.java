@@ -52,12 +52,12 @@ public final class PaperFigures {
         System.out.println("wrote figures 1, 5 and 6 (CSV and PNG) to " + dir.toAbsolutePath().normalize());
     }
 
-    static void writeCsv(Path file, String xName, double[] x, String[] names, double[][] ys) throws IOException {
+    public static void writeCsv(Path file, String xName, double[] x, String[] names, double[][] ys) throws IOException {
         writeCsv(file, null, xName, x, names, ys);
     }
 
     /** As {@link #writeCsv(Path, String, double[], String[], double[][])}, first line "# comment" unless null. */
-    static void writeCsv(Path file, String comment, String xName, double[] x, String[] names, double[][] ys)
+    public static void writeCsv(Path file, String comment, String xName, double[] x, String[] names, double[][] ys)
             throws IOException {
         try (PrintWriter out = new PrintWriter(Files.newBufferedWriter(file, StandardCharsets.UTF_8))) {
             if (comment != null) {
@@ -82,7 +82,7 @@ public final class PaperFigures {
      * A γ sweep: mean ± s.d. per γ (a line with error bars) and every single run (diamonds); y from 0 to
      * {@code yMax} (NaN: automatic). Nothing is written when there are no points.
      */
-    static void writeGammaSweep(Path fileWithoutExtension, String title, String yTitle, double yMax, List<Double> gammas,
+    public static void writeGammaSweep(Path fileWithoutExtension, String title, String yTitle, double yMax, List<Double> gammas,
                                 List<Double> means, List<Double> sds, List<Double> runX, List<Double> runY)
             throws IOException {
         if (gammas.isEmpty()) {
@@ -101,13 +101,13 @@ public final class PaperFigures {
         BitmapEncoder.saveBitmap(sweep, fileWithoutExtension.toString(), BitmapEncoder.BitmapFormat.PNG);
     }
 
-    static void writePng(Path fileWithoutExtension, String title, String xTitle, String yTitle, double[] x,
+    public static void writePng(Path fileWithoutExtension, String title, String xTitle, String yTitle, double[] x,
                          String[] names, double[][] ys, double yMin, double yMax) throws IOException {
         writePng(fileWithoutExtension, title, xTitle, yTitle, x, names, ys, yMin, yMax,
                 org.knowm.xchart.style.Styler.LegendPosition.InsideNE);
     }
 
-    static void writePng(Path fileWithoutExtension, String title, String xTitle, String yTitle, double[] x,
+    public static void writePng(Path fileWithoutExtension, String title, String xTitle, String yTitle, double[] x,
                          String[] names, double[][] ys, double yMin, double yMax,
                          org.knowm.xchart.style.Styler.LegendPosition legend) throws IOException {
         XYChart chart = new XYChartBuilder().width(720).height(480).title(title).xAxisTitle(xTitle)

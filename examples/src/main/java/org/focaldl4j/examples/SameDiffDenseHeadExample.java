@@ -7,7 +7,6 @@ import java.util.Random;
 
 import org.focaldl4j.loss.FocalInit;
 import org.focaldl4j.samediff.FocalLossOps;
-import org.focaldl4j.detection.AveragePrecision;
 import org.nd4j.autodiff.loss.LossReduce;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;

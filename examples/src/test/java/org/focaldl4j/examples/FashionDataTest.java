@@ -11,8 +11,8 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.util.zip.GZIPOutputStream;
 
-import org.focaldl4j.detection.AnchorTargets;
-import org.focaldl4j.detection.DetectionImages;
+import org.focaldl4j.detection.box.Boxes;
+import org.focaldl4j.detection.data.DetectionImages;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
@@ -109,7 +109,7 @@ class FashionDataTest {
                         .maxNumber().doubleValue();
                 assertTrue(edge > FashionCanvases.THRESHOLD, "top row of box " + k + " of image " + i);
                 for (int j = k + 1; j < boxes.length; j++) {
-                    assertTrue(AnchorTargets.iou(box, boxes[j]) <= 0.3);
+                    assertTrue(Boxes.iou(box, boxes[j]) <= 0.3);
                 }
             }
         }

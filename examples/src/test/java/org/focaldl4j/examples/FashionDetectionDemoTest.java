@@ -10,7 +10,7 @@ class FashionDetectionDemoTest {
 
     @Test
     void trainsAndBeatsTheUntrainedDetector() {
-        FashionDetectionDemo.Settings s = new FashionDetectionDemo.Settings();
+        FashionDetector.Settings s = new FashionDetector.Settings();
         s.trainCanvases = 160;
         s.testCanvases = 40;
         s.iterations = 60;

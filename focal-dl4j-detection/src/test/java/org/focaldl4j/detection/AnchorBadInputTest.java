@@ -30,6 +30,19 @@ import org.deeplearning4j.nn.conf.layers.CnnLossLayer;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.focaldl4j.detection.anchor.AnchorMatcher;
+import org.focaldl4j.detection.anchor.AnchorPyramid;
+import org.focaldl4j.detection.anchor.AnchorTargets;
+import org.focaldl4j.detection.box.BoxCoder;
+import org.focaldl4j.detection.box.Boxes;
+import org.focaldl4j.detection.data.CocoJson;
+import org.focaldl4j.detection.eval.DetectionPicture;
+import org.focaldl4j.detection.layers.AnchorLossLayer;
+import org.focaldl4j.detection.layers.BoxRegressionLossLayer;
+import org.focaldl4j.detection.layers.PositiveNormaliser;
+import org.focaldl4j.detection.layers.SharedHeadVertex;
+import org.focaldl4j.detection.model.Backbones;
+import org.focaldl4j.detection.model.RetinaNet;
 import org.focaldl4j.loss.LossFocal;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
@@ -178,7 +191,7 @@ class AnchorBadInputTest {
 
         BoxRegressionLossLayer layer = new BoxRegressionLossLayer.Builder().beta(0.5).build();
         assertEquals(layer, roundTrip(layer));
-        setField(layer, AnchorOutputLayer.class, "format", null);
+        setField(layer, BoxRegressionLossLayer.class.getSuperclass(), "format", null);
         e = assertThrows(InvalidObjectException.class, () -> roundTrip(layer));
         assertTrue(e.getMessage().contains("format"), e.getMessage());
         BoxRegressionLossLayer negative = new BoxRegressionLossLayer.Builder().build();
@@ -215,15 +228,15 @@ class AnchorBadInputTest {
     @Test
     void a11SizesThatOverflowOrAreNegative() {
         rejects(() -> AnchorPyramid.paper(8).locations(400000, 400000), "400000x400000");
-        rejects(() -> AnchorTargets.classIndices(new int[] {0}, 2, 1, -1, -1), "-1×-1");
+        rejects(() -> new AnchorTargets(AnchorPyramid.paper(8), -1, -1, 2, new AnchorMatcher(), new BoxCoder()), "-1×-1");
     }
 
     @Test
     void a12NanAnchorsAndNullBoxes() {
         double[][] boxes = {{0, 0, 10, 10}};
-        rejects(() -> new AnchorTargets().match(new double[][] {{Double.NaN, 0, 10, 10}}, boxes), "anchor 0", "NaN");
-        rejects(() -> new AnchorTargets().match(null, boxes), "null anchors");
-        rejects(() -> AnchorTargets.iou(null, boxes[0]), "first box");
+        rejects(() -> Boxes.of(new double[][] {{Double.NaN, 0, 10, 10}}, "anchor"), "anchor 0", "NaN");
+        rejects(() -> new AnchorMatcher().match(null, Boxes.of(boxes, "box")), "null anchors");
+        rejects(() -> Boxes.iou(null, boxes[0]), "first box");
     }
 
     private static ComputationGraph backboneNet(int kernel, int nIn) {
@@ -242,8 +255,8 @@ class AnchorBadInputTest {
         ComputationGraph threeByThree = backboneNet(3, 1);       // W [8, 1, 3, 3] + b: 80 values
         ComputationGraph oneByOne = backboneNet(1, 9);           // W [8, 9, 1, 1] + b: 80 values
         assertEquals(threeByThree.numParams(), oneByOne.numParams());
-        rejects(() -> RetinaNet.copyBackbone(threeByThree, oneByOne), "backbone_x", "[8, 1, 3, 3]", "[8, 9, 1, 1]");
-        assertEquals(1, RetinaNet.copyBackbone(threeByThree, backboneNet(3, 1)));
+        rejects(() -> Backbones.copyWeights(threeByThree, oneByOne), "backbone_x", "[8, 1, 3, 3]", "[8, 9, 1, 1]");
+        assertEquals(1, Backbones.copyWeights(threeByThree, backboneNet(3, 1)));
     }
 
     @Test
@@ -251,10 +264,10 @@ class AnchorBadInputTest {
         ObjectMapper mapper = new ObjectMapper();
         String ok = "{\"images\": [{\"id\": 1, \"width\": 8, \"height\": 8}], \"annotations\": [], "
                 + "\"categories\": [{\"id\": 1, \"name\": \"a\"}]}";
-        assertEquals(1, CocoDataset.fromJson(mapper.readTree(ok), "ok").images().size());
-        rejects(() -> CocoDataset.fromJson(mapper.readTree(ok.replace("\"id\": 1, \"width\"",
+        assertEquals(1, CocoJson.fromJson(mapper.readTree(ok), "ok").images().size());
+        rejects(() -> CocoJson.fromJson(mapper.readTree(ok.replace("\"id\": 1, \"width\"",
                 "\"id\": 18446744073709551617, \"width\"")), "t"), "18446744073709551617");
-        rejects(() -> CocoDataset.fromJson(mapper.readTree(ok.replace(", \"name\": \"a\"", "")), "t"), "\"name\"");
+        rejects(() -> CocoJson.fromJson(mapper.readTree(ok.replace(", \"name\": \"a\"", "")), "t"), "\"name\"");
     }
 
     @Test

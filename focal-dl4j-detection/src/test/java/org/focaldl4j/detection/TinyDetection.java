@@ -2,6 +2,10 @@ package org.focaldl4j.detection;
 
 import java.util.Random;
 
+import org.focaldl4j.detection.anchor.AnchorPyramid;
+import org.focaldl4j.detection.data.DetectionImages;
+import org.focaldl4j.detection.model.Backbones;
+import org.focaldl4j.detection.model.RetinaNet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
 
@@ -43,7 +47,7 @@ public final class TinyDetection {
 
     /** The tiny detector's builder: Adam 3e-3, seed 3, the library's other defaults. */
     public static RetinaNet.Builder small() {
-        return RetinaNet.builder().input(SIZE, SIZE, 1).classes(2).backbone(RetinaNet.tinyBackbone(4))
+        return RetinaNet.builder().input(SIZE, SIZE, 1).classes(2).backbone(Backbones.tiny(4))
                 .anchors(AnchorPyramid.of(2, 8, 16)).fpnChannels(8).heads(1, 8).updater(new Adam(3e-3)).seed(3);
     }
 

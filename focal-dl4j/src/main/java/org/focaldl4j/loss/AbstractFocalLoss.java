@@ -8,15 +8,12 @@ import java.util.Objects;
 
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.activations.IActivation;
-import org.nd4j.linalg.activations.impl.ActivationSigmoid;
-import org.nd4j.linalg.activations.impl.ActivationSoftmax;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.lossfunctions.ILossFunction;
 import org.nd4j.linalg.lossfunctions.LossUtil;
-import org.nd4j.linalg.ops.transforms.Transforms;
 import org.nd4j.serde.jackson.shaded.NDArrayTextSerializer;
 import org.nd4j.shade.jackson.annotation.JsonAnySetter;
 import org.nd4j.shade.jackson.annotation.JsonInclude;
@@ -40,7 +37,7 @@ import org.nd4j.shade.jackson.databind.annotation.JsonSerialize;
  * {@link #computeGradientAndScore}. {@code labels} and {@code preOutput} are never modified.
  *
  * <p><b>Writing a variant.</b> The three losses of this library are {@code final}; a new loss extends
- * this class and supplies its {@link #form()}, its maths from logits ({@link #fromLogits}), for the
+ * this class and supplies its {@link #variant()}, its maths from logits ({@link #fromLogits}), for the
  * softmax form optionally {@link #fromProbabilities}, its settings and {@code equals}/{@code hashCode}.
  * Every path of a variant runs its own {@link #fromLogits}: the fused CPU kernels belong to the library's
  * own final classes only.
@@ -52,25 +49,6 @@ public abstract class AbstractFocalLoss implements ILossFunction {
 
     /** Probability clipping for activations other than the logit shortcut (as LossBinaryXENT). */
     public static final double DEFAULT_CLIP_EPSILON = 1e-5;
-
-    /** Tolerance on |Σ_c y_c − 1| for unmasked label rows of a softmax-form loss. */
-    public static final double LABEL_SUM_TOLERANCE = 1e-3;
-
-    /** The two shapes of a focal loss; decides the logit activation, labels, masks and smoothing. */
-    protected enum Form {
-        /**
-         * Element-wise over a sigmoid: the logit activation is sigmoid, labels lie in [0, 1], masks are
-         * per example or per output, smoothing targets 2 classes. Other activations are read as
-         * probabilities p and computed as the logit path at x = log p − log(1 − p).
-         */
-        SIGMOID,
-        /**
-         * Row-wise over a softmax: the logit activation is softmax, label rows sum to 1, a per-output
-         * mask must be constant across each row, smoothing targets nOut classes. Other activations go to
-         * {@link #fromProbabilities}.
-         */
-        SOFTMAX
-    }
 
     private final INDArray weights;
     private final double labelSmoothing;
@@ -91,8 +69,12 @@ public abstract class AbstractFocalLoss implements ILossFunction {
     // What a subclass provides
     // ------------------------------------------------------------------------------------------
 
-    /** Sigmoid (element-wise) or softmax (row-wise). */
-    protected abstract Form form();
+    /**
+     * Which focal loss this is; it fixes the form: element-wise over a sigmoid ({@link FocalVariant#SIGMOID},
+     * {@link FocalVariant#STAR}) or row-wise over a softmax ({@link FocalVariant#CATEGORICAL}). A new loss names the
+     * variant whose form it has.
+     */
+    protected abstract FocalVariant variant();
 
     /**
      * Loss terms (if asked) and dL/dz (if asked) from the pre-activations. {@code x} and {@code y} are
@@ -130,7 +112,7 @@ public abstract class AbstractFocalLoss implements ILossFunction {
      * form a per-output mask has already been reduced to [rows, 1]. The kernel refuses labels outside
      * [0, 1]; the softmax form's row sums are checked after it.
      */
-    FusedPath.Output fusedLogitPass(INDArray x, INDArray rawY, INDArray mask, INDArray weights,
+    FusedOutput fusedLogitPass(INDArray x, INDArray rawY, INDArray mask, INDArray weights,
                                             boolean wantGradient) {
         return null;
     }
@@ -142,242 +124,30 @@ public abstract class AbstractFocalLoss implements ILossFunction {
     @Override
     public double computeScore(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask,
                                boolean average) {
-        Result r = evaluate(labels, preOutput, activationFn, mask, true, false);
+        LossPass.Result r = LossPass.evaluate(this, labels, preOutput, activationFn, mask, true, false);
         return average ? r.score / r.rows : r.score;
     }
 
     @Override
     public INDArray computeScoreArray(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask) {
-        return evaluate(labels, preOutput, activationFn, mask, true, false).scoreArray;
+        return LossPass.evaluate(this, labels, preOutput, activationFn, mask, true, false).scoreArray;
     }
 
     @Override
     public INDArray computeGradient(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask) {
-        return evaluate(labels, preOutput, activationFn, mask, false, true).gradient;
+        return LossPass.evaluate(this, labels, preOutput, activationFn, mask, false, true).gradient;
     }
 
     @Override
     public Pair<Double, INDArray> computeGradientAndScore(INDArray labels, INDArray preOutput,
                                                          IActivation activationFn, INDArray mask, boolean average) {
-        Result r = evaluate(labels, preOutput, activationFn, mask, true, true);
+        LossPass.Result r = LossPass.evaluate(this, labels, preOutput, activationFn, mask, true, true);
         return new Pair<>(average ? r.score / r.rows : r.score, r.gradient);
     }
 
     @Override
     public String name() {
         return toString();
-    }
-
-    // ------------------------------------------------------------------------------------------
-    // The shared pass
-    // ------------------------------------------------------------------------------------------
-
-    private static final class Result {
-        final long rows;
-        final double score;
-        final INDArray scoreArray;
-        final INDArray gradient;
-
-        Result(long rows, double score, INDArray scoreArray, INDArray gradient) {
-            this.rows = rows;
-            this.score = score;
-            this.scoreArray = scoreArray;
-            this.gradient = gradient;
-        }
-    }
-
-    private Result evaluate(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask,
-                            boolean wantScore, boolean wantGradient) {
-        InputChecks.shapes(labels, preOutput, mask, activationFn);
-        if (weights != null && weights.length() != preOutput.size(1)) {
-            throw new IllegalArgumentException("weights has length " + weights.length()
-                    + " but the output has nOut = " + preOutput.size(1) + " columns");
-        }
-        if (!acceptsActivation(activationFn)) {
-            throw new IllegalArgumentException(this + " cannot use the activation " + activationFn + "; it computes "
-                    + "from logits with the " + (form() == Form.SIGMOID ? "SIGMOID" : "SOFTMAX") + " activation");
-        }
-        long rows = preOutput.size(0);
-        long cols = preOutput.size(1);
-        DataType outType = preOutput.dataType();
-        DataType calcType = computeType(outType);
-
-        boolean logits = isLogitActivation(activationFn);
-        INDArray maskC = mask == null ? null : mask.castTo(calcType);
-        if (maskC != null && mask.dataType().width() > calcType.width()) {
-            InputChecks.maskValues(maskC);               // finite as given, but not in the compute type (1e39 in FLOAT)
-        }
-        INDArray given = withoutMaskedLabels(labels, maskC);
-        if (given.dataType().width() > calcType.width()) {
-            // One rule for every dtype: labels are checked as given, before a narrowing cast could round them
-            // into [0, 1] (1 + 1e-9 in DOUBLE labels with FLOAT logits).
-            InputChecks.unitInterval(given, "labels");
-        }
-        // castTo returns the same object when the type already matches: x and rawY are read-only below.
-        INDArray x = preOutput.castTo(calcType);
-        INDArray rawY = given.castTo(calcType);
-        if (maskC != null && form() == Form.SOFTMAX && logits && maskC.size(1) != 1) {
-            maskC = InputChecks.rowConstantMask(maskC, getClass().getSimpleName());
-        }
-        INDArray weightsC = weights == null ? null : weights.castTo(calcType);
-        if (weightsC != null && calcType != DataType.DOUBLE && weights.maxNumber().doubleValue() > Float.MAX_VALUE) {
-            long j = weights.argMax(1).getLong(0);
-            throw new IllegalArgumentException("weights must fit the compute type " + calcType + " (at most "
-                    + Float.MAX_VALUE + "); weights[" + j + "] = " + weights.getDouble(j));
-        }
-        double[] classAlpha = perClassWeights();
-        if (classAlpha != null && calcType != DataType.DOUBLE) {
-            for (int c = 0; c < classAlpha.length; c++) {
-                if (classAlpha[c] > Float.MAX_VALUE) {
-                    throw new IllegalArgumentException("alpha must fit the compute type " + calcType + " (at most "
-                            + Float.MAX_VALUE + "); alpha[" + c + "] = " + classAlpha[c]);
-                }
-            }
-        }
-        if (logits) {
-            FusedPath.Output fused = fusedLogitPass(x, rawY, maskC, weightsC, wantGradient);
-            if (fused != null) {
-                return fusedResult(fused, rawY, given, maskC, outType, wantScore, wantGradient);
-            }
-        }
-        validateLabels(rawY, given, maskC);
-        INDArray y = rawY;
-        if (labelSmoothing > 0) {
-            int k = form() == Form.SIGMOID ? 2 : (int) cols;
-            y = rawY.mul(1.0 - labelSmoothing).addi(labelSmoothing / k);
-        }
-        INDArray multiplier = multiplier(weightsC, maskC, x);
-        LossTerms t = logits ? fromLogits(x, y, multiplier, wantScore, wantGradient)
-                : probabilityPath(x, y, activationFn, maskC, multiplier, wantScore, wantGradient);
-
-        INDArray scoreArray = null;
-        double score = Double.NaN;
-        if (wantScore) {
-            scoreArray = t.loss.size(1) == 1 ? t.loss : t.loss.sum(true, 1);
-            score = scoreArray.sumNumber().doubleValue();
-            scoreArray = scoreArray.castTo(outType);
-        }
-        INDArray gradient = wantGradient ? t.gradient.castTo(outType) : null;
-        return new Result(rows, score, scoreArray, gradient);
-    }
-
-    /**
-     * {@code labels} with 0 wherever {@code mask} is 0 (the caller's arrays are not touched): a masked entry affects
-     * nothing — DL4J's contract — so what it holds there (an "ignore" marker such as −1, or NaN) is neither validated
-     * nor computed with. The labels themselves when no mask value is 0.
-     */
-    private static INDArray withoutMaskedLabels(INDArray labels, INDArray mask) {
-        if (mask == null) {
-            return labels;
-        }
-        if (FusedPath.canZeroMasked(labels, mask)) {                 // CPU: one Java pass (the op below takes ~100 ns per entry)
-            return FusedPath.zeroMasked(labels, mask);
-        }
-        if (mask.minNumber().doubleValue() != 0.0) {
-            return labels;
-        }
-        INDArray excluded = mask.size(1) == labels.size(1) ? mask.eq(0.0)
-                : Nd4j.ones(DataType.DOUBLE, labels.shape()).muliColumnVector(mask.castTo(DataType.DOUBLE)).eq(0.0);
-        return labels.putWhereWithMask(excluded, Nd4j.scalar(labels.dataType(), 0.0));   // a copy: 0 where excluded
-    }
-
-    private boolean isLogitActivation(IActivation activationFn) {
-        return form() == Form.SIGMOID ? activationFn instanceof ActivationSigmoid
-                : activationFn instanceof ActivationSoftmax;
-    }
-
-    /** {@code labels} in the compute type, {@code given} as the caller passed them (for the row sums). */
-    private void validateLabels(INDArray labels, INDArray given, INDArray mask) {
-        InputChecks.unitInterval(labels, "labels");
-        if (form() == Form.SOFTMAX) {
-            InputChecks.categoricalLabels(given, mask, perClassWeights(), getClass().getSimpleName(),
-                    LABEL_SUM_TOLERANCE);
-        }
-    }
-
-    /** w·m as a [rows, cols] array (the mask itself when there are no weights and it is per output), or null. */
-    private static INDArray multiplier(INDArray weights, INDArray mask, INDArray like) {
-        if (weights == null && mask == null) {
-            return null;
-        }
-        if (weights == null && Arrays.equals(mask.shape(), like.shape())) {
-            return mask;
-        }
-        INDArray m = Nd4j.ones(like.dataType(), like.shape());
-        if (weights != null) {
-            m.muliRowVector(weights);
-        }
-        if (mask != null) {
-            LossUtil.applyMask(m, mask);
-        }
-        return m;
-    }
-
-    /** The fused pass's result; labels it found outside [0, 1] are refused first, then (softmax form) the row sums. */
-    private Result fusedResult(FusedPath.Output fused, INDArray rawY, INDArray given, INDArray mask, DataType outType,
-                               boolean wantScore, boolean wantGradient) {
-        long rows = rawY.size(0);
-        if (fused.firstBadLabel >= 0) {
-            long i = fused.firstBadLabel / rawY.size(1);
-            long j = fused.firstBadLabel % rawY.size(1);
-            throw new IllegalArgumentException("labels must lie in [0, 1]; found " + rawY.getDouble(i, j)
-                    + " at [" + i + ", " + j + "]");
-        }
-        // The pass summed the labels in the compute type; the rule is on the labels as given: the usual check names
-        // the row, and decides where a narrowing cast could have moved a sum across the tolerance.
-        if (form() == Form.SOFTMAX && (fused.rowSumOff || given.dataType() != rawY.dataType())) {
-            InputChecks.categoricalLabels(given, mask, perClassWeights(), getClass().getSimpleName(), LABEL_SUM_TOLERANCE);
-        }
-        double score = 0;
-        INDArray scoreArray = null;
-        if (wantScore) {
-            for (double rowLoss : fused.rowLoss) {
-                score += rowLoss;
-            }
-            scoreArray = Nd4j.create(fused.rowLoss, new long[] {rows, 1}, outType);
-        }
-        INDArray gradient = wantGradient ? fused.gradient.castTo(outType) : null;
-        return new Result(rows, score, scoreArray, gradient);
-    }
-
-    /**
-     * Any activation other than the logit one: its output a is read as the probability p, checked to
-     * lie in [0, 1] and clipped to [ε, 1−ε]. The sigmoid form computes the logit path at
-     * x' = log p − log(1 − p) (so ℓ(p) is the same maths as from logits) and chains dℓ/dp = dℓ/dx' / (p(1−p));
-     * the softmax form asks {@link #fromProbabilities}. The gradient is taken at the clipped p (as DL4J's
-     * LossBinaryXENT), backpropagated through the activation, then masked again: DL4J's layers multiply a
-     * per-output mask into z in their forward pass but do not backprop through that product.
-     */
-    private LossTerms probabilityPath(INDArray x, INDArray y, IActivation activationFn, INDArray mask,
-                                      INDArray multiplier, boolean wantScore, boolean wantGradient) {
-        // Activations work in place: always hand them a copy of the caller's preOutput.
-        INDArray p = activationFn.getActivation(x.dup(), true);
-        InputChecks.unitInterval(p, "the output of activation " + activationFn + " (read as a probability)");
-        if (clipEpsilon > 0) {
-            Transforms.max(p, clipEpsilon, false);
-            Transforms.min(p, 1.0 - clipEpsilon, false);
-        }
-        INDArray dLda;
-        INDArray loss;
-        if (form() == Form.SIGMOID) {
-            INDArray pm = p.rsub(1.0);
-            INDArray logit = Transforms.log(p, true).subi(Transforms.log(pm, true));
-            LossTerms t = fromLogits(logit, y, multiplier, wantScore, wantGradient);
-            loss = t.loss;
-            dLda = wantGradient ? t.gradient.divi(p.muli(pm)) : null;
-        } else {
-            LossTerms t = fromProbabilities(p, y, wantGradient);
-            loss = multiplier == null || t.loss == null ? t.loss : t.loss.muli(multiplier);
-            dLda = !wantGradient || multiplier == null ? t.gradient : t.gradient.muli(multiplier);
-        }
-        if (!wantGradient) {
-            return new LossTerms(loss, null);
-        }
-        INDArray dLdz = activationFn.backprop(x.dup(), dLda).getFirst();
-        if (mask != null) {
-            LossUtil.applyMask(dLdz, mask);
-        }
-        return new LossTerms(loss, dLdz);
     }
 
     /** Half-precision inputs are computed in FLOAT (their exp/log range is too small); others as given. */
@@ -467,6 +237,11 @@ public abstract class AbstractFocalLoss implements ILossFunction {
     // ------------------------------------------------------------------------------------------
     // Configuration accessors (serialised to JSON)
     // ------------------------------------------------------------------------------------------
+
+    /** The weights themselves ([1, nOut] DOUBLE, never handed out), or null: for {@link LossPass}. */
+    INDArray weightsRow() {
+        return weights;
+    }
 
     /** Per-output-column weights as a [1, nOut] DOUBLE copy, or null. */
     @JsonProperty("weights")

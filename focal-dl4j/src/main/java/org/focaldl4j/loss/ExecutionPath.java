@@ -44,6 +44,6 @@ public enum ExecutionPath {
      * logs and benchmark reports. The same line is logged once at INFO when the kernel is first used.
      */
     public static String describeFusedKernel() {
-        return FusedPath.describe();
+        return KernelChoice.describe();
     }
 }

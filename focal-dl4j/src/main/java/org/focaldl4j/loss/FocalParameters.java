@@ -23,6 +23,9 @@ public final class FocalParameters {
      */
     public static final double MAX_GAMMA = 1000;
 
+    /** Tolerance on |Σ_c y_c − 1| for the unmasked label rows of a row-wise (softmax) loss. */
+    public static final double LABEL_SUM_TOLERANCE = 1e-3;
+
     private FocalParameters() {
     }
 

@@ -8,7 +8,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * The fused CPU pass of {@link LossCategoricalFocal} from logits (see {@link FusedPath}): one read of each
+ * The fused CPU pass of {@link LossCategoricalFocal} from logits (see {@link FusedEligibility}): one read of each
  * row's logits and labels, in double arithmetic whatever the storage type, the same lines as the op path
  * ({@link LossCategoricalFocal#fromLogits}). Per row, with m = max_c x_c:
  * <pre>
@@ -17,13 +17,13 @@ import org.nd4j.linalg.factory.Nd4j;
  *   dL/dx_j = g_j − p_j·Σ_c g_c
  * </pre>
  * (one exp per element; the op path's exp(log p) differs only by rounding). With the Vector API, FLOAT rows
- * take e_c from {@link VectorKernels#shiftedExp} (exactly specified lane operations, so the bits do not
+ * take e_c from {@link VectorMath.shiftedExp} (exactly specified lane operations, so the bits do not
  * depend on the JIT either); the rest is the same double arithmetic. Classes with a_c = 0 — all but one
  * of a one-hot row — add exactly 0 to the loss and to Σ g, and are skipped. As on the op path, log p is
  * floored at −(the storage type's largest value) where a row's spread overflows it, and a non-finite
  * logit makes its row NaN. Labels outside [0, 1] and unmasked label rows whose sum (in double) is more
  * than the tolerance from 1 are found in the pass; the caller names them. Rows are split into chunks on
- * {@link FusedPath}'s pool; each chunk writes only its own rows, so results do not depend on the split.
+ * {@link FusedEligibility}'s pool; each chunk writes only its own rows, so results do not depend on the split.
  */
 final class FusedSoftmaxFocal {
 
@@ -34,14 +34,14 @@ final class FusedSoftmaxFocal {
      * The pass over contiguous 'c' arrays x, y (same dtype, FLOAT or DOUBLE), an optional per-example
      * mask [rows, 1], optional per-column weights and per-class α (length cols, checked by the caller).
      */
-    static FusedPath.Output run(INDArray x, INDArray y, INDArray rowMask, INDArray weights, double[] alpha,
+    static FusedOutput run(INDArray x, INDArray y, INDArray rowMask, INDArray weights, double[] alpha,
                                 double gamma, double smoothing, boolean wantGradient) {
         return run(x, y, rowMask, weights, alpha, gamma, smoothing, wantGradient,
-                FusedPath.chunks((int) x.size(0), x.length()));
+                FusedPool.chunks((int) x.size(0), x.length()));
     }
 
     /** The pass split into {@code chunks} chunks of rows (tests vary the split; the results must not change). */
-    static FusedPath.Output run(INDArray x, INDArray y, INDArray rowMask, INDArray weights, double[] alpha,
+    static FusedOutput run(INDArray x, INDArray y, INDArray rowMask, INDArray weights, double[] alpha,
                                 double gamma, double smoothing, boolean wantGradient, int chunks) {
         int rows = (int) x.size(0);
         int cols = (int) x.size(1);
@@ -49,8 +49,8 @@ final class FusedSoftmaxFocal {
         INDArray grad = wantGradient ? Nd4j.createUninitialized(x.dataType(), x.shape(), 'c') : null;
         double[] m = rowMask == null ? null : rowMask.toDoubleVector();
         double[] w = weights == null ? null : weights.toDoubleVector();
-        boolean vector = isFloat && FusedPath.vectorized();
-        Rows in = new Rows(x, y, grad, isFloat, vector);
+        boolean vector = isFloat && KernelChoice.vectorized();
+        RowBuffers in = new RowBuffers(x, y, grad, isFloat, vector);
         double floor = -(isFloat ? Float.MAX_VALUE : Double.MAX_VALUE);
         double keep = 1 - smoothing;
         double shift = smoothing / cols;
@@ -59,7 +59,7 @@ final class FusedSoftmaxFocal {
         long[] firstBad = new long[chunks];
         java.util.Arrays.fill(firstBad, -1);
 
-        FusedPath.forEachChunk(chunks, chunk -> {
+        FusedPool.forEachChunk(chunks, chunk -> {
             int r0 = (int) ((long) rows * chunk / chunks);
             int r1 = (int) ((long) rows * (chunk + 1) / chunks);
             double[] xs = new double[cols];
@@ -72,7 +72,7 @@ final class FusedSoftmaxFocal {
             for (int c = 0; c < cols; c++) {
                 all[c] = c;
             }
-            Rows.Scratch scratch = in.scratch(cols);
+            RowBuffers.Scratch scratch = in.scratch(cols);
             for (int r = r0; r < r1; r++) {
                 in.read(r, cols, xs, ys, scratch);
                 double max = Double.NEGATIVE_INFINITY;
@@ -93,12 +93,12 @@ final class FusedSoftmaxFocal {
                         visit[visits++] = c;
                     }
                 }
-                if (mult != 0 && Math.abs(labelSum - 1) > AbstractFocalLoss.LABEL_SUM_TOLERANCE) {
+                if (mult != 0 && Math.abs(labelSum - 1) > FocalParameters.LABEL_SUM_TOLERANCE) {
                     rowSumOff[chunk] = true;
                 }
                 double sumExp = 0;
                 if (vector) {
-                    VectorKernels.shiftedExp(scratch.a, (float) max, scratch.e, scratch.e.length);
+                    VectorMath.shiftedExp(scratch.a, (float) max, scratch.e, scratch.e.length);
                     for (int c = 0; c < cols; c++) {
                         p[c] = scratch.e[c];                                      // e_c, then p_c below
                         sumExp += p[c];
@@ -161,11 +161,11 @@ final class FusedSoftmaxFocal {
         for (boolean off : rowSumOff) {
             anyRowSumOff |= off;
         }
-        return new FusedPath.Output(grad, rowLoss, FusedPath.firstOf(firstBad), anyRowSumOff);
+        return new FusedOutput(grad, rowLoss, FusedPool.firstOf(firstBad), anyRowSumOff);
     }
 
     /** Row-wise bulk access to the off-heap buffers, as double. */
-    private static final class Rows {
+    private static final class RowBuffers {
         final boolean isFloat;
         final int xOff;
         final int yOff;
@@ -188,7 +188,7 @@ final class FusedSoftmaxFocal {
             final double[] d;
 
             Scratch(int cols, boolean isFloat, boolean vector) {
-                int lanes = vector ? VectorKernels.lanes() : 1;
+                int lanes = vector ? VectorMath.lanes() : 1;
                 int padded = (cols + lanes - 1) / lanes * lanes;
                 a = isFloat ? new float[padded] : null;
                 if (isFloat) {
@@ -202,18 +202,18 @@ final class FusedSoftmaxFocal {
 
         final boolean vector;
 
-        Rows(INDArray x, INDArray y, INDArray grad, boolean isFloat, boolean vector) {
+        RowBuffers(INDArray x, INDArray y, INDArray grad, boolean isFloat, boolean vector) {
             this.isFloat = isFloat;
             this.vector = vector;
             this.xOff = (int) x.offset();
             this.yOff = (int) y.offset();
             boolean hasGrad = grad != null;
-            xf = isFloat ? FusedPath.buffer(x).asFloatBuffer() : null;
-            yf = isFloat ? FusedPath.buffer(y).asFloatBuffer() : null;
-            gf = isFloat && hasGrad ? FusedPath.buffer(grad).asFloatBuffer() : null;
-            xd = isFloat ? null : FusedPath.buffer(x).asDoubleBuffer();
-            yd = isFloat ? null : FusedPath.buffer(y).asDoubleBuffer();
-            gd = !isFloat && hasGrad ? FusedPath.buffer(grad).asDoubleBuffer() : null;
+            xf = isFloat ? RawBuffers.buffer(x).asFloatBuffer() : null;
+            yf = isFloat ? RawBuffers.buffer(y).asFloatBuffer() : null;
+            gf = isFloat && hasGrad ? RawBuffers.buffer(grad).asFloatBuffer() : null;
+            xd = isFloat ? null : RawBuffers.buffer(x).asDoubleBuffer();
+            yd = isFloat ? null : RawBuffers.buffer(y).asDoubleBuffer();
+            gd = !isFloat && hasGrad ? RawBuffers.buffer(grad).asDoubleBuffer() : null;
         }
 
         Scratch scratch(int cols) {

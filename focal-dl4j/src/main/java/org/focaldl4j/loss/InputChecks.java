@@ -68,7 +68,7 @@ final class InputChecks {
      * A NaN, ±Inf or negative value is refused, naming the first one and its position.
      */
     static void maskValues(INDArray mask) {
-        boolean bad = FusedPath.canRead(mask) ? FusedPath.firstNegativeOrNotFinite(mask) >= 0      // CPU: one Java pass
+        boolean bad = FusedEligibility.canRead(mask) ? RawBuffers.firstNegativeOrNotFinite(mask) >= 0      // CPU: one Java pass
                 : BooleanIndexing.or(mask, Conditions.notFinite()) || mask.minNumber().doubleValue() < 0.0;
         if (bad) {
             long cols = mask.size(1);

@@ -34,15 +34,14 @@ import org.nd4j.shade.jackson.databind.annotation.JsonDeserialize;
  * change the softmax of the others. To down-weight classes use {@code alpha} or {@code weights}.
  * Label rows must sum to 1 (±{@value #LABEL_SUM_TOLERANCE}) except where masked out.
  */
-public final class LossCategoricalFocal extends AbstractFocalLoss {
+public final class LossCategoricalFocal extends FusedFocalLoss {
 
-    /** 3: the execution path was added (0.1.0); older streams are refused rather than read without it. */
-    private static final long serialVersionUID = 3L;
+    /** 4: the execution path moved to {@link FusedFocalLoss}; older streams are refused rather than misread. */
+    private static final long serialVersionUID = 4L;
 
     public static final double DEFAULT_GAMMA = 2.0;
     private final double[] alpha;
     private final double gamma;
-    private final ExecutionPath path;
 
     /** γ = 2, every α_c = 1. */
     public LossCategoricalFocal() {
@@ -69,10 +68,9 @@ public final class LossCategoricalFocal extends AbstractFocalLoss {
      */
     public LossCategoricalFocal(double[] alpha, double gamma, INDArray weights, double labelSmoothing, double clipEpsilon,
                                 ExecutionPath path) {
-        super(weights, labelSmoothing, clipEpsilon);
+        super(weights, labelSmoothing, clipEpsilon, path);
         this.alpha = FocalParameters.checkClassAlpha(alpha);
         this.gamma = FocalParameters.checkGamma(gamma);
-        this.path = ExecutionPath.check(path);
     }
 
     /** From JSON: an absent (or null) property takes its default (α: all ones). */
@@ -93,7 +91,6 @@ public final class LossCategoricalFocal extends AbstractFocalLoss {
         checkDeserialised(() -> {
             FocalParameters.checkClassAlpha(alpha);
             FocalParameters.checkGamma(gamma);
-            ExecutionPath.check(path);
         });
     }
 
@@ -103,12 +100,12 @@ public final class LossCategoricalFocal extends AbstractFocalLoss {
 
     /** A builder holding this loss's settings. */
     public Builder toBuilder() {
-        return withSharedSettings(builder().alpha(alpha).gamma(gamma).path(path));
+        return withFusedSettings(builder().alpha(alpha).gamma(gamma));
     }
 
     @Override
-    protected Form form() {
-        return Form.SOFTMAX;
+    protected FocalVariant variant() {
+        return FocalVariant.CATEGORICAL;
     }
 
     @Override
@@ -169,11 +166,12 @@ public final class LossCategoricalFocal extends AbstractFocalLoss {
      * path, whose label check names it.
      */
     @Override
-    FusedPath.Output fusedLogitPass(INDArray x, INDArray rawY, INDArray mask, INDArray weights, boolean wantGradient) {
-        if (path == ExecutionPath.OPS || (alpha != null && alpha.length != x.size(1))
-                || (mask != null && mask.size(1) != 1) || FusedPath.whyNot(x, rawY, mask) != null) {
-            return null;
-        }
+    boolean kernelTakes(INDArray x, INDArray mask) {
+        return (alpha == null || alpha.length == x.size(1)) && (mask == null || mask.size(1) == 1);
+    }
+
+    @Override
+    FusedOutput kernel(INDArray x, INDArray rawY, INDArray mask, INDArray weights, boolean wantGradient) {
         return FusedSoftmaxFocal.run(x, rawY, mask, weights, alpha, gamma, getLabelSmoothing(), wantGradient);
     }
 
@@ -212,16 +210,10 @@ public final class LossCategoricalFocal extends AbstractFocalLoss {
         return gamma;
     }
 
-    /** {@link ExecutionPath#AUTO} (default) or {@link ExecutionPath#OPS}. */
-    @JsonProperty("path")
-    public ExecutionPath getPath() {
-        return path;
-    }
-
     @Override
     public String toString() {
         return "LossCategoricalFocal(" + (alpha == null ? "" : "alpha=" + Arrays.toString(alpha) + ", ")
-                + "gamma=" + gamma + commonToString() + (path == ExecutionPath.AUTO ? "" : ", path=" + path) + ")";
+                + "gamma=" + gamma + commonToString() + ")";
     }
 
     @Override
@@ -230,19 +222,18 @@ public final class LossCategoricalFocal extends AbstractFocalLoss {
             return false;
         }
         LossCategoricalFocal that = (LossCategoricalFocal) o;
-        return Arrays.equals(alpha, that.alpha) && Double.compare(gamma, that.gamma) == 0 && path == that.path;
+        return Arrays.equals(alpha, that.alpha) && Double.compare(gamma, that.gamma) == 0;
     }
 
     @Override
     public int hashCode() {
-        return 31 * (31 * (31 * super.hashCode() + Arrays.hashCode(alpha)) + Double.hashCode(gamma)) + path.name().hashCode();
+        return 31 * (31 * (31 * super.hashCode() + Arrays.hashCode(alpha)) + Double.hashCode(gamma));
     }
 
     /** Builder for {@link LossCategoricalFocal}; every setting starts at its default. */
-    public static final class Builder extends BaseBuilder<LossCategoricalFocal, Builder> {
+    public static final class Builder extends FusedBuilder<LossCategoricalFocal, Builder> {
         private double[] alpha;
         private double gamma = DEFAULT_GAMMA;
-        private ExecutionPath path = ExecutionPath.AUTO;
 
         private Builder() {
         }
@@ -261,12 +252,6 @@ public final class LossCategoricalFocal extends AbstractFocalLoss {
         /** Focusing parameter γ ∈ [0, 1000]. Default 2. */
         public Builder gamma(double gamma) {
             this.gamma = gamma;
-            return this;
-        }
-
-        /** {@link ExecutionPath#AUTO} (default: the fused CPU kernel where it applies) or {@link ExecutionPath#OPS}. */
-        public Builder path(ExecutionPath path) {
-            this.path = ExecutionPath.check(path);
             return this;
         }
 

@@ -29,16 +29,16 @@ import org.nd4j.shade.jackson.databind.annotation.JsonDeserialize;
  * by ND4J ops ({@link #fromLogits}); both are codings of {@link SigmoidFocalElement}. Weights, masks,
  * label smoothing, the execution path and other activations: see {@link #builder()}.
  */
-public final class LossFocal extends AbstractFocalLoss {
+public final class LossFocal extends FusedFocalLoss {
 
-    private static final long serialVersionUID = 2L;
+    /** 3: the execution path moved to {@link FusedFocalLoss}; older streams are refused rather than misread. */
+    private static final long serialVersionUID = 3L;
 
     public static final double DEFAULT_ALPHA = 0.25;
     public static final double DEFAULT_GAMMA = 2.0;
 
     private final double alpha;
     private final double gamma;
-    private final ExecutionPath path;
 
     /** α = 0.25, γ = 2. */
     public LossFocal() {
@@ -60,10 +60,9 @@ public final class LossFocal extends AbstractFocalLoss {
      */
     public LossFocal(double alpha, double gamma, INDArray weights, double labelSmoothing, double clipEpsilon,
                      ExecutionPath path) {
-        super(weights, labelSmoothing, clipEpsilon);
+        super(weights, labelSmoothing, clipEpsilon, path);
         this.alpha = FocalParameters.checkAlpha(alpha);
         this.gamma = FocalParameters.checkGamma(gamma);
-        this.path = ExecutionPath.check(path);
     }
 
     /** From JSON: an absent (or null) property takes its default; an unknown path is refused. */
@@ -83,7 +82,6 @@ public final class LossFocal extends AbstractFocalLoss {
         checkDeserialised(() -> {
             FocalParameters.checkAlpha(alpha);
             FocalParameters.checkGamma(gamma);
-            ExecutionPath.check(path);
         });
     }
 
@@ -93,12 +91,12 @@ public final class LossFocal extends AbstractFocalLoss {
 
     /** A builder holding this loss's settings. */
     public Builder toBuilder() {
-        return withSharedSettings(builder().alpha(alpha).gamma(gamma).path(path));
+        return withFusedSettings(builder().alpha(alpha).gamma(gamma));
     }
 
     @Override
-    protected Form form() {
-        return Form.SIGMOID;
+    protected FocalVariant variant() {
+        return FocalVariant.SIGMOID;
     }
 
     /**
@@ -151,11 +149,7 @@ public final class LossFocal extends AbstractFocalLoss {
     }
 
     @Override
-    FusedPath.Output fusedLogitPass(INDArray x, INDArray rawY, INDArray mask, INDArray weights,
-                                            boolean wantGradient) {
-        if (path == ExecutionPath.OPS || FusedPath.whyNot(x, rawY, mask) != null) {
-            return null;
-        }
+    FusedOutput kernel(INDArray x, INDArray rawY, INDArray mask, INDArray weights, boolean wantGradient) {
         return FusedSigmoid.focal(x, rawY, mask, weights, alpha, gamma, getLabelSmoothing(), wantGradient);
     }
 
@@ -169,16 +163,9 @@ public final class LossFocal extends AbstractFocalLoss {
         return gamma;
     }
 
-    /** {@link ExecutionPath#AUTO} (default) or {@link ExecutionPath#OPS}. */
-    @JsonProperty("path")
-    public ExecutionPath getPath() {
-        return path;
-    }
-
     @Override
     public String toString() {
-        return "LossFocal(alpha=" + alpha + ", gamma=" + gamma + commonToString()
-                + (path == ExecutionPath.AUTO ? "" : ", path=" + path) + ")";
+        return "LossFocal(alpha=" + alpha + ", gamma=" + gamma + commonToString() + ")";
     }
 
     @Override
@@ -187,19 +174,18 @@ public final class LossFocal extends AbstractFocalLoss {
             return false;
         }
         LossFocal that = (LossFocal) o;
-        return Double.compare(alpha, that.alpha) == 0 && Double.compare(gamma, that.gamma) == 0 && path == that.path;
+        return Double.compare(alpha, that.alpha) == 0 && Double.compare(gamma, that.gamma) == 0;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(super.hashCode(), alpha, gamma, path.name());   // name: the same in every JVM
+        return Objects.hash(super.hashCode(), alpha, gamma);
     }
 
     /** Builder for {@link LossFocal}; every setting starts at its default. */
-    public static final class Builder extends BaseBuilder<LossFocal, Builder> {
+    public static final class Builder extends FusedBuilder<LossFocal, Builder> {
         private double alpha = DEFAULT_ALPHA;
         private double gamma = DEFAULT_GAMMA;
-        private ExecutionPath path = ExecutionPath.AUTO;
 
         private Builder() {
         }
@@ -218,12 +204,6 @@ public final class LossFocal extends AbstractFocalLoss {
         /** Focusing parameter γ ∈ [0, 1000]. Default 2. */
         public Builder gamma(double gamma) {
             this.gamma = gamma;
-            return this;
-        }
-
-        /** {@link ExecutionPath#AUTO} (default: the fused CPU kernel where it applies) or {@link ExecutionPath#OPS}. */
-        public Builder path(ExecutionPath path) {
-            this.path = ExecutionPath.check(path);
             return this;
         }
 

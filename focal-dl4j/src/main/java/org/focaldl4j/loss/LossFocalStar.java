@@ -25,10 +25,10 @@ import org.nd4j.shade.jackson.databind.annotation.JsonDeserialize;
  * backend by a fused kernel ({@link ExecutionPath#AUTO}, element by element as {@link FocalStarElement}),
  * elsewhere or with {@link ExecutionPath#OPS} by ND4J ops; other activations as in {@link AbstractFocalLoss}.
  */
-public final class LossFocalStar extends AbstractFocalLoss {
+public final class LossFocalStar extends FusedFocalLoss {
 
-    /** 3: the execution path was added (0.1.0); older streams are refused rather than read without it. */
-    private static final long serialVersionUID = 3L;
+    /** 4: the execution path moved to {@link FusedFocalLoss}; older streams are refused rather than misread. */
+    private static final long serialVersionUID = 4L;
 
     public static final double DEFAULT_ALPHA = 0.25;
     public static final double DEFAULT_GAMMA = 2.0;
@@ -37,7 +37,6 @@ public final class LossFocalStar extends AbstractFocalLoss {
     private final double alpha;
     private final double gamma;
     private final double beta;
-    private final ExecutionPath path;
 
     /** α = 0.25, γ = 2, β = 1. */
     public LossFocalStar() {
@@ -60,11 +59,10 @@ public final class LossFocalStar extends AbstractFocalLoss {
      */
     public LossFocalStar(double alpha, double gamma, double beta, INDArray weights, double labelSmoothing,
                          double clipEpsilon, ExecutionPath path) {
-        super(weights, labelSmoothing, clipEpsilon);
+        super(weights, labelSmoothing, clipEpsilon, path);
         this.alpha = FocalParameters.checkAlpha(alpha);
         this.gamma = FocalParameters.checkStarGamma(gamma);
         this.beta = FocalParameters.checkBeta(beta);
-        this.path = ExecutionPath.check(path);
     }
 
     /** From JSON: an absent (or null) property takes its default. */
@@ -86,7 +84,6 @@ public final class LossFocalStar extends AbstractFocalLoss {
             FocalParameters.checkAlpha(alpha);
             FocalParameters.checkStarGamma(gamma);
             FocalParameters.checkBeta(beta);
-            ExecutionPath.check(path);
         });
     }
 
@@ -96,12 +93,12 @@ public final class LossFocalStar extends AbstractFocalLoss {
 
     /** A builder holding this loss's settings. */
     public Builder toBuilder() {
-        return withSharedSettings(builder().alpha(alpha).gamma(gamma).beta(beta).path(path));
+        return withFusedSettings(builder().alpha(alpha).gamma(gamma).beta(beta));
     }
 
     @Override
-    protected Form form() {
-        return Form.SIGMOID;
+    protected FocalVariant variant() {
+        return FocalVariant.STAR;
     }
 
     /**
@@ -144,10 +141,7 @@ public final class LossFocalStar extends AbstractFocalLoss {
     }
 
     @Override
-    FusedPath.Output fusedLogitPass(INDArray x, INDArray rawY, INDArray mask, INDArray weights, boolean wantGradient) {
-        if (path == ExecutionPath.OPS || FusedPath.whyNot(x, rawY, mask) != null) {
-            return null;
-        }
+    FusedOutput kernel(INDArray x, INDArray rawY, INDArray mask, INDArray weights, boolean wantGradient) {
         return FusedSigmoid.star(x, rawY, mask, weights, alpha, gamma, beta, getLabelSmoothing(), wantGradient);
     }
 
@@ -166,16 +160,9 @@ public final class LossFocalStar extends AbstractFocalLoss {
         return beta;
     }
 
-    /** {@link ExecutionPath#AUTO} (default) or {@link ExecutionPath#OPS}. */
-    @JsonProperty("path")
-    public ExecutionPath getPath() {
-        return path;
-    }
-
     @Override
     public String toString() {
-        return "LossFocalStar(alpha=" + alpha + ", gamma=" + gamma + ", beta=" + beta + commonToString()
-                + (path == ExecutionPath.AUTO ? "" : ", path=" + path) + ")";
+        return "LossFocalStar(alpha=" + alpha + ", gamma=" + gamma + ", beta=" + beta + commonToString() + ")";
     }
 
     @Override
@@ -185,20 +172,19 @@ public final class LossFocalStar extends AbstractFocalLoss {
         }
         LossFocalStar that = (LossFocalStar) o;
         return Double.compare(alpha, that.alpha) == 0 && Double.compare(gamma, that.gamma) == 0
-                && Double.compare(beta, that.beta) == 0 && path == that.path;
+                && Double.compare(beta, that.beta) == 0;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(super.hashCode(), alpha, gamma, beta, path.name());   // name: the same in every JVM
+        return Objects.hash(super.hashCode(), alpha, gamma, beta);
     }
 
     /** Builder for {@link LossFocalStar}; every setting starts at its default. */
-    public static final class Builder extends BaseBuilder<LossFocalStar, Builder> {
+    public static final class Builder extends FusedBuilder<LossFocalStar, Builder> {
         private double alpha = DEFAULT_ALPHA;
         private double gamma = DEFAULT_GAMMA;
         private double beta = DEFAULT_BETA;
-        private ExecutionPath path = ExecutionPath.AUTO;
 
         private Builder() {
         }
@@ -223,12 +209,6 @@ public final class LossFocalStar extends AbstractFocalLoss {
         /** β, finite. Default 1. */
         public Builder beta(double beta) {
             this.beta = beta;
-            return this;
-        }
-
-        /** {@link ExecutionPath#AUTO} (default: the fused CPU kernel where it applies) or {@link ExecutionPath#OPS}. */
-        public Builder path(ExecutionPath path) {
-            this.path = ExecutionPath.check(path);
             return this;
         }
 

@@ -3,25 +3,20 @@ package org.focaldl4j.loss;
 import java.nio.FloatBuffer;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Vector API (jdk.incubator.vector) kernels for FLOAT data. Only loaded when {@link FusedPath}
+ * Vector API (jdk.incubator.vector) kernels for FLOAT data. Only loaded when {@link KernelChoice}
  * found the module in the boot layer; the arithmetic is a lane-wise coding of
  * {@link SigmoidFocalElement#lossAndGradient} or {@link FocalStarElement#lossAndGradient} (tested against
  * them), {@code SPECIES_PREFERRED} lanes at a time (rows narrower than one vector go to the scalar routine).
  *
  * <p><b>Reproducible bits.</b> The kernel uses only lane-wise operations that Java specifies exactly
- * (+, −, ×, ÷, fused multiply-add, min/max, compare, blend, bit reinterpretation), so it gives the same
- * bits whether HotSpot interprets it or has compiled it. That is why {@link #exp}, {@link #log} and
- * {@link #log1p} are written here: the Vector API's {@code EXP}/{@code LOG}/{@code LOG1P} use Intel's SVML
- * once C2 compiles the loop but {@code Math} lane by lane before, and the two differ in the last bit
- * (found by the reliability suite: the same call gave different gradients before and after JIT
- * compilation). Row sums add the lanes in order, for the same reason. They are Cephes' single-precision
- * range reductions and polynomial coefficients (about 1 ulp), evaluated with FMA.
+ * (+, −, ×, ÷, fused multiply-add, min/max, compare, blend, bit reinterpretation) and {@link VectorMath}'s
+ * exponential and logarithms, so it gives the same bits whether HotSpot interprets it or has compiled it. Row
+ * sums add the lanes in order, for the same reason.
  *
  * <p><b>Stages.</b> A row is staged into small heap arrays and goes through array-to-array stages — the
  * exponentials, their log1p, for a general γ the modulating factor, then loss and gradient — each one
@@ -33,36 +28,16 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class VectorKernels {
 
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> S = VectorMath.S;
     /** Vectors accumulated in FLOAT lanes before their sums move to the row's DOUBLE sum. */
     private static final int FLUSH = 256;
 
     private VectorKernels() {
     }
 
-    static String speciesName() {
-        return S.length() + " × float";
-    }
-
-    /** Lanes per vector: callers pad arrays for the stages below to a multiple of it. */
-    static int lanes() {
-        return S.length();
-    }
-
-    /** Evaluates the functions on known values and checks them against {@code Math}. */
-    static boolean selfTest() {
-        float[] a = new float[S.length()];
-        java.util.Arrays.fill(a, -2f);
-        exp(a, a, a.length);
-        float[] b = new float[S.length()];
-        java.util.Arrays.fill(b, 0.25f);
-        log(b, b, b.length);
-        return Math.abs(a[0] - Math.exp(-2)) < 1e-6 && Math.abs(b[b.length - 1] - Math.log(0.25)) < 1e-6;
-    }
-
     /** {@link FusedSigmoid} over rows [r0, r1): FL or FL* as the job says. */
-    static void sigmoid(FusedSigmoid.Job j, int r0, int r1, int chunk) {
-        Rows k = new Rows(j);
+    static void sigmoid(SigmoidJob j, int r0, int r1, int chunk) {
+        ChunkStaging k = new ChunkStaging(j);
         for (int r = r0; r < r1; r++) {
             k.load(r);
             checkLabels(j, k, r, chunk);
@@ -70,20 +45,20 @@ final class VectorKernels {
                 smoothLabels(k);                                            // yl = y·(1 − ε) + ε/2
             }
             double sum;
-            if (j.star) {
+            if (j.variant == FocalVariant.STAR) {
                 starArgument(k);                                            // ex = −|u|
-                exp(k.ex, k.ex, k.bound);
-                log1p(k.ex, k.lp, k.bound);
+                VectorMath.exp(k.ex, k.ex, k.bound);
+                VectorMath.log1p(k.ex, k.lp, k.bound);
                 sum = starLanes(k);
             } else {
                 negativeAbs(k.xs, k.ex, k.bound);                           // ex = −|x|
-                exp(k.ex, k.ex, k.bound);
-                log1p(k.ex, k.lp, k.bound);
+                VectorMath.exp(k.ex, k.ex, k.bound);
+                VectorMath.log1p(k.ex, k.lp, k.bound);
                 if (k.power < 0) {                                          // mod = q^γ = exp(γ·log q)
                     focalQ(k);
-                    log(k.mod, k.mod, k.bound);
+                    VectorMath.log(k.mod, k.mod, k.bound);
                     scale(k.mod, k.gamma, k.bound);
-                    exp(k.mod, k.mod, k.bound);
+                    VectorMath.exp(k.mod, k.mod, k.bound);
                 }
                 sum = focalLanes(k);
             }
@@ -105,8 +80,8 @@ final class VectorKernels {
      * exactly 0 to the row's loss and its gradient is not written); a narrower row is left to the scalar
      * routine.
      */
-    private static final class Rows {
-        final FusedSigmoid.Job j;
+    private static final class ChunkStaging {
+        final SigmoidJob j;
         final int bound;                    // the staged width: the row padded to whole vectors, or 0
         final int lanesCols;                // the row's columns done in lanes: cols, or 0
         final int power;                    // γ when it is 0, 1 or 2 (FL), else −1
@@ -138,12 +113,12 @@ final class VectorKernels {
         final float[] lanes = new float[S.length()];
         final double[] gradient = new double[1];                                    // the scalar tail's scratch
 
-        Rows(FusedSigmoid.Job j) {
+        ChunkStaging(SigmoidJob j) {
             this.j = j;
             this.lanesCols = j.cols >= S.length() ? j.cols : 0;
             this.bound = lanesCols == 0 ? 0 : (j.cols + S.length() - 1) / S.length() * S.length();
             this.gamma = (float) j.gamma;
-            this.power = j.star ? 0 : gamma == 0f ? 0 : gamma == 1f ? 1 : gamma == 2f ? 2 : -1;
+            this.power = j.variant == FocalVariant.STAR ? 0 : gamma == 0f ? 0 : gamma == 1f ? 1 : gamma == 2f ? 2 : -1;
             this.beta = (float) j.beta;
             this.betaOverGamma = (float) (j.beta / j.gamma);
             this.inverseGamma = (float) (1 / j.gamma);
@@ -202,7 +177,7 @@ final class VectorKernels {
     }
 
     /** Records the row's first label outside [0, 1] (NaN included) among the lane-coded columns. */
-    private static void checkLabels(FusedSigmoid.Job j, Rows k, int r, int chunk) {
+    private static void checkLabels(SigmoidJob j, ChunkStaging k, int r, int chunk) {
         FloatVector lowest = FloatVector.zero(S);
         FloatVector highest = FloatVector.zero(S);
         for (int c = 0; c < k.bound; c += S.length()) {
@@ -223,7 +198,7 @@ final class VectorKernels {
     }
 
     /** yl = ys·(1 − ε) + ε/2 over the staged width (the labels checked as given, the loss on these). */
-    private static void smoothLabels(Rows k) {
+    private static void smoothLabels(ChunkStaging k) {
         for (int c = 0; c < k.bound; c += S.length()) {
             FloatVector.fromArray(S, k.ys, c).fma(k.keep, k.shift).intoArray(k.yl, c);
         }
@@ -247,7 +222,7 @@ final class VectorKernels {
      * FL, general γ: mod = q = y·σ(−x) + (1 − y)·σ(x) (the modulating factor's base; the caller raises it
      * to γ), from x, the smoothed label and ex = e^−|x|.
      */
-    private static void focalQ(Rows k) {
+    private static void focalQ(ChunkStaging k) {
         final FloatVector one = FloatVector.broadcast(S, 1f);
         for (int c = 0; c < k.bound; c += S.length()) {
             FloatVector x = FloatVector.fromArray(S, k.xs, c);
@@ -266,7 +241,7 @@ final class VectorKernels {
      * FL's last stage ({@link SigmoidFocalElement}'s lines) from x, the label, ex = e^−|x|, lp = log1p(ex)
      * and, for a general γ, mod = q^γ: writes the gradient and returns the row's loss sum.
      */
-    private static double focalLanes(Rows k) {
+    private static double focalLanes(ChunkStaging k) {
         final FloatVector one = FloatVector.broadcast(S, 1f);
         final FloatVector tiny = FloatVector.broadcast(S, Float.MIN_NORMAL);
         final FloatVector gamma = FloatVector.broadcast(S, k.gamma);
@@ -319,7 +294,7 @@ final class VectorKernels {
     }
 
     /** FL*: ex = −|u|, u = γ·x_t + β, x_t = (2y − 1)·x (the argument of the exponential). */
-    private static void starArgument(Rows k) {
+    private static void starArgument(ChunkStaging k) {
         final FloatVector gamma = FloatVector.broadcast(S, k.gamma);
         final FloatVector beta = FloatVector.broadcast(S, k.beta);
         for (int c = 0; c < k.bound; c += S.length()) {
@@ -333,7 +308,7 @@ final class VectorKernels {
      * FL*'s last stage ({@link FocalStarElement}'s lines) from x, the label, ex = e^−|u| and lp = log1p(ex):
      * writes the gradient and returns the row's loss sum.
      */
-    private static double starLanes(Rows k) {
+    private static double starLanes(ChunkStaging k) {
         final FloatVector one = FloatVector.broadcast(S, 1f);
         final FloatVector gamma = FloatVector.broadcast(S, k.gamma);
         final FloatVector beta = FloatVector.broadcast(S, k.beta);
@@ -368,133 +343,5 @@ final class VectorKernels {
         }
         acc.intoArray(k.lanes, 0);
         return k.addLanes(sum);
-    }
-
-    /**
-     * {@code out[c] = e^(x[c] − shift)} for c in [0, n), n a multiple of {@link #lanes()}: the exponentials of
-     * {@link FusedSoftmaxFocal}'s rows (its padding holds −∞, whose exponential is 0).
-     */
-    static void shiftedExp(float[] x, float shift, float[] out, int n) {
-        for (int c = 0; c < n; c += S.length()) {
-            FloatVector.fromArray(S, x, c).sub(shift).intoArray(out, c);
-        }
-        exp(out, out, n);
-    }
-
-    // ------------------------------------------------------------------------------------------
-    // exp, log and log1p from exactly specified lane operations (see the class comment), each over
-    // [0, n) of arrays, n a multiple of lanes(); in and out may be the same array
-    // ------------------------------------------------------------------------------------------
-
-    private static final float LOG2E = 1.44269504088896341f;
-    private static final float LN2_HI = 0.693359375f;           // ln 2 = LN2_HI + LN2_LO, LN2_HI exact in 9 bits
-    private static final float LN2_LO = -2.12194440e-4f;
-    private static final float ROUNDER = 12582912f;              // 1.5·2^23: t + ROUNDER − ROUNDER rounds t to an integer
-    private static final float SQRT_HALF = 0.707106781186547524f;
-    private static final float SQRT_TWO_MINUS_ONE = 0.414213562373095049f;
-
-    /**
-     * out = e^in, for in ≤ 64 (every caller passes values ≤ 0 up to rounding; larger ones give e^64): below
-     * −104 the result rounds to 0, −∞ gives 0 and NaN stays NaN. With n = round(x / ln 2), r = x − n·ln 2
-     * (two exact steps) and e^r from the polynomial, e^x = e^r·2^(n+24)·2^−24: the first product is exact
-     * and the second rounds once, so results down to the subnormals are exact roundings of e^r·2^n.
-     */
-    static void exp(float[] in, float[] out, int n) {
-        final FloatVector log2e = FloatVector.broadcast(S, LOG2E);
-        final FloatVector rounder = FloatVector.broadcast(S, ROUNDER);
-        final FloatVector ln2Hi = FloatVector.broadcast(S, -LN2_HI);
-        final FloatVector ln2Lo = FloatVector.broadcast(S, -LN2_LO);
-        final FloatVector c5 = FloatVector.broadcast(S, 1.9875691500e-4f);
-        final FloatVector c4 = FloatVector.broadcast(S, 1.3981999507e-3f);
-        final FloatVector c3 = FloatVector.broadcast(S, 8.3334519073e-3f);
-        final FloatVector c2 = FloatVector.broadcast(S, 4.1665795894e-2f);
-        final FloatVector c1 = FloatVector.broadcast(S, 1.6666665459e-1f);
-        final FloatVector c0 = FloatVector.broadcast(S, 5.0000001201e-1f);
-        for (int c = 0; c < n; c += S.length()) {
-            FloatVector x = FloatVector.fromArray(S, in, c).max(-104f).min(64f);
-            FloatVector shifted = x.fma(log2e, rounder);                          // n in the low mantissa bits
-            FloatVector k = shifted.sub(ROUNDER);                                  // n = round(x / ln 2)
-            FloatVector r = k.fma(ln2Hi, x);
-            r = k.fma(ln2Lo, r);
-            FloatVector p = c5.fma(r, c4).fma(r, c3).fma(r, c2).fma(r, c1).fma(r, c0);
-            FloatVector er = p.fma(r.mul(r), r).add(1f);                             // e^r, |r| ≤ ln2 / 2
-            FloatVector scale = shifted.reinterpretAsInts().add(127 + 24 - 0x4B400000)
-                    .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();      // 2^(n+24)
-            er.mul(scale).mul(0x1p-24f).intoArray(out, c);
-        }
-    }
-
-    /** out = log(in): 0 gives −∞, a negative value or NaN gives NaN, +∞ gives +∞, subnormals are exact. */
-    static void log(float[] in, float[] out, int n) {
-        final FloatVector zero = FloatVector.zero(S);
-        for (int c = 0; c < n; c += S.length()) {
-            FloatVector x = FloatVector.fromArray(S, in, c);
-            VectorMask<Float> subnormal = x.compare(VectorOperators.LT, Float.MIN_NORMAL);
-            FloatVector xs = x.blend(x.mul(8388608f), subnormal);                 // × 2^23 lifts subnormals
-            IntVector bits = xs.reinterpretAsInts();
-            // x = m·2^e with m ∈ [0.5, 1); the exponent field E becomes the float 2^23 + E exactly
-            FloatVector e = bits.lanewise(VectorOperators.LSHR, 23).and(0xff).or(0x4B000000).reinterpretAsFloats()
-                    .sub(8388608f + 126f);
-            e = e.sub(zero.blend(23f, subnormal));
-            FloatVector m = bits.and(0x007fffff).or(0x3f000000).reinterpretAsFloats();
-            // m < √½: use 2m − 1 and e − 1, so that the polynomial's argument lies in [√½ − 1, √2 − 1)
-            VectorMask<Float> small = m.compare(VectorOperators.LT, SQRT_HALF);
-            e = e.sub(zero.blend(1f, small));
-            FloatVector f = m.add(m.blend(0f, small.not())).sub(1f);
-            // log(1 + f) + e·ln 2 as in log1p below
-            FloatVector z = f.mul(f);
-            FloatVector p = FloatVector.broadcast(S, 7.0376836292e-2f)
-                    .fma(f, FloatVector.broadcast(S, -1.1514610310e-1f))
-                    .fma(f, FloatVector.broadcast(S, 1.1676998740e-1f))
-                    .fma(f, FloatVector.broadcast(S, -1.2420140846e-1f))
-                    .fma(f, FloatVector.broadcast(S, 1.4249322787e-1f))
-                    .fma(f, FloatVector.broadcast(S, -1.6668057665e-1f))
-                    .fma(f, FloatVector.broadcast(S, 2.0000714765e-1f))
-                    .fma(f, FloatVector.broadcast(S, -2.4999993993e-1f))
-                    .fma(f, FloatVector.broadcast(S, 3.3333331174e-1f));
-            FloatVector y = p.mul(f).mul(z);
-            y = e.fma(FloatVector.broadcast(S, LN2_LO), y);
-            y = z.fma(FloatVector.broadcast(S, -0.5f), y);
-            FloatVector result = e.fma(FloatVector.broadcast(S, LN2_HI), f.add(y));
-            result = result.blend(Float.NEGATIVE_INFINITY, x.compare(VectorOperators.EQ, 0f));
-            result = result.blend(Float.POSITIVE_INFINITY, x.compare(VectorOperators.EQ, Float.POSITIVE_INFINITY));
-            result.blend(Float.NaN, x.compare(VectorOperators.LT, 0f).or(x.compare(VectorOperators.NE, x)))
-                    .intoArray(out, c);
-        }
-    }
-
-    /**
-     * out = log(1 + in) for in ∈ [0, 1] (here e^−|x|), NaN stays NaN. Up to √2 − 1 the polynomial takes u
-     * itself (exact for tiny u); above, 1 + u = 2·(1 + (u − 1)/2). log(1 + f) + e·ln 2 for
-     * f ∈ [√½ − 1, √2 − 1] is f − f²/2 + f³·P(f), Cephes' logf coefficients.
-     */
-    static void log1p(float[] in, float[] out, int n) {
-        final FloatVector k8 = FloatVector.broadcast(S, 7.0376836292e-2f);
-        final FloatVector k7 = FloatVector.broadcast(S, -1.1514610310e-1f);
-        final FloatVector k6 = FloatVector.broadcast(S, 1.1676998740e-1f);
-        final FloatVector k5 = FloatVector.broadcast(S, -1.2420140846e-1f);
-        final FloatVector k4 = FloatVector.broadcast(S, 1.4249322787e-1f);
-        final FloatVector k3 = FloatVector.broadcast(S, -1.6668057665e-1f);
-        final FloatVector k2 = FloatVector.broadcast(S, 2.0000714765e-1f);
-        final FloatVector k1 = FloatVector.broadcast(S, -2.4999993993e-1f);
-        final FloatVector k0 = FloatVector.broadcast(S, 3.3333331174e-1f);
-        final FloatVector ln2Lo = FloatVector.broadcast(S, LN2_LO);
-        final FloatVector ln2Hi = FloatVector.broadcast(S, LN2_HI);
-        final FloatVector minusHalf = FloatVector.broadcast(S, -0.5f);
-        for (int c = 0; c < n; c += S.length()) {
-            FloatVector u = FloatVector.fromArray(S, in, c);
-            // e = 1 where u > √2 − 1, else 0, by arithmetic: u − (√2 − 1) is 0 only at equality and otherwise
-            // at least 2^−26 in size, which × 2^100 clamps to exactly 0 or 1
-            FloatVector e = u.sub(SQRT_TWO_MINUS_ONE).mul(0x1p100f).max(0f).min(1f);
-            FloatVector half = e.mul(minusHalf);                                   // −e/2
-            FloatVector f = u.fma(half.add(1f), half);                              // u, or (u − 1)/2 exactly
-            FloatVector z = f.mul(f);
-            FloatVector p = k8.fma(f, k7).fma(f, k6).fma(f, k5).fma(f, k4).fma(f, k3).fma(f, k2).fma(f, k1)
-                    .fma(f, k0);
-            FloatVector y = p.mul(f).mul(z);
-            y = e.fma(ln2Lo, y);
-            y = z.fma(minusHalf, y);
-            e.fma(ln2Hi, f.add(y)).intoArray(out, c);
-        }
     }
 }

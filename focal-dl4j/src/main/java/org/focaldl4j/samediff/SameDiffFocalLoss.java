@@ -10,6 +10,7 @@ import java.util.Objects;
 
 import org.focaldl4j.loss.AbstractFocalLoss;
 import org.focaldl4j.loss.FocalParameters;
+import org.focaldl4j.loss.FocalVariant;
 import org.focaldl4j.loss.LossTerms;
 import org.nd4j.autodiff.loss.LossReduce;
 import org.nd4j.autodiff.samediff.SDVariable;
@@ -42,10 +43,8 @@ import org.nd4j.shade.jackson.databind.annotation.JsonDeserialize;
  */
 public final class SameDiffFocalLoss extends AbstractFocalLoss {
 
-    private static final long serialVersionUID = 2L;
-
-    /** Which focal loss the graph computes. */
-    public enum Kind { SIGMOID, CATEGORICAL, STAR }
+    /** 3: the variant axis is named {@link FocalVariant} (its field and JSON property "variant"). */
+    private static final long serialVersionUID = 3L;
 
     private static final String LABELS = "labels";
     private static final String LOGITS = "logits";
@@ -53,7 +52,7 @@ public final class SameDiffFocalLoss extends AbstractFocalLoss {
     private static final String ELEMENTS = "elements";
     private static final String TOTAL = "total";
 
-    private final Kind kind;
+    private final FocalVariant variant;
     private final double alpha;
     private final double[] classAlpha;
     private final double gamma;
@@ -69,28 +68,28 @@ public final class SameDiffFocalLoss extends AbstractFocalLoss {
 
     /** Sigmoid focal loss with α ∈ [0, 1] or −1 (off) and γ ≥ 0. */
     public SameDiffFocalLoss(double alpha, double gamma) {
-        this(Kind.SIGMOID, alpha, null, gamma, 0.0, null, 0.0, DEFAULT_CLIP_EPSILON);
+        this(FocalVariant.SIGMOID, alpha, null, gamma, 0.0, null, 0.0, DEFAULT_CLIP_EPSILON);
     }
 
     /** Categorical (softmax) focal loss: per-class α (null = all ones), γ ≥ 0. */
     public static SameDiffFocalLoss categorical(double[] alpha, double gamma) {
-        return new SameDiffFocalLoss(Kind.CATEGORICAL, -1, alpha, gamma, 0.0, null, 0.0, DEFAULT_CLIP_EPSILON);
+        return new SameDiffFocalLoss(FocalVariant.CATEGORICAL, -1, alpha, gamma, 0.0, null, 0.0, DEFAULT_CLIP_EPSILON);
     }
 
     /** FL*: α ∈ [0, 1] or −1, γ &gt; 0, β finite. */
     public static SameDiffFocalLoss star(double alpha, double gamma, double beta) {
-        return new SameDiffFocalLoss(Kind.STAR, alpha, null, gamma, beta, null, 0.0, DEFAULT_CLIP_EPSILON);
+        return new SameDiffFocalLoss(FocalVariant.STAR, alpha, null, gamma, beta, null, 0.0, DEFAULT_CLIP_EPSILON);
     }
 
     /**
      * Every setting; {@code alpha} is used by SIGMOID and STAR (must be −1 for CATEGORICAL), {@code classAlpha}
      * by CATEGORICAL only (must be null otherwise), {@code beta} by STAR only (must be 0 otherwise).
      */
-    public SameDiffFocalLoss(Kind kind, double alpha, double[] classAlpha, double gamma, double beta, INDArray weights,
+    public SameDiffFocalLoss(FocalVariant variant, double alpha, double[] classAlpha, double gamma, double beta, INDArray weights,
                              double labelSmoothing, double clipEpsilon) {
         super(weights, labelSmoothing, clipEpsilon);
-        check(kind, alpha, classAlpha, gamma, beta);
-        this.kind = kind;
+        check(variant, alpha, classAlpha, gamma, beta);
+        this.variant = variant;
         this.alpha = alpha;
         this.classAlpha = FocalParameters.checkClassAlpha(classAlpha);
         this.gamma = gamma;
@@ -98,11 +97,12 @@ public final class SameDiffFocalLoss extends AbstractFocalLoss {
     }
 
     /**
-     * From JSON: an absent (or null) property takes its default — kind SIGMOID; α 0.25 (SIGMOID, STAR) or −1
-     * (CATEGORICAL); γ 2; β 1 (STAR) or 0 — and an unknown kind is refused.
+     * From JSON: an absent (or null) property takes its default — variant SIGMOID; α 0.25 (SIGMOID, STAR) or −1
+     * (CATEGORICAL); γ 2; β 1 (STAR) or 0 — and an unknown variant is refused. A configuration written before the
+     * variant had its name reads too: its {@code "kind"} is the variant.
      */
     @JsonCreator
-    static SameDiffFocalLoss fromJson(@JsonProperty("kind") String kind,
+    static SameDiffFocalLoss fromJson(@JsonProperty("variant") String variant,
                                       @JsonProperty("alpha") Double alpha,
                                       @JsonProperty("classAlpha") double[] classAlpha,
                                       @JsonProperty("gamma") Double gamma,
@@ -110,63 +110,69 @@ public final class SameDiffFocalLoss extends AbstractFocalLoss {
                                       @JsonProperty("weights") @JsonDeserialize(using = NDArrayTextDeSerializer.class)
                                       INDArray weights,
                                       @JsonProperty("labelSmoothing") Double labelSmoothing,
-                                      @JsonProperty("clipEpsilon") Double clipEpsilon) {
-        Kind k = Kind.SIGMOID;
-        if (kind != null) {
-            k = Arrays.stream(Kind.values()).filter(v -> v.name().equals(kind)).findFirst().orElseThrow(() ->
-                    new IllegalArgumentException("kind must be one of " + Arrays.toString(Kind.values()) + "; got \""
-                            + kind + "\""));
+                                      @JsonProperty("clipEpsilon") Double clipEpsilon,
+                                      @JsonProperty("kind") String kind) {
+        if (variant != null && kind != null && !variant.equals(kind)) {
+            throw new IllegalArgumentException("\"kind\" (the earlier name of \"variant\") "
+                    + "and \"variant\" disagree: \"" + kind + "\" and \"" + variant + "\"");
         }
-        return new SameDiffFocalLoss(k, jsonOr(alpha, k == Kind.CATEGORICAL ? -1 : 0.25), classAlpha, jsonOr(gamma, 2.0),
-                jsonOr(beta, k == Kind.STAR ? 1.0 : 0.0), weights, jsonOr(labelSmoothing, 0),
+        String name = variant != null ? variant : kind;
+        FocalVariant k = FocalVariant.SIGMOID;
+        if (name != null) {
+            k = Arrays.stream(FocalVariant.values()).filter(v -> v.name().equals(name)).findFirst().orElseThrow(() ->
+                    new IllegalArgumentException("variant must be one of " + Arrays.toString(FocalVariant.values()) + "; got \""
+                            + name + "\""));
+        }
+        return new SameDiffFocalLoss(k, jsonOr(alpha, k == FocalVariant.CATEGORICAL ? -1 : 0.25), classAlpha, jsonOr(gamma, 2.0),
+                jsonOr(beta, k == FocalVariant.STAR ? 1.0 : 0.0), weights, jsonOr(labelSmoothing, 0),
                 jsonOr(clipEpsilon, DEFAULT_CLIP_EPSILON));
     }
 
     private void readObject(ObjectInputStream in) throws IOException, ClassNotFoundException {
         in.defaultReadObject();
         checkDeserialised(() -> {
-            check(kind, alpha, classAlpha, gamma, beta);
+            check(variant, alpha, classAlpha, gamma, beta);
             FocalParameters.checkClassAlpha(classAlpha);
         });
     }
 
-    private static void check(Kind kind, double alpha, double[] classAlpha, double gamma, double beta) {
-        if (kind == null) {
-            throw new IllegalArgumentException("kind must be SIGMOID, CATEGORICAL or STAR; got null");
+    private static void check(FocalVariant variant, double alpha, double[] classAlpha, double gamma, double beta) {
+        if (variant == null) {
+            throw new IllegalArgumentException("variant must be SIGMOID, CATEGORICAL or STAR; got null");
         }
-        if (kind == Kind.CATEGORICAL) {
-            unused(kind, "alpha", alpha, -1);
+        if (variant == FocalVariant.CATEGORICAL) {
+            unused(variant, "alpha", alpha, -1);
         } else {
             FocalParameters.checkAlpha(alpha);
         }
-        if (kind != Kind.CATEGORICAL && classAlpha != null) {
-            throw new IllegalArgumentException("classAlpha is for the CATEGORICAL kind only; got "
-                    + Arrays.toString(classAlpha) + " for " + kind);
+        if (variant != FocalVariant.CATEGORICAL && classAlpha != null) {
+            throw new IllegalArgumentException("classAlpha is for the CATEGORICAL variant only; got "
+                    + Arrays.toString(classAlpha) + " for " + variant);
         }
-        if (kind == Kind.STAR) {
+        if (variant == FocalVariant.STAR) {
             FocalParameters.checkStarGamma(gamma);
             FocalParameters.checkBeta(beta);
         } else {
             FocalParameters.checkGamma(gamma);
-            unused(kind, "beta", beta, 0);
+            unused(variant, "beta", beta, 0);
         }
     }
 
-    private static void unused(Kind kind, String name, double value, double expected) {
+    private static void unused(FocalVariant variant, String name, double value, double expected) {
         if (Double.compare(value, expected) != 0) {
-            throw new IllegalArgumentException(name + " is not used by the " + kind + " kind and must be " + expected
+            throw new IllegalArgumentException(name + " is not used by the " + variant + " variant and must be " + expected
                     + "; got " + value);
         }
     }
 
     @Override
-    protected Form form() {
-        return kind == Kind.CATEGORICAL ? Form.SOFTMAX : Form.SIGMOID;
+    protected FocalVariant variant() {
+        return variant;
     }
 
     @Override
     protected boolean acceptsActivation(IActivation activationFn) {
-        return kind != Kind.CATEGORICAL || activationFn instanceof ActivationSoftmax;
+        return variant != FocalVariant.CATEGORICAL || activationFn instanceof ActivationSoftmax;
     }
 
     @Override
@@ -191,7 +197,7 @@ public final class SameDiffFocalLoss extends AbstractFocalLoss {
     }
 
     private SDVariable define(SameDiff sd, SDVariable labels, SDVariable logits, SDVariable multiplier) {
-        switch (kind) {
+        switch (variant) {
             case CATEGORICAL:
                 return FocalLossOps.categoricalFocal(sd, ELEMENTS, labels, logits, multiplier, classAlpha, gamma,
                         LossReduce.NONE);
@@ -234,18 +240,18 @@ public final class SameDiffFocalLoss extends AbstractFocalLoss {
     // Configuration
     // ------------------------------------------------------------------------------------------
 
-    public static Builder builder(Kind kind) {
-        return new Builder(kind);
+    public static Builder builder(FocalVariant variant) {
+        return new Builder(variant);
     }
 
     /** A builder holding this loss's settings. */
     public Builder toBuilder() {
-        return withSharedSettings(builder(kind).alpha(alpha).classAlpha(classAlpha).gamma(gamma).beta(beta));
+        return withSharedSettings(builder(variant).alpha(alpha).classAlpha(classAlpha).gamma(gamma).beta(beta));
     }
 
-    @JsonProperty("kind")
-    public Kind getKind() {
-        return kind;
+    @JsonProperty("variant")
+    public FocalVariant getVariant() {
+        return variant;
     }
 
     /** α of the SIGMOID and STAR kinds (−1 for CATEGORICAL). */
@@ -254,7 +260,7 @@ public final class SameDiffFocalLoss extends AbstractFocalLoss {
         return alpha;
     }
 
-    /** Per-class α of the CATEGORICAL kind (a copy), or null. */
+    /** Per-class α of the CATEGORICAL variant (a copy), or null. */
     @JsonProperty("classAlpha")
     public double[] getClassAlpha() {
         return classAlpha == null ? null : classAlpha.clone();
@@ -265,7 +271,7 @@ public final class SameDiffFocalLoss extends AbstractFocalLoss {
         return gamma;
     }
 
-    /** β of the STAR kind (0 otherwise). */
+    /** β of the STAR variant (0 otherwise). */
     @JsonProperty("beta")
     public double getBeta() {
         return beta;
@@ -273,7 +279,7 @@ public final class SameDiffFocalLoss extends AbstractFocalLoss {
 
     @Override
     public String toString() {
-        switch (kind) {
+        switch (variant) {
             case CATEGORICAL:
                 return "SameDiffFocalLoss(categorical, " + (classAlpha == null ? "" : "alpha=" + Arrays.toString(classAlpha)
                         + ", ") + "gamma=" + gamma + commonToString() + ")";
@@ -291,30 +297,30 @@ public final class SameDiffFocalLoss extends AbstractFocalLoss {
             return false;
         }
         SameDiffFocalLoss that = (SameDiffFocalLoss) o;
-        return kind == that.kind && Double.compare(alpha, that.alpha) == 0 && Arrays.equals(classAlpha, that.classAlpha)
+        return variant == that.variant && Double.compare(alpha, that.alpha) == 0 && Arrays.equals(classAlpha, that.classAlpha)
                 && Double.compare(gamma, that.gamma) == 0 && Double.compare(beta, that.beta) == 0;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(super.hashCode(), kind, alpha, Arrays.hashCode(classAlpha), gamma, beta);
+        return Objects.hash(super.hashCode(), variant.name(), alpha, Arrays.hashCode(classAlpha), gamma, beta);
     }
 
-    /** Builder for {@link SameDiffFocalLoss}: the kind's defaults are α = 0.25 (−1 for CATEGORICAL), γ = 2, β = 1 (STAR). */
+    /** Builder for {@link SameDiffFocalLoss}: the variant's defaults are α = 0.25 (−1 for CATEGORICAL), γ = 2, β = 1 (STAR). */
     public static final class Builder extends BaseBuilder<SameDiffFocalLoss, Builder> {
-        private final Kind kind;
+        private final FocalVariant variant;
         private double alpha;
         private double[] classAlpha;
         private double gamma = 2.0;
         private double beta;
 
-        private Builder(Kind kind) {
-            if (kind == null) {
-                throw new IllegalArgumentException("kind must be SIGMOID, CATEGORICAL or STAR; got null");
+        private Builder(FocalVariant variant) {
+            if (variant == null) {
+                throw new IllegalArgumentException("variant must be SIGMOID, CATEGORICAL or STAR; got null");
             }
-            this.kind = kind;
-            this.alpha = kind == Kind.CATEGORICAL ? -1 : 0.25;
-            this.beta = kind == Kind.STAR ? 1.0 : 0.0;
+            this.variant = variant;
+            this.alpha = variant == FocalVariant.CATEGORICAL ? -1 : 0.25;
+            this.beta = variant == FocalVariant.STAR ? 1.0 : 0.0;
         }
 
         @Override
@@ -348,7 +354,7 @@ public final class SameDiffFocalLoss extends AbstractFocalLoss {
 
         @Override
         public SameDiffFocalLoss build() {
-            return new SameDiffFocalLoss(kind, alpha, classAlpha, gamma, beta, weights, labelSmoothing, clipEpsilon);
+            return new SameDiffFocalLoss(variant, alpha, classAlpha, gamma, beta, weights, labelSmoothing, clipEpsilon);
         }
     }
 }

@@ -80,7 +80,7 @@ class FusedPathTest {
                 : maskKind.equals("per-example") ? Nd4j.rand(DataType.DOUBLE, rows, 1).gt(0.2).castTo(type)
                 : Nd4j.rand(DataType.DOUBLE, rows, cols).gt(0.2).castTo(type);
         ActivationSigmoid act = new ActivationSigmoid();
-        assertNull(FusedPath.whyNot(x, y, mask), "test setup: the fused path should apply");
+        assertNull(FusedEligibility.whyNot(x, y, mask), "test setup: the fused path should apply");
 
         Pair<Double, INDArray> fused = loss.computeGradientAndScore(y, x, act, mask, false);
         INDArray fusedScores = loss.computeScoreArray(y, x, act, mask);
@@ -122,14 +122,14 @@ class FusedPathTest {
                         }
                     }
                     INDArray before = dirty.dup();
-                    assertTrue(FusedPath.canZeroMasked(dirty, mask), lt + "/" + mt);
-                    INDArray got = FusedPath.zeroMasked(dirty, mask);
+                    assertTrue(MaskedLabels.canZeroMasked(dirty, mask), lt + "/" + mt);
+                    INDArray got = MaskedLabels.zeroMasked(dirty, mask);
                     INDArray expected = dirty.putWhereWithMask(zeroAt, Nd4j.scalar(lt, 0.0));
                     assertEquals(expected, got, lt + "/" + mt + (perRow ? " per row" : " per entry"));
                     assertTrue(java.util.Arrays.equals(Nd4j.toFlattened(before).toDoubleVector(),
                             Nd4j.toFlattened(dirty).toDoubleVector()), "labels untouched");
                     INDArray ones = Nd4j.ones(mt, 30, perRow ? 1 : 7);
-                    assertTrue(FusedPath.zeroMasked(dirty, ones) == dirty, "nothing masked: the same array");
+                    assertTrue(MaskedLabels.zeroMasked(dirty, ones) == dirty, "nothing masked: the same array");
                 }
             }
         }
@@ -152,10 +152,10 @@ class FusedPathTest {
     @Test
     void vectorKernelIsUsedExactlyWhenTheModuleIsPresent() {
         boolean module = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
-        assertEquals(module, FusedPath.vectorized(), FusedPath.describe());
-        assertEquals(FusedPath.describe(), ExecutionPath.describeFusedKernel());
-        assertTrue(FusedPath.describe().contains(module ? "Vector API" : "--add-modules jdk.incubator.vector"),
-                FusedPath.describe());
+        assertEquals(module, KernelChoice.vectorized(), KernelChoice.describe());
+        assertEquals(KernelChoice.describe(), ExecutionPath.describeFusedKernel());
+        assertTrue(KernelChoice.describe().contains(module ? "Vector API" : "--add-modules jdk.incubator.vector"),
+                KernelChoice.describe());
     }
 
     @Test
@@ -172,12 +172,12 @@ class FusedPathTest {
     @Test
     void arraysTheKernelCannotReadTakeTheOpPathAndSayWhy() {
         INDArray[] xy = data(DataType.FLOAT, 4, 3, 1);
-        assertNull(FusedPath.whyNot(xy[0], xy[1]));
-        assertEquals("'f'-ordered or strided (view) arrays", FusedPath.whyNot(xy[0].dup('f'), xy[1]));
+        assertNull(FusedEligibility.whyNot(xy[0], xy[1]));
+        assertEquals("'f'-ordered or strided (view) arrays", FusedEligibility.whyNot(xy[0].dup('f'), xy[1]));
         assertEquals("HALF data (the fused kernel takes FLOAT and DOUBLE)",
-                FusedPath.whyNot(xy[0].castTo(DataType.HALF), xy[1].castTo(DataType.HALF)));
-        assertEquals("arrays of mixed data types", FusedPath.whyNot(xy[0], xy[1].castTo(DataType.DOUBLE)));
-        assertEquals("'f'-ordered or strided (view) arrays", FusedPath.whyNot(
+                FusedEligibility.whyNot(xy[0].castTo(DataType.HALF), xy[1].castTo(DataType.HALF)));
+        assertEquals("arrays of mixed data types", FusedEligibility.whyNot(xy[0], xy[1].castTo(DataType.DOUBLE)));
+        assertEquals("'f'-ordered or strided (view) arrays", FusedEligibility.whyNot(
                 xy[0].get(NDArrayIndex.all(), NDArrayIndex.interval(0, 2)), xy[1].get(NDArrayIndex.all(), NDArrayIndex.interval(0, 2))));
         assertNull(new LossFocal().fusedLogitPass(xy[0].castTo(DataType.HALF), xy[1].castTo(DataType.HALF), null, null,
                 true));
@@ -190,7 +190,7 @@ class FusedPathTest {
         INDArray xv = xy[0].get(NDArrayIndex.interval(17, 40), NDArrayIndex.all());
         INDArray yv = xy[1].get(NDArrayIndex.interval(17, 40), NDArrayIndex.all());
         assertTrue(xv.isView() && xv.offset() == 17 * 13, "test setup: a view with an offset");
-        assertNull(FusedPath.whyNot(xv, yv));
+        assertNull(FusedEligibility.whyNot(xv, yv));
         ActivationSigmoid act = new ActivationSigmoid();
         Pair<Double, INDArray> onView = new LossFocal().computeGradientAndScore(yv, xv, act, null, false);
         Pair<Double, INDArray> onCopy = ops(new LossFocal()).computeGradientAndScore(yv.dup(), xv.dup(), act, null, false);
@@ -201,15 +201,15 @@ class FusedPathTest {
     @Test
     void chunksRunOnTheLibrarysPoolNotTheCommonPool() {
         java.util.Set<String> threads = java.util.concurrent.ConcurrentHashMap.newKeySet();
-        int chunks = FusedPath.chunks(1000, 1L << 20);
-        FusedPath.forEachChunk(chunks, c -> threads.add(Thread.currentThread().getName()));
+        int chunks = FusedPool.chunks(1000, 1L << 20);
+        FusedPool.forEachChunk(chunks, c -> threads.add(Thread.currentThread().getName()));
         for (String name : threads) {
             assertTrue(name.startsWith("focal-dl4j-fused-") || name.equals(Thread.currentThread().getName()), name);
         }
-        assertEquals(1, FusedPath.chunks(1000, 1000), "small calls run on the caller's thread");
+        assertEquals(1, FusedPool.chunks(1000, 1000), "small calls run on the caller's thread");
         // An exception in any chunk reaches the caller.
         IllegalStateException e = assertThrows(IllegalStateException.class,
-                () -> FusedPath.forEachChunk(Math.max(2, chunks), c -> {
+                () -> FusedPool.forEachChunk(Math.max(2, chunks), c -> {
                     if (c == 1) {
                         throw new IllegalStateException("chunk 1 failed");
                     }

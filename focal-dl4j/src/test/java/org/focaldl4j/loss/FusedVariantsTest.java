@@ -261,14 +261,14 @@ class FusedVariantsTest {
 
     /** One kernel call with an explicit number of row chunks: gradient bits followed by row-loss bits. */
     private interface Kernel {
-        FusedPath.Output run(INDArray x, INDArray y, INDArray mask, int chunks);
+        FusedOutput run(INDArray x, INDArray y, INDArray mask, int chunks);
     }
 
     static Stream<Arguments> kernels() {
         double[] alpha = {0.5, 1, 2, 0.25, 1, 1, 3, 1, 1, 0.5, 1, 1, 2};
-        Kernel focal = (x, y, m, chunks) -> FusedSigmoid.run(x, y, m, null, false, 0.25, 2.5, 0, 0.05, true, chunks);
-        Kernel focalSqrt = (x, y, m, chunks) -> FusedSigmoid.run(x, y, m, null, false, 0.5, 0.5, 0, 0, true, chunks);
-        Kernel star = (x, y, m, chunks) -> FusedSigmoid.run(x, y, m, null, true, 0.25, 2, 1, 0.05, true, chunks);
+        Kernel focal = (x, y, m, chunks) -> FusedSigmoid.run(x, y, m, null, FocalVariant.SIGMOID, 0.25, 2.5, 0, 0.05, true, chunks);
+        Kernel focalSqrt = (x, y, m, chunks) -> FusedSigmoid.run(x, y, m, null, FocalVariant.SIGMOID, 0.5, 0.5, 0, 0, true, chunks);
+        Kernel star = (x, y, m, chunks) -> FusedSigmoid.run(x, y, m, null, FocalVariant.STAR, 0.25, 2, 1, 0.05, true, chunks);
         Kernel categorical = (x, y, m, chunks) -> FusedSoftmaxFocal.run(x, y, m, null, alpha, 2.5, 0.05, true, chunks);
         Stream.Builder<Arguments> b = Stream.builder();
         for (DataType type : new DataType[] {DataType.FLOAT, DataType.DOUBLE}) {
@@ -280,7 +280,7 @@ class FusedVariantsTest {
         return b.build();
     }
 
-    private static long[] bits(FusedPath.Output o) {
+    private static long[] bits(FusedOutput o) {
         long[] g = Bits.of(o.gradient);
         long[] out = java.util.Arrays.copyOf(g, g.length + o.rowLoss.length);
         for (int r = 0; r < o.rowLoss.length; r++) {

@@ -24,9 +24,9 @@ class KernelChoiceTest {
         boolean module = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
         boolean fma = !"false".equals(ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class)
                 .getVMOption("UseFMA").getValue());
-        assertEquals(module && fma, FusedPath.vectorized(), FusedPath.describe());
+        assertEquals(module && fma, KernelChoice.vectorized(), KernelChoice.describe());
         if (module && !fma) {
-            assertTrue(FusedPath.describe().contains("fused multiply-add"), FusedPath.describe());
+            assertTrue(KernelChoice.describe().contains("fused multiply-add"), KernelChoice.describe());
         }
         // whichever kernel it is, it agrees with the op path
         Nd4j.getRandom().setSeed(3);

@@ -36,7 +36,7 @@ class LongRowAccuracyTest {
         assertTrue(DataType.FLOAT == logits.dataType());
         if (ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()) {
             // the vector kernel (whose FLOAT lane sums this bounds) ran; without the module it is the scalar kernel
-            assertTrue(FusedPath.vectorized(), FusedPath.describe());
+            assertTrue(KernelChoice.vectorized(), KernelChoice.describe());
         }
     }
 }

@@ -38,6 +38,7 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
 import org.focaldl4j.loss.AbstractFocalLoss;
+import org.focaldl4j.loss.FocalVariant;
 import org.focaldl4j.loss.LossCategoricalFocal;
 import org.focaldl4j.loss.LossFocal;
 import org.focaldl4j.loss.LossFocalStar;
@@ -206,7 +207,7 @@ class SameDiffFocalLossTest {
 
     private static INDArray labels(SameDiffFocalLoss loss, long... shape) {
         INDArray r = Nd4j.rand(DataType.DOUBLE, shape);
-        if (loss.getKind() == SameDiffFocalLoss.Kind.CATEGORICAL) {
+        if (loss.getVariant() == FocalVariant.CATEGORICAL) {
             return r.divi(r.sum(true, 1));           // rows (along dimension 1) summing to 1
         }
         return r.gt(0.6).castTo(DataType.DOUBLE);
@@ -225,7 +226,7 @@ class SameDiffFocalLossTest {
                 .layer(new LossLayer.Builder().activation(act).lossFunction(loss).build()).build();
         INDArray in = Nd4j.rand(DataType.DOUBLE, mb, nIn).subi(0.5).muli(4);
         INDArray perExample = Nd4j.create(new double[][] {{1}, {0}, {1}});
-        INDArray perOutput = loss.getKind() == SameDiffFocalLoss.Kind.CATEGORICAL
+        INDArray perOutput = loss.getVariant() == FocalVariant.CATEGORICAL
                 ? Nd4j.ones(DataType.DOUBLE, mb, nOut).mulColumnVector(perExample)
                 : Nd4j.create(new double[][] {{1, 0, 1}, {1, 1, 0}, {0, 1, 1}});
         for (MultiLayerConfiguration conf : new MultiLayerConfiguration[] {out, lossLayer}) {
@@ -358,9 +359,9 @@ class SameDiffFocalLossTest {
         IllegalArgumentException c = assertThrows(IllegalArgumentException.class,
                 () -> SameDiffFocalLoss.categorical(null, 2).computeScore(y, x, new ActivationSigmoid(), null, false));
         assertTrue(c.getMessage().contains("SOFTMAX"), c.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> SameDiffFocalLoss.builder(SameDiffFocalLoss.Kind.SIGMOID)
+        assertThrows(IllegalArgumentException.class, () -> SameDiffFocalLoss.builder(FocalVariant.SIGMOID)
                 .classAlpha(1, 2, 3).build());
-        assertThrows(IllegalArgumentException.class, () -> SameDiffFocalLoss.builder(SameDiffFocalLoss.Kind.SIGMOID)
+        assertThrows(IllegalArgumentException.class, () -> SameDiffFocalLoss.builder(FocalVariant.SIGMOID)
                 .beta(1).build());
         assertThrows(IllegalArgumentException.class, () -> new SameDiffFocalLoss(2.0, 2));
         assertThrows(IllegalArgumentException.class, () -> SameDiffFocalLoss.star(0.25, 0, 1));
@@ -391,6 +392,22 @@ class SameDiffFocalLossTest {
         MultiLayerNetwork restored = ModelSerializer.restoreMultiLayerNetwork(file, true);
         assertEquals(loss, ((BaseOutputLayer) restored.getLayerWiseConfigurations().getConf(1).getLayer()).getLossFn());
         assertEquals(net.score(ds), restored.score(ds), 1e-6);
+    }
+
+    @Test
+    void aConfigurationWrittenWithKindReadsAsItsVariant() throws Exception {
+        ObjectMapper mapper = JsonMappers.getMapper();
+        String star = mapper.writeValueAsString(SameDiffFocalLoss.star(0.25, 2, 1));
+        assertTrue(star.contains("\"variant\" : \"STAR\"") || star.contains("\"variant\":\"STAR\""), star);
+        String legacy = star.replace("\"variant\"", "\"kind\"");
+        assertEquals(SameDiffFocalLoss.star(0.25, 2, 1), mapper.readValue(legacy, ILossFunction.class));
+        String both = star.replace("\"variant\"", "\"kind\" : \"SIGMOID\", \"variant\"");
+        Exception e = assertThrows(Exception.class, () -> mapper.readValue(both, ILossFunction.class));
+        Throwable t = e;
+        while (t.getCause() != null && !(t instanceof IllegalArgumentException)) {
+            t = t.getCause();
+        }
+        assertTrue(t.getMessage().contains("disagree"), t.getMessage());
     }
 
     @Test

@@ -35,24 +35,22 @@ import org.apache.spark.scheduler.SparkListenerTaskEnd;
 import org.apache.spark.scheduler.SparkListenerTaskStart;
 import org.apache.spark.scheduler.StageInfo;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
-import org.deeplearning4j.nn.conf.graph.LayerVertex;
-import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
-import org.focaldl4j.detection.AnchorLossLayer;
-import org.focaldl4j.detection.DetectionImages;
-import org.focaldl4j.detection.RetinaNet;
-import org.focaldl4j.detection.TinyDetection;
-import org.nd4j.linalg.dataset.api.MultiDataSet;
-import org.nd4j.linalg.dataset.api.iterator.MultiDataSetIterator;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.layers.BaseOutputLayer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.optimize.api.TrainingListener;
 import org.deeplearning4j.spark.api.RDDTrainingApproach;
 import org.deeplearning4j.spark.api.TrainingMaster;
+import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
 import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
 import org.deeplearning4j.spark.parameterserver.training.SharedTrainingMaster;
+import org.focaldl4j.detection.TinyDetection;
+import org.focaldl4j.detection.data.DetectionImages;
+import org.focaldl4j.detection.layers.AnchorLossLayer;
+import org.focaldl4j.detection.model.RetinaNet;
 import org.focaldl4j.loss.LossFocal;
 import org.focaldl4j.samediff.SameDiffFocalLoss;
 import org.focaldl4j.testing.RestoresSystemProperties;
@@ -65,8 +63,9 @@ import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.dataset.api.MultiDataSet;
+import org.nd4j.linalg.dataset.api.iterator.MultiDataSetIterator;
 import org.nd4j.linalg.lossfunctions.ILossFunction;
-
 import scala.collection.JavaConverters;
 
 /**
@@ -426,7 +425,7 @@ abstract class ClusterTestBase {
     static List<MultiDataSet> detectionBatches(int images, long seed, int batchSize) {
         RetinaNet r = detector();
         DetectionImages data = TinyDetection.canvases(images, seed);
-        MultiDataSetIterator it = data.iterator(r.pyramid(), r.matcher(), r.coder(), batchSize);
+        MultiDataSetIterator it = data.iterator(r.targets(), batchSize);
         List<MultiDataSet> out = new ArrayList<>();
         while (it.hasNext()) {
             out.add(it.next());

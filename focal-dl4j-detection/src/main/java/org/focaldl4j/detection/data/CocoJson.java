@@ -1,0 +1,179 @@
+package org.focaldl4j.detection.data;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.focaldl4j.detection.data.CocoDataset.Annotation;
+import org.focaldl4j.detection.data.CocoDataset.Category;
+import org.focaldl4j.detection.data.CocoDataset.Image;
+import org.focaldl4j.detection.data.CocoDataset.Result;
+import org.nd4j.shade.jackson.databind.JsonNode;
+import org.nd4j.shade.jackson.databind.ObjectMapper;
+import org.nd4j.shade.jackson.databind.SerializationFeature;
+import org.nd4j.shade.jackson.databind.node.ArrayNode;
+import org.nd4j.shade.jackson.databind.node.ObjectNode;
+
+/**
+ * {@link CocoDataset}'s JSON formats, read and written as pycocotools does:
+ * <ul>
+ *   <li>ground truth: {@code {"images": [{id, width, height}], "annotations": [{id, image_id,
+ *       category_id, bbox: [x, y, w, h], area, iscrowd}], "categories": [{id, name}]}};</li>
+ *   <li>results: {@code [{image_id, category_id, bbox: [x, y, w, h], score}]}.</li>
+ * </ul>
+ * Every value read is validated; a refusal names the file (or source) and the offending object.
+ */
+public final class CocoJson {
+
+    private CocoJson() {
+    }
+
+    private static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    /** Reads a COCO ground-truth file (other fields, e.g. segmentations, are not used). */
+    public static CocoDataset read(Path file) throws IOException {
+        return fromJson(MAPPER.readTree(Files.readString(file, StandardCharsets.UTF_8)), file.toString());
+    }
+
+    /** Parses COCO ground truth from a JSON tree; {@code where} names the source in messages. */
+    public static CocoDataset fromJson(JsonNode root, String where) {
+        List<Image> images = new ArrayList<>();
+        for (JsonNode n : array(root, "images", where)) {
+            images.add(new Image(longField(n, "id", where), intField(n, "width", where), intField(n, "height", where)));
+        }
+        List<Category> categories = new ArrayList<>();
+        for (JsonNode n : array(root, "categories", where)) {
+            JsonNode name = n.get("name");
+            if (name == null || !name.isTextual()) {
+                throw new IllegalArgumentException(where + " (" + n + "): \"name\" must be a string; got " + name);
+            }
+            categories.add(new Category(longField(n, "id", where), name.asText()));
+        }
+        List<Annotation> annotations = new ArrayList<>();
+        for (JsonNode n : array(root, "annotations", where)) {
+            long id = longField(n, "id", where);
+            double[] bbox = box(n, where);
+            JsonNode area = n.get("area");
+            JsonNode crowd = n.get("iscrowd");
+            // "area" and "iscrowd" are required: COCOeval reads both (and pycocotools fails without them).
+            annotations.add(new Annotation(id, longField(n, "image_id", where), longField(n, "category_id", where),
+                    bbox, number(area, "area", where + " (annotation " + id + ")"),
+                    longValue(crowd, "iscrowd", where + " (annotation " + id + ")") != 0));
+        }
+        return new CocoDataset(images, annotations, categories);
+    }
+
+    /** Reads a COCO results file: a JSON array of {image_id, category_id, bbox, score}. */
+    public static List<Result> readResults(Path file) throws IOException {
+        JsonNode root = MAPPER.readTree(Files.readString(file, StandardCharsets.UTF_8));
+        if (!root.isArray()) {
+            throw new IllegalArgumentException(file + ": a COCO results file is a JSON array");
+        }
+        List<Result> out = new ArrayList<>();
+        for (JsonNode n : root) {
+            out.add(new Result(longField(n, "image_id", file.toString()), longField(n, "category_id", file.toString()),
+                    box(n, file.toString()), number(n.get("score"), "score", file.toString())));
+        }
+        return out;
+    }
+
+    /** {@code dataset} as COCO ground-truth JSON. */
+    public static String write(CocoDataset dataset) {
+        ObjectNode root = MAPPER.createObjectNode();
+        ArrayNode is = root.putArray("images");
+        for (Image i : dataset.images()) {
+            is.addObject().put("id", i.id()).put("width", i.width()).put("height", i.height());
+        }
+        ArrayNode as = root.putArray("annotations");
+        for (Annotation a : dataset.annotations()) {
+            ObjectNode o = as.addObject().put("id", a.id()).put("image_id", a.imageId()).put("category_id", a.categoryId());
+            ArrayNode b = o.putArray("bbox");
+            for (double v : a.bbox()) {
+                b.add(v);
+            }
+            o.put("area", a.area()).put("iscrowd", a.crowd() ? 1 : 0);
+        }
+        ArrayNode cs = root.putArray("categories");
+        for (Category c : dataset.categories()) {
+            cs.addObject().put("id", c.id()).put("name", c.name());
+        }
+        try {
+            return MAPPER.writeValueAsString(root);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Results as a COCO results JSON array. */
+    public static String resultsToJson(List<Result> results) {
+        ArrayNode root = MAPPER.createArrayNode();
+        for (Result r : results) {
+            ObjectNode o = root.addObject().put("image_id", r.imageId()).put("category_id", r.categoryId());
+            ArrayNode b = o.putArray("bbox");
+            for (double v : r.bbox()) {
+                b.add(v);
+            }
+            o.put("score", r.score());
+        }
+        try {
+            return MAPPER.writeValueAsString(root);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static Iterable<JsonNode> array(JsonNode root, String field, String where) {
+        JsonNode a = root == null ? null : root.get(field);
+        if (a == null || !a.isArray()) {
+            throw new IllegalArgumentException(where + ": COCO ground truth needs an array \"" + field + "\"");
+        }
+        return a;
+    }
+
+    private static double[] box(JsonNode n, String where) {
+        JsonNode b = n.get("bbox");
+        if (b == null || !b.isArray() || b.size() != 4) {
+            throw new IllegalArgumentException(where + ": \"bbox\" must be [x, y, w, h]; got " + b + " in " + n);
+        }
+        double[] out = new double[4];
+        for (int i = 0; i < 4; i++) {
+            out[i] = number(b.get(i), "bbox[" + i + "]", where);
+        }
+        return out;
+    }
+
+    private static int intField(JsonNode n, String field, String where) {
+        long v = longField(n, field, where);
+        if (v < 1 || v > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(where + ": \"" + field + "\" must be a positive int; got " + v);
+        }
+        return (int) v;
+    }
+
+    private static long longField(JsonNode n, String field, String where) {
+        JsonNode v = n.get(field);
+        // The message names the whole object, which is costly to print: only made when the value is refused.
+        return isLong(v) ? v.asLong() : longValue(v, field, where + " (" + n + ")");
+    }
+
+    private static boolean isLong(JsonNode v) {
+        return v != null && v.isIntegralNumber() && v.canConvertToLong();
+    }
+
+    private static long longValue(JsonNode v, String field, String where) {
+        if (!isLong(v)) {
+            throw new IllegalArgumentException(where + ": \"" + field + "\" must be an integer of 64 bits; got " + v);
+        }
+        return v.asLong();
+    }
+
+    private static double number(JsonNode v, String field, String where) {
+        if (v == null || !v.isNumber()) {
+            throw new IllegalArgumentException(where + ": \"" + field + "\" must be a number; got " + v);
+        }
+        return v.asDouble();
+    }
+}
