@@ -251,13 +251,13 @@ public abstract class AbstractFocalLoss implements ILossFunction {
     }
 
     @JsonProperty("labelSmoothing")
-    public double getLabelSmoothing() {
+    public final double getLabelSmoothing() {
         return labelSmoothing;
     }
 
     /** Probabilities are clipped to [ε, 1−ε] when the activation is not the logit one. */
     @JsonProperty("clipEpsilon")
-    public double getClipEpsilon() {
+    public final double getClipEpsilon() {
         return clipEpsilon;
     }
 

@@ -57,36 +57,9 @@ final class FusedSigmoid {
         for (int r = r0; r < r1; r++) {
             double sum = 0;
             for (int c = 0; c < j.cols; c++) {
-                sum += scalarElement(j, r, c, chunk, gradient);
+                sum += j.element(r, c, chunk, gradient);
             }
             j.rowLoss[r] = sum;
         }
-    }
-
-    /**
-     * One element: validates its label, writes its weighted, masked gradient and returns its weighted,
-     * masked loss. {@code gradient} is a one-element scratch array.
-     */
-    static double scalarElement(SigmoidJob j, int r, int c, int chunk, double[] gradient) {
-        int e = r * j.cols + c;
-        double x = j.isFloat ? j.x.getFloat((j.xOff + e) * 4) : j.x.getDouble((j.xOff + e) * 8);
-        double yRaw = j.isFloat ? j.y.getFloat((j.yOff + e) * 4) : j.y.getDouble((j.yOff + e) * 8);
-        if (!(yRaw >= 0.0 && yRaw <= 1.0)) {
-            j.recordBad(chunk, e);
-        }
-        double mult = j.maskAt(r, e) * (j.weights == null ? 1.0 : j.weights[c]);
-        double y = j.smoothing > 0 ? yRaw * (1 - j.smoothing) + j.smoothing / 2 : yRaw;
-        double[] g = j.grad == null ? null : gradient;
-        double loss = j.variant == FocalVariant.STAR ? FocalStarElement.lossAndGradient(x, y, j.alpha, j.gamma, j.beta, g)
-                : SigmoidFocalElement.lossAndGradient(x, y, j.alpha, j.gamma, g);
-        if (j.grad != null) {
-            double d = mult * gradient[0];
-            if (j.isFloat) {
-                j.grad.putFloat(e * 4, (float) d);
-            } else {
-                j.grad.putDouble(e * 8, d);
-            }
-        }
-        return mult * loss;
     }
 }

@@ -17,13 +17,13 @@ import org.nd4j.linalg.factory.Nd4j;
  *   dL/dx_j = g_j − p_j·Σ_c g_c
  * </pre>
  * (one exp per element; the op path's exp(log p) differs only by rounding). With the Vector API, FLOAT rows
- * take e_c from {@link VectorMath.shiftedExp} (exactly specified lane operations, so the bits do not
+ * take e_c from {@link VectorMath#shiftedExp} (exactly specified lane operations, so the bits do not
  * depend on the JIT either); the rest is the same double arithmetic. Classes with a_c = 0 — all but one
  * of a one-hot row — add exactly 0 to the loss and to Σ g, and are skipped. As on the op path, log p is
  * floored at −(the storage type's largest value) where a row's spread overflows it, and a non-finite
  * logit makes its row NaN. Labels outside [0, 1] and unmasked label rows whose sum (in double) is more
  * than the tolerance from 1 are found in the pass; the caller names them. Rows are split into chunks on
- * {@link FusedEligibility}'s pool; each chunk writes only its own rows, so results do not depend on the split.
+ * {@link FusedPool}'s threads; each chunk writes only its own rows, so results do not depend on the split.
  */
 final class FusedSoftmaxFocal {
 

@@ -32,7 +32,7 @@ import org.nd4j.shade.jackson.databind.annotation.JsonDeserialize;
  * only when it is constant across each row, and then means the same as the per-example mask: DL4J's
  * layers multiply the mask into the logits before the softmax, so masking single classes would
  * change the softmax of the others. To down-weight classes use {@code alpha} or {@code weights}.
- * Label rows must sum to 1 (±{@value #LABEL_SUM_TOLERANCE}) except where masked out.
+ * Label rows must sum to 1 (±{@value FocalParameters#LABEL_SUM_TOLERANCE}) except where masked out.
  */
 public final class LossCategoricalFocal extends FusedFocalLoss {
 

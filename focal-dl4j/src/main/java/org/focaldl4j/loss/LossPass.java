@@ -175,7 +175,7 @@ final class LossPass {
      * Any activation other than the logit one: its output a is read as the probability p, checked to
      * lie in [0, 1] and clipped to [ε, 1−ε]. The sigmoid form computes the logit path at
      * x' = log p − log(1 − p) (so ℓ(p) is the same maths as from logits) and chains dℓ/dp = dℓ/dx' / (p(1−p));
-     * the softmax form asks {@link #fromProbabilities}. The gradient is taken at the clipped p (as DL4J's
+     * the softmax form asks {@link AbstractFocalLoss#fromProbabilities}. The gradient is taken at the clipped p (as DL4J's
      * LossBinaryXENT), backpropagated through the activation, then masked again: DL4J's layers multiply a
      * per-output mask into z in their forward pass but do not backprop through that product.
      */

@@ -72,4 +72,31 @@ final class SigmoidJob {
         }
         return m;
     }
+
+    /**
+     * One element: validates its label, writes its weighted, masked gradient and returns its weighted,
+     * masked loss. {@code gradient} is a one-element scratch array.
+     */
+    double element(int r, int c, int chunk, double[] gradient) {
+        int e = r * cols + c;
+        double logit = isFloat ? x.getFloat((xOff + e) * 4) : x.getDouble((xOff + e) * 8);
+        double yRaw = isFloat ? y.getFloat((yOff + e) * 4) : y.getDouble((yOff + e) * 8);
+        if (!(yRaw >= 0.0 && yRaw <= 1.0)) {
+            recordBad(chunk, e);
+        }
+        double mult = maskAt(r, e) * (weights == null ? 1.0 : weights[c]);
+        double label = smoothing > 0 ? yRaw * (1 - smoothing) + smoothing / 2 : yRaw;
+        double[] g = grad == null ? null : gradient;
+        double loss = variant == FocalVariant.STAR ? FocalStarElement.lossAndGradient(logit, label, alpha, gamma, beta, g)
+                : SigmoidFocalElement.lossAndGradient(logit, label, alpha, gamma, g);
+        if (grad != null) {
+            double d = mult * gradient[0];
+            if (isFloat) {
+                grad.putFloat(e * 4, (float) d);
+            } else {
+                grad.putDouble(e * 8, d);
+            }
+        }
+        return mult * loss;
+    }
 }

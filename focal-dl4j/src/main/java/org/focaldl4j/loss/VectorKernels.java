@@ -35,7 +35,7 @@ final class VectorKernels {
     private VectorKernels() {
     }
 
-    /** {@link FusedSigmoid} over rows [r0, r1): FL or FL* as the job says. */
+    /** A {@link SigmoidJob}'s rows [r0, r1): FL or FL* as the job says. */
     static void sigmoid(SigmoidJob j, int r0, int r1, int chunk) {
         ChunkStaging k = new ChunkStaging(j);
         for (int r = r0; r < r1; r++) {
@@ -66,7 +66,7 @@ final class VectorKernels {
                 k.gb.put(r * j.cols, k.gs, 0, k.lanesCols);
             }
             for (int c = k.lanesCols; c < j.cols; c++) {                     // rows narrower than a vector
-                sum += FusedSigmoid.scalarElement(j, r, c, chunk, k.gradient);    // writes its own gradient
+                sum += j.element(r, c, chunk, k.gradient);    // writes its own gradient
             }
             j.rowLoss[r] = sum;
         }

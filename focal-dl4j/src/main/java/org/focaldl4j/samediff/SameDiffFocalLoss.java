@@ -254,7 +254,7 @@ public final class SameDiffFocalLoss extends AbstractFocalLoss {
         return variant;
     }
 
-    /** α of the SIGMOID and STAR kinds (−1 for CATEGORICAL). */
+    /** α of the SIGMOID and STAR variants (−1 for CATEGORICAL). */
     @JsonProperty("alpha")
     public double getAlpha() {
         return alpha;

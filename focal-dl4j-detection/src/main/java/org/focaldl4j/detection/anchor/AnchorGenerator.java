@@ -10,8 +10,8 @@ import java.util.Arrays;
  *   width = baseSize·scale / √ratio,   height = baseSize·scale · √ratio
  * </pre>
  * Boxes are {x1, y1, x2, y2} in input-image pixels. Anchor index (h, w, a) ↦ (h·W + w)·A + a, and
- * anchor a of location (h, w) owns channels a·K … a·K + K − 1 of the head's [N, A·K, H, W] output
- * (see {@link AnchorTargets}). The paper uses scales {2^0, 2^(1/3), 2^(2/3)} and ratios {½, 1, 2}
+ * anchor a of location (h, w) owns channels a·K … a·K + K − 1 of a head's [N, A·K, H, W] output
+ * ({@link AnchorPyramid} numbers the anchors of several levels the same way). The paper uses scales {2^0, 2^(1/3), 2^(2/3)} and ratios {½, 1, 2}
  * (A = 9), base size 4·stride.
  */
 public final class AnchorGenerator {

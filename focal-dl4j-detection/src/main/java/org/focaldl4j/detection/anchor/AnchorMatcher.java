@@ -50,7 +50,6 @@ public final class AnchorMatcher {
             throw new IllegalArgumentException("match needs anchors and boxes; got " + (anchors == null ? "null" : "")
                     + " anchors and " + (boxes == null ? "null" : "") + " boxes");
         }
-        double[][] iou = Boxes.pairwiseIou(anchors, boxes);
         int[] matched = new int[anchors.size()];
         int[] bestBoxOfAnchor = new int[anchors.size()];
         double[] bestIouOfBox = new double[boxes.size()];
@@ -62,7 +61,7 @@ public final class AnchorMatcher {
             double best = 0;
             int bestBox = -1;
             for (int b = 0; b < boxes.size(); b++) {
-                double v = iou[i][b];
+                double v = anchors.iou(i, boxes, b);
                 if (v > best) {
                     best = v;
                     bestBox = b;

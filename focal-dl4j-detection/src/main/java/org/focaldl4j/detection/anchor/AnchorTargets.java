@@ -31,7 +31,6 @@ public final class AnchorTargets {
     private final AnchorMatcher matcher;
     private final BoxCoder coder;
     private final Boxes anchors;
-    private final double[][] corners;
 
     /**
      * @param imageHeight,imageWidth the images' size, pixels
@@ -46,12 +45,11 @@ public final class AnchorTargets {
         if (numClasses < 1) {
             throw new IllegalArgumentException("numClasses must be >= 1; got " + numClasses);
         }
-        this.corners = pyramid.anchors(imageHeight, imageWidth);         // checks the image size
-        this.anchors = Boxes.of(corners, "anchor");
+        this.anchors = Boxes.of(pyramid.anchors(imageHeight, imageWidth), "anchor");   // the pyramid checks the size
         int flat = anchors.firstWithoutArea();
         if (flat >= 0) {
             throw new IllegalArgumentException("anchor " + flat + " must have a positive width and height; got "
-                    + Arrays.toString(corners[flat]));
+                    + Arrays.toString(anchors.get(flat)));
         }
         this.height = imageHeight;
         this.width = imageWidth;
@@ -80,7 +78,7 @@ public final class AnchorTargets {
 
     /** M, the locations of all levels. */
     public int locations() {
-        return corners.length / anchorsPerLocation;
+        return anchors.size() / anchorsPerLocation;
     }
 
     /**
@@ -149,7 +147,7 @@ public final class AnchorTargets {
                     : AnchorLossLayer.IGNORE;
             if (j >= 0) {
                 positive[classBase + k * m + loc] = 1f;
-                double[] d = coder.encode(corners[i], boxes[j]);
+                double[] d = coder.encode(anchors.get(i), valid.get(j));
                 for (int t = 0; t < 4; t++) {
                     deltas[deltaBase + (4 * k + t) * m + loc] = (float) d[t];
                 }

@@ -92,8 +92,21 @@ public final class Boxes {
         return union <= 0 ? 0.0 : inter / union;
     }
 
+    /** IoU of box {@code i} of these boxes with box {@code j} of {@code other} (both valid since they were made). */
+    public double iou(int i, Boxes other, int j) {
+        if (other == null || i < 0 || i >= boxes.length || j < 0 || j >= other.boxes.length) {
+            throw new IllegalArgumentException("iou needs box i in [0, " + boxes.length + ") and box j of other boxes in [0, "
+                    + (other == null ? "(no other boxes)" : other.boxes.length + ")") + "; got i = " + i + ", j = " + j);
+        }
+        return overlap(boxes[i], other.boxes[j]);
+    }
+
     /** IoU of every box of {@code a} (rows) with every box of {@code b} (columns). */
     public static double[][] pairwiseIou(Boxes a, Boxes b) {
+        if (a == null || b == null) {
+            throw new IllegalArgumentException("pairwiseIou needs two sets of boxes; got " + (a == null ? "null" : "boxes")
+                    + " and " + (b == null ? "null" : "boxes"));
+        }
         double[][] out = new double[a.boxes.length][b.boxes.length];
         for (int i = 0; i < a.boxes.length; i++) {
             for (int j = 0; j < b.boxes.length; j++) {
@@ -103,9 +116,16 @@ public final class Boxes {
         return out;
     }
 
-    /** {@code box} (checked) with its coordinates clamped to [0, width] × [0, height]; it may be left with no area. */
+    /**
+     * {@code box} with its coordinates clamped to [0, width] × [0, height]; it may be left with no area. Coordinates
+     * may be infinite (a decoded box can overflow; it is clamped like any other), not NaN, with x2 ≥ x1 and y2 ≥ y1.
+     */
     public static double[] clip(double[] box, double width, double height) {
-        checked(box, "the box to clip");
+        if (box == null || box.length != 4 || Double.isNaN(box[0]) || Double.isNaN(box[1]) || Double.isNaN(box[2])
+                || Double.isNaN(box[3]) || !(box[2] >= box[0]) || !(box[3] >= box[1])) {
+            throw new IllegalArgumentException("the box to clip must be {x1, y1, x2, y2} without NaN, x2 >= x1 and "
+                    + "y2 >= y1; got " + Arrays.toString(box));
+        }
         if (!(width > 0) || !(height > 0) || Double.isInfinite(width) || Double.isInfinite(height)) {
             throw new IllegalArgumentException("clip needs a finite image size > 0; got " + width + "×" + height);
         }

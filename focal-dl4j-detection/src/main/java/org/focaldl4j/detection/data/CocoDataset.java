@@ -214,7 +214,13 @@ public final class CocoDataset {
         }
         List<Result> out = new ArrayList<>();
         for (int i = 0; i < perImage.size(); i++) {
-            for (Detection d : perImage.get(i)) {
+            List<Detection> image = perImage.get(i);
+            int nullAt = firstNull(image);
+            if (image == null || nullAt >= 0) {
+                throw new IllegalArgumentException("results needs a list of detections for each image, without null; "
+                        + "image " + i + " has " + (image == null ? "null" : "a null at index " + nullAt));
+            }
+            for (Detection d : image) {
                 if (d.image() != i) {
                     throw new IllegalArgumentException("list " + i + " holds a detection of image " + d.image()
                             + "; renumber the detections of a batch by its first image index");
@@ -223,6 +229,16 @@ public final class CocoDataset {
             }
         }
         return out;
+    }
+
+    /** The index of the first null element of {@code list} (which may be immutable), or −1. */
+    static int firstNull(List<?> list) {
+        for (int k = 0; list != null && k < list.size(); k++) {
+            if (list.get(k) == null) {
+                return k;
+            }
+        }
+        return -1;
     }
 
     // ------------------------------------------------------------------------------------------

@@ -82,6 +82,9 @@ public final class CocoJson {
 
     /** {@code dataset} as COCO ground-truth JSON. */
     public static String write(CocoDataset dataset) {
+        if (dataset == null) {
+            throw new IllegalArgumentException("write needs a COCO dataset; got null");
+        }
         ObjectNode root = MAPPER.createObjectNode();
         ArrayNode is = root.putArray("images");
         for (Image i : dataset.images()) {
@@ -109,6 +112,11 @@ public final class CocoJson {
 
     /** Results as a COCO results JSON array. */
     public static String resultsToJson(List<Result> results) {
+        int nullAt = CocoDataset.firstNull(results);
+        if (results == null || nullAt >= 0) {
+            throw new IllegalArgumentException("resultsToJson needs a list of results without null; got "
+                    + (results == null ? "null" : "a null at index " + nullAt));
+        }
         ArrayNode root = MAPPER.createArrayNode();
         for (Result r : results) {
             ObjectNode o = root.addObject().put("image_id", r.imageId()).put("category_id", r.categoryId());

@@ -34,7 +34,7 @@ final class TargetIterator implements MultiDataSetIterator {
             throw new NoSuchElementException("no more batches");
         }
         int from = cursor;
-        int to = Math.min(data.size(), cursor + num);
+        int to = (int) Math.min(data.size(), (long) cursor + num);
         cursor = to;
         INDArray[] t = targets.batch(data.boxesOf(from, to), data.classesOf(from, to));   // {classes, deltas, positives}
         MultiDataSet ds = new MultiDataSet(new INDArray[] {data.images(from, to)}, new INDArray[] {t[0], t[1]}, null,

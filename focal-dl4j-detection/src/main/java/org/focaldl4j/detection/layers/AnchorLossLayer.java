@@ -1,11 +1,11 @@
 package org.focaldl4j.detection.layers;
 
-import org.focaldl4j.loss.FocalVariant;
 import java.util.Objects;
 
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.BaseOutputLayer;
+import org.focaldl4j.loss.FocalVariant;
 import org.focaldl4j.loss.LossCategoricalFocal;
 import org.focaldl4j.loss.LossFocal;
 import org.focaldl4j.samediff.SameDiffFocalLoss;
