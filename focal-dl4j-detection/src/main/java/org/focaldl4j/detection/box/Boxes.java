@@ -94,9 +94,12 @@ public final class Boxes {
 
     /** IoU of box {@code i} of these boxes with box {@code j} of {@code other} (both valid since they were made). */
     public double iou(int i, Boxes other, int j) {
-        if (other == null || i < 0 || i >= boxes.length || j < 0 || j >= other.boxes.length) {
-            throw new IllegalArgumentException("iou needs box i in [0, " + boxes.length + ") and box j of other boxes in [0, "
-                    + (other == null ? "(no other boxes)" : other.boxes.length + ")") + "; got i = " + i + ", j = " + j);
+        if (other == null) {
+            throw new IllegalArgumentException("iou needs other boxes; got null");
+        }
+        if (i < 0 || i >= boxes.length || j < 0 || j >= other.boxes.length) {
+            throw new IllegalArgumentException("iou needs box i in [0, " + boxes.length + ") and box j in [0, "
+                    + other.boxes.length + "); got i = " + i + ", j = " + j);
         }
         return overlap(boxes[i], other.boxes[j]);
     }
@@ -118,7 +121,8 @@ public final class Boxes {
 
     /**
      * {@code box} with its coordinates clamped to [0, width] × [0, height]; it may be left with no area. Coordinates
-     * may be infinite (a decoded box can overflow; it is clamped like any other), not NaN, with x2 ≥ x1 and y2 ≥ y1.
+     * may be infinite (a box decoded with extreme coder weights can be; it is clamped like any other), not NaN, with
+     * x2 ≥ x1 and y2 ≥ y1.
      */
     public static double[] clip(double[] box, double width, double height) {
         if (box == null || box.length != 4 || Double.isNaN(box[0]) || Double.isNaN(box[1]) || Double.isNaN(box[2])

@@ -26,6 +26,16 @@ class BoxesTest {
         assertArrayEquals(new double[] {1.0 / 7.0, 0.5, 0.0}, iou[0], 1e-15);
         assertArrayEquals(new double[] {2.0 / 10.0, 0.0, 1.0}, iou[1], 1e-15);       // overlap 2×1 of 8 + 4 − 2
         assertArrayEquals(new double[] {0, 0, 10, 6}, Boxes.clip(new double[] {-3, -1, 12, 6}, 10, 8), 0.0);
+        double inf = Double.POSITIVE_INFINITY;
+        assertArrayEquals(new double[] {10, 0, 10, 8}, Boxes.clip(new double[] {inf, -inf, inf, inf}, 10, 8), 0.0);
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> Boxes.clip(new double[] {0, Double.NaN, 1, 1}, 10, 8));
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> Boxes.clip(new double[] {2, 0, 1, 1}, 10, 8));
+        assertEquals(iou[1][0], a.iou(1, b, 0), 0.0);
+        assertEquals(1.0, a.iou(1, b, 2), 0.0);
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> a.iou(2, b, 0));
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> a.iou(0, null, 0));
         assertEquals(-1, a.firstWithoutArea());
         assertEquals(1, Boxes.of(new double[][] {{0, 0, 1, 1}, {2, 2, 2, 5}}, "box").firstWithoutArea());
         IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
