@@ -71,6 +71,11 @@ public final class AnchorTargets {
         return numClasses;
     }
 
+    /** The pyramid's anchors for this image size, by flat index (immutable). */
+    public Boxes anchors() {
+        return anchors;
+    }
+
     /** A, anchors per location. */
     public int anchorsPerLocation() {
         return anchorsPerLocation;

@@ -26,11 +26,11 @@ final class PostProcessing {
     private final int classes;
     private final int height;
     private final int width;
-    /** The pyramid's anchors for the input size, made on the first decode (read-only after). */
-    private volatile double[][] anchors;
+    private final Boxes anchors;
 
-    PostProcessing(AnchorPyramid pyramid, BoxCoder coder, int classes, int height, int width) {
+    PostProcessing(AnchorPyramid pyramid, Boxes anchors, BoxCoder coder, int classes, int height, int width) {
         this.pyramid = pyramid;
+        this.anchors = anchors;
         this.coder = coder;
         this.classes = classes;
         this.height = height;
@@ -61,17 +61,12 @@ final class PostProcessing {
                     + 4 * a + ", " + m + "]; got " + Arrays.toString(probabilities.shape()) + " and "
                     + Arrays.toString(deltas.shape()));
         }
-        double[][] anchors = this.anchors;
-        if (anchors == null) {
-            anchors = pyramid.anchors(height, width);
-            this.anchors = anchors;
-        }
         List<List<Detection>> result = new ArrayList<>();
         for (int n = 0; n < probabilities.size(0); n++) {
             float[] p = probabilities.get(NDArrayIndex.point(n)).dup('c').castTo(DataType.FLOAT).data().asFloat();
             float[] d = deltas.get(NDArrayIndex.point(n)).dup('c').castTo(DataType.FLOAT).data().asFloat();
             checkOutputs(n, p, d, m);
-            result.add(image(n, p, d, anchors, offsets, minScore, topK, nmsIou, maxDetections));
+            result.add(image(n, p, d, offsets, minScore, topK, nmsIou, maxDetections));
         }
         return result;
     }
@@ -92,7 +87,7 @@ final class PostProcessing {
     }
 
     /** One image's detections from its probabilities p [A·K, M] and deltas d [4·A, M], row-major. */
-    private List<Detection> image(int n, float[] p, float[] d, double[][] anchors, int[] offsets, double minScore,
+    private List<Detection> image(int n, float[] p, float[] d, int[] offsets, double minScore,
                                   int topK, double nmsIou, int maxDetections) {
         int a = pyramid.anchorsPerLocation();
         int m = offsets[offsets.length - 1];
@@ -115,7 +110,7 @@ final class PostProcessing {
                 for (int j = 0; j < 4; j++) {
                     delta[j] = d[(4 * anchor + j) * m + c[1]];
                 }
-                double[] box = Boxes.clip(coder.decode(anchors[a * c[1] + anchor], delta), width, height);
+                double[] box = Boxes.clip(coder.decode(anchors.get(a * c[1] + anchor), delta), width, height);
                 if (box[2] > box[0] && box[3] > box[1]) {
                     boxes.add(box);
                     scores.add((double) p[c[0] * m + c[1]]);

@@ -65,6 +65,7 @@ public final class RetinaNet {
     private final long seed;
     private final CacheMode cacheMode;
     private final WorkspaceMode workspaceMode;
+    private final AnchorTargets targets;
     private final PostProcessing postProcessing;
 
     private RetinaNet(Builder b) {
@@ -119,7 +120,8 @@ public final class RetinaNet {
         this.seed = b.seed;
         this.cacheMode = b.cacheMode;
         this.workspaceMode = b.workspaceMode;
-        this.postProcessing = new PostProcessing(pyramid, coder, classes, height, width);
+        this.targets = new AnchorTargets(pyramid, height, width, classes, matcher, coder);   // the anchors, made once
+        this.postProcessing = new PostProcessing(pyramid, targets.anchors(), coder, classes, height, width);
     }
 
     public static Builder builder() {
@@ -140,7 +142,7 @@ public final class RetinaNet {
 
     /** The training targets of this detector's input size, classes, anchors, matcher and box coder. */
     public AnchorTargets targets() {
-        return new AnchorTargets(pyramid, height, width, classes, matcher, coder);
+        return targets;
     }
 
     public int classes() {
