@@ -2,9 +2,9 @@
 """Times one training step of the demo's detector written in PyTorch, for the DL4J/PyTorch step table of
 docs/performance.md. Called by org.focaldl4j.benchmarks.step.StepSpeed (benchmarks module):
 
-    /usr/bin/python3 torch_detector_step.py WIDTH BATCH REPS THREADS
+    /usr/bin/python3 torch_detector_step.py WIDTH BATCH REPS THREADS [SIZE]
 
-The network is FashionDetectionDemo.detector / RetinaNetExperiment's: 64x64 grey input; backbone of five
+The network is FashionDetectionDemo.detector / RetinaNetExperiment's: 64x64 grey input (SIZE x SIZE if given); backbone of five
 3x3 convs with ReLU (WIDTH, 2W, 2W, 4W, 4W filters, strides 1, 2, 2, 2, 2); a 2-level feature pyramid on the
 last two maps (strides 8 and 16: lateral 1x1 to 2W, nearest 2x upsampling added, 3x3 conv); one classification
 and one box subnet shared by both levels (2 x (3x3 conv 2W, ReLU), then 3x3 conv to 9*10 or 9*4); sigmoid
@@ -74,18 +74,20 @@ class Detector(nn.Module):
 
 
 def main():
-    if len(sys.argv) != 5:
-        raise SystemExit("usage: torch_detector_step.py WIDTH BATCH REPS THREADS")
-    width, batch, reps, threads = (int(a) for a in sys.argv[1:])
-    if width < 1 or batch < 1 or reps < 1 or threads < 1:
-        raise SystemExit("WIDTH, BATCH, REPS and THREADS must be >= 1; got " + " ".join(sys.argv[1:]))
+    if len(sys.argv) not in (5, 6):
+        raise SystemExit("usage: torch_detector_step.py WIDTH BATCH REPS THREADS [SIZE]")
+    width, batch, reps, threads = (int(a) for a in sys.argv[1:5])
+    size = int(sys.argv[5]) if len(sys.argv) == 6 else 64
+    if width < 1 or batch < 1 or reps < 1 or threads < 1 or size < 64 or size % 16:
+        raise SystemExit("WIDTH, BATCH, REPS and THREADS must be >= 1 and SIZE a multiple of 16, at least 64; got "
+                         + " ".join(sys.argv[1:]))
     torch.set_num_threads(threads)
     torch.manual_seed(1)
     net = Detector(width)
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
-    m = 8 * 8 + 4 * 4
+    m = (size // 8) ** 2 + (size // 16) ** 2
     g = torch.Generator().manual_seed(2)
-    images = torch.rand(batch, 1, 64, 64, generator=g)
+    images = torch.rand(batch, 1, size, size, generator=g)
     u = torch.rand(batch, A, m, generator=g)
     positive = u < 0.015
     ignored = (u >= 0.015) & (u < 0.045)

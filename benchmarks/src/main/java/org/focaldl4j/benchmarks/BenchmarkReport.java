@@ -336,6 +336,7 @@ public final class BenchmarkReport {
         headline(md, "`LossCategoricalFocal` (fused) ÷ `LossMCXENT`", "≤ 0.5", CATEGORICAL, MCXENT, true, true);
         headline(md, "`LossCategoricalFocal` op path ÷ `LossMCXENT`", "", CATEGORICAL_OPS, MCXENT, false, true);
         headline(md, "`SameDiffFocalLoss` (graph) ÷ `LossFocal` (fused)", "", SAMEDIFF, FOCAL_FUSED, false, true);
+        headline(md, "`SameDiffFocalLoss` (graph) ÷ `LossFocal` op path", "≤ 3", SAMEDIFF, FOCAL_OPS, false, true);
         headline(md, "`SameDiffFocalLoss` (graph) ÷ `LossBinaryXENT`", "", SAMEDIFF, XENT, false, true);
         md.append("| one `fit()` step of a small dense anchor head, focal ÷ BCE | | ").append(ratio(fitFocal, fitXent))
                 .append(" | – |\n");

@@ -67,6 +67,7 @@ public final class FashionDetectionDemo {
 
     public static void main(String[] args) throws Exception {
         FashionDetector.oneNd4jThread();                                // the recommended set-up (docs/performance.md)
+        FashionDetector.dl4jOneDnnHelpers();
         FashionDetector.Settings s = new FashionDetector.Settings();
         if (args.length > 0) {
             s.iterations = Integer.parseInt(args[0]);

@@ -73,6 +73,30 @@ public final class FashionDetector {
     }
 
     /**
+     * DL4J 1.0.0-M2.1's system property that keeps its layer helpers (cuDNN, oneDNN) off unless set to "false".
+     * With it "false" and {@code focal-dl4j-onednn} on the class path, DL4J's convolution layers run on oneDNN
+     * when ND4J's oneDNN build is loaded (docs/performance.md).
+     */
+    public static final String DL4J_HELPERS_DISABLED = "org.eclipse.deeplearning4j.helpers.disable";
+
+    /**
+     * Lets DL4J create its oneDNN layer helpers for the networks built after this call: sets
+     * {@link #DL4J_HELPERS_DISABLED} to "false" (JVM-wide; for an application's {@code main}) unless the property
+     * already has a value (so {@code -Dorg.eclipse.deeplearning4j.helpers.disable=true} on the command line keeps
+     * DL4J's own convolution path).
+     */
+    public static void dl4jOneDnnHelpers() {
+        if (System.getProperty(DL4J_HELPERS_DISABLED) == null) {
+            System.setProperty(DL4J_HELPERS_DISABLED, "false");
+        }
+    }
+
+    /** Whether DL4J creates its layer helpers for networks built now ({@link #DL4J_HELPERS_DISABLED} is "false"). */
+    public static boolean dl4jHelpersAllowed() {
+        return !Boolean.parseBoolean(System.getProperty(DL4J_HELPERS_DISABLED, "true"));
+    }
+
+    /**
      * Runs ND4J's kernels, OpenBLAS and OpenMP (which oneDNN uses) on one thread: ND4J's and OpenBLAS's
      * settings hold for the whole JVM, OpenMP's for the calling thread, so call it on the training thread.
      * On this project's 2-core machine the detector's training step is shorter than with the defaults of

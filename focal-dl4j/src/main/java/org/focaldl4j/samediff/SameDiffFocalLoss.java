@@ -16,6 +16,7 @@ import org.nd4j.autodiff.loss.LossReduce;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.api.OutAndGrad;
+import org.nd4j.autodiff.samediff.internal.InferenceSession;
 import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.activations.impl.ActivationSoftmax;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -59,7 +60,34 @@ public final class SameDiffFocalLoss extends AbstractFocalLoss {
     private final double beta;
 
     /** Graphs are per thread and per compute dtype; rebuilt lazily (e.g. after deserialisation). */
-    private transient volatile ThreadLocal<Map<DataType, SameDiff>> graphs;
+    private transient volatile ThreadLocal<Map<DataType, Graph>> graphs;
+
+    /** SameDiff's name of the gradient function (its {@code GRAD_FN_KEY}, protected in 1.0.0-M2.1). */
+    private static final String GRADIENT_FUNCTION = "grad";
+
+    /** One thread's graph for one compute dtype, and the memory its sessions reuse from call to call. */
+    private static final class Graph {
+        final SameDiff sd;
+        final RecyclingMemoryMgr memory = new RecyclingMemoryMgr();
+
+        Graph(SameDiff sd) {
+            this.sd = sd;
+        }
+
+        /** The function's session on this thread, made here if needed, allocating from {@link #memory}. */
+        SameDiff withMemory(SameDiff function) {
+            long thread = Thread.currentThread().getId();
+            InferenceSession session = function.getSessions().get(thread);
+            if (session == null) {
+                session = SameDiff.getInferenceFactory().create(function);
+                function.getSessions().put(thread, session);
+            }
+            if (session.getMmgr() != memory) {
+                session.setMmgr(memory);
+            }
+            return function;
+        }
+    }
 
     /** Sigmoid focal loss, α = 0.25, γ = 2. */
     public SameDiffFocalLoss() {
@@ -185,15 +213,21 @@ public final class SameDiffFocalLoss extends AbstractFocalLoss {
     protected LossTerms fromLogits(INDArray x, INDArray y, INDArray multiplier, boolean wantScore,
                                    boolean wantGradient) {
         INDArray m = multiplier != null ? multiplier : Nd4j.ones(x.dataType(), x.shape());
-        SameDiff sd = graph(x.dataType());
+        Graph g = graph(x.dataType());
+        SameDiff sd = g.sd;
         Map<String, INDArray> placeholders = Map.of(LABELS, y, LOGITS, x, MULTIPLIER, m);
-        // SameDiff may reuse its output arrays on the next execution: copy what is returned.
-        if (wantGradient) {
-            OutAndGrad r = sd.calculateGradientsAndOutputs(placeholders, List.of(ELEMENTS), List.of(LOGITS));
-            INDArray loss = wantScore ? r.getOutputs().get(ELEMENTS).dup() : null;
-            return new LossTerms(loss, r.getGradients().get(LOGITS).dup());
+        // The session's arrays are lent for this call and handed to the next: what is returned is copied out first.
+        try {
+            if (wantGradient) {
+                g.withMemory(sd.getFunction(GRADIENT_FUNCTION));
+                OutAndGrad r = sd.calculateGradientsAndOutputs(placeholders, List.of(ELEMENTS), List.of(LOGITS));
+                INDArray loss = wantScore ? r.getOutputs().get(ELEMENTS).dup() : null;
+                return new LossTerms(loss, r.getGradients().get(LOGITS).dup());
+            }
+            return new LossTerms(g.withMemory(sd).output(placeholders, ELEMENTS).get(ELEMENTS).dup(), null);
+        } finally {
+            g.memory.endCall();
         }
-        return new LossTerms(sd.output(placeholders, ELEMENTS).get(ELEMENTS).dup(), null);
     }
 
     private SDVariable define(SameDiff sd, SDVariable labels, SDVariable logits, SDVariable multiplier) {
@@ -209,8 +243,8 @@ public final class SameDiffFocalLoss extends AbstractFocalLoss {
         }
     }
 
-    private SameDiff graph(DataType type) {
-        ThreadLocal<Map<DataType, SameDiff>> local = graphs;
+    private Graph graph(DataType type) {
+        ThreadLocal<Map<DataType, Graph>> local = graphs;
         if (local == null) {
             synchronized (this) {
                 if (graphs == null) {
@@ -219,7 +253,7 @@ public final class SameDiffFocalLoss extends AbstractFocalLoss {
                 local = graphs;
             }
         }
-        return local.get().computeIfAbsent(type, this::build);
+        return local.get().computeIfAbsent(type, t -> new Graph(build(t)));
     }
 
     /** Builds the graph outside any workspace (its constants must outlive the caller's workspace). */

@@ -43,6 +43,7 @@ import org.focaldl4j.loss.LossCategoricalFocal;
 import org.focaldl4j.loss.LossFocal;
 import org.focaldl4j.loss.LossFocalStar;
 import org.focaldl4j.testing.DoublePrecision;
+import org.focaldl4j.testing.Bits;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -323,6 +324,35 @@ class SameDiffFocalLossTest {
         assertEquals("", captured.toString(), "printed to stdout");
         assertEquals(xCopy, x);
         assertEquals(yCopy, y);
+    }
+
+    @Test
+    void reusedMemoryChangesNoResult() {
+        // Each thread's graph reuses the previous call's arrays: a sequence of calls of changing sizes, with and
+        // without gradients and masks, gives on one instance the bits a fresh instance gives for each call, and
+        // results already returned stay as they were.
+        SameDiffFocalLoss reused = new SameDiffFocalLoss(0.25, 2);
+        long[][] shapes = {{32, 10}, {32, 10}, {7, 10}, {32, 10}, {5, 3}, {32, 10}};
+        List<Pair<Double, INDArray>> kept = new ArrayList<>();
+        List<Pair<Double, INDArray>> fresh = new ArrayList<>();
+        for (int i = 0; i < shapes.length; i++) {
+            Nd4j.getRandom().setSeed(40 + i);
+            INDArray x = Nd4j.rand(DataType.FLOAT, shapes[i]).subi(0.5).muli(12);
+            INDArray y = Nd4j.rand(DataType.FLOAT, shapes[i]).gt(0.7).castTo(DataType.FLOAT);
+            INDArray mask = i % 2 == 0 ? null : Nd4j.rand(DataType.FLOAT, shapes[i][0], 1).gt(0.3).castTo(DataType.FLOAT);
+            if (i == 3) {
+                INDArray scores = reused.computeScoreArray(y, x, new ActivationSigmoid(), mask);
+                assertArrayEquals(Bits.of(new SameDiffFocalLoss(0.25, 2).computeScoreArray(y, x, new ActivationSigmoid(), mask)),
+                        Bits.of(scores));
+                continue;
+            }
+            kept.add(reused.computeGradientAndScore(y, x, new ActivationSigmoid(), mask, false));
+            fresh.add(new SameDiffFocalLoss(0.25, 2).computeGradientAndScore(y, x, new ActivationSigmoid(), mask, false));
+        }
+        for (int i = 0; i < kept.size(); i++) {
+            assertEquals(fresh.get(i).getFirst(), kept.get(i).getFirst(), 0.0, "score of call " + i);
+            assertArrayEquals(Bits.of(fresh.get(i).getSecond()), Bits.of(kept.get(i).getSecond()), "gradient of call " + i);
+        }
     }
 
     @Test

@@ -1,5 +1,6 @@
 package org.focaldl4j.benchmarks.step;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
@@ -33,7 +34,7 @@ import org.nd4j.linalg.dataset.api.iterator.MultiDataSetIterator;
  * Run, after {@code mvn -B -q -pl benchmarks -am install -DskipTests}: {@code MAVEN_OPTS=--add-modules=jdk.incubator.vector
  * mvn -B -q -pl benchmarks -Ponednn exec:java@step -Dexec.mainClass=org.focaldl4j.benchmarks.step.StepBreakdown
  * [-Dexec.args="REPS"]} (default 30; without the module the losses run their scalar kernels); it prints a Markdown table
- * (docs/performance.md quotes it). The set-up is the demo's: one ND4J thread, the detector's layer cache, the ND4J
+ * (docs/performance.md quotes it). The set-up is the demo's: one ND4J thread, DL4J's oneDNN helpers, the detector's layer cache, the ND4J
  * build of the class path (oneDNN with {@code -Ponednn}, as in the examples module). {@link StepSpeed} compares set-ups and profiles them.
  */
 public final class StepBreakdown {
@@ -47,6 +48,7 @@ public final class StepBreakdown {
             throw new IllegalArgumentException("REPS must be at least 1; got " + reps);
         }
         FashionDetector.oneNd4jThread();                                      // the demo's set-up
+        FashionDetector.dl4jOneDnnHelpers();
         FashionDetector.Settings s = new FashionDetector.Settings();
         FashionMnist.Items items = FashionMnist.load(FashionMnist.Source.SUBSET, true);
         DetectionImages train = FashionCanvases.generate(items, 320, FashionDetector.SIZE, 16, 40, 0.3, 1);
@@ -100,6 +102,14 @@ public final class StepBreakdown {
                 throw new IllegalStateException("detect returned " + found.size() + " images");
             }
         }
+        // Whole epochs of the 20 batches, the batches made on the training thread or prefetched beside it (the demo's
+        // AsyncMultiDataSetIterator, queue 4), alternating: time per step.
+        List<Double> synchronous = new ArrayList<>();
+        List<Double> prefetched = new ArrayList<>();
+        for (int round = 0; round < 3; round++) {
+            synchronous.add(epoch(net, train.iterator(retinaNet.targets(), s.batch)));
+            prefetched.add(epoch(net, train.prefetching(retinaNet.targets(), s.batch, 4)));
+        }
         double step = median(fit);
         System.out.printf(Locale.ROOT, "| phase (batch %d, 64×64, %d steps, medians) | ms | share of a fit step |%n", s.batch,
                 reps);
@@ -113,6 +123,10 @@ public final class StepBreakdown {
         row("inference of one batch (`output`)", median(inference), step);
         row("post-processing of one batch (`RetinaNet.detect` − `output`: decode, top-k, NMS)",
                 median(detect) - median(inference), step);
+        row("epoch of training, per step: batches made on the training thread (median of 3 epochs)",
+                median(synchronous.stream().mapToDouble(Double::doubleValue).toArray()), step);
+        row("epoch of training, per step: batches prefetched beside the step (the demo's iterator)",
+                median(prefetched.stream().mapToDouble(Double::doubleValue).toArray()), step);
         System.out.printf(Locale.ROOT, "%nJava %s, %d cores; %s; ND4J build: %s.%n",
                 System.getProperty("java.version"), Runtime.getRuntime().availableProcessors(),
                 FashionDetector.nd4jThreads(), FashionDetector.nd4jBuild());
@@ -135,6 +149,23 @@ public final class StepBreakdown {
             layer.clear();
         }
         return ms(t0);
+    }
+
+    /** One pass over {@code it}, one {@code fit} per batch on this thread; ms per step. */
+    private static double epoch(ComputationGraph net, MultiDataSetIterator it) {
+        long t0 = System.nanoTime();
+        int steps = 0;
+        try {
+            while (it.hasNext()) {
+                net.fit(it.next());
+                steps++;
+            }
+        } finally {
+            if (it instanceof org.nd4j.linalg.dataset.AsyncMultiDataSetIterator) {
+                ((org.nd4j.linalg.dataset.AsyncMultiDataSetIterator) it).shutdown();
+            }
+        }
+        return ms(t0) / steps;
     }
 
     private static MultiDataSet next(MultiDataSetIterator it) {

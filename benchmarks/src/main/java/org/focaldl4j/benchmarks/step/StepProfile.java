@@ -19,6 +19,8 @@ final class StepProfile {
 
     /** Parts of the detector, by a frame of the sample's stack, tried in this order. */
     private static final String[][] PARTS = {
+        {"SharedHeadGraphVertex.doBackward", "shared subnets, backward (from the forward's kept activations)"},
+        {"SharedHeadGraphVertex.doForward", "shared subnets, forward"},
         {"SameDiffGraphVertex.doBackward", "shared subnets (SameDiff vertices), backward: their forward again + backprop"},
         {"SameDiffGraphVertex.doForward", "shared subnets, forward"},
         {"ConvolutionLayer.backpropGradient", "conv layers (backbone, pyramid), backward"},

@@ -66,8 +66,12 @@ public final class StepSpeed {
                 false, CacheMode.DEVICE, WorkspaceMode.ENABLED, true),
         ONEDNN("ND4J's `linux-x86_64-onednn` build + cache, 2 threads", Engine.DL4J, true, CacheMode.DEVICE,
                 WorkspaceMode.ENABLED, false),
-        ONEDNN_ONE_THREAD("**oneDNN build + cache + one thread (the demo's and the experiment's set-up)**", Engine.DL4J,
-                true, CacheMode.DEVICE, WorkspaceMode.ENABLED, true),
+        ONEDNN_ONE_THREAD("oneDNN build + cache + one thread (the demo's set-up before DL4J's oneDNN helpers)",
+                Engine.DL4J, true, CacheMode.DEVICE, WorkspaceMode.ENABLED, true),
+        ONEDNN_HELPERS("**oneDNN build + DL4J's oneDNN layer helpers (`focal-dl4j-onednn`) + cache + one thread**",
+                Engine.DL4J, true, CacheMode.DEVICE, WorkspaceMode.ENABLED, true),
+        ONEDNN_HELPERS_NO_CACHE("oneDNN build + DL4J's oneDNN layer helpers + one thread, no layer cache", Engine.DL4J,
+                true, CacheMode.NONE, WorkspaceMode.ENABLED, true),
         SAMEDIFF("the same model as one SameDiff graph, `sd.fit` (OpenBLAS build, 2 threads)", Engine.SAMEDIFF, false,
                 null, null, false),
         SAMEDIFF_ONEDNN("the same SameDiff graph, oneDNN build, 2 threads", Engine.SAMEDIFF, true, null, null, false),
@@ -126,9 +130,21 @@ public final class StepSpeed {
             }
             return;
         }
-        if (args.length > 2) {
-            throw new IllegalArgumentException("arguments: [REPS [ROUNDS]] or profile CONFIG [REPS]; got "
+        if (args.length > 3) {
+            throw new IllegalArgumentException("arguments: [REPS [ROUNDS [CONFIG,CONFIG...]]] or profile CONFIG [REPS]; got "
                     + String.join(" ", args));
+        }
+        List<Config> configs = new ArrayList<>();
+        if (args.length > 2) {
+            for (String name : args[2].split(",")) {
+                Config c = config(name.trim());
+                if (configs.contains(c)) {
+                    throw new IllegalArgumentException("configuration " + c + " is named twice in " + args[2]);
+                }
+                configs.add(c);
+            }
+        } else {
+            configs.addAll(Arrays.asList(Config.values()));
         }
         int reps = args.length > 0 ? reps(args[0]) : 30;
         int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
@@ -136,6 +152,14 @@ public final class StepSpeed {
             throw new IllegalArgumentException("ROUNDS must be >= 1; got " + rounds);
         }
         boolean onednn = StepSpeed.class.getClassLoader().getResource(ONEDNN_LIBRARY) != null;
+        if (args.length > 2 && !onednn) {
+            for (Config c : configs) {
+                if (c.onednn) {
+                    throw new IllegalArgumentException("configuration " + c + " needs ND4J's oneDNN build on the class "
+                            + "path (-Ponednn)");
+                }
+            }
+        }
         Path torchScript = Paths.get("benchmarks/src/main/python/torch_detector_step.py");
         if (!Files.exists(torchScript)) {
             torchScript = Paths.get("../benchmarks/src/main/python/torch_detector_step.py");
@@ -163,7 +187,7 @@ public final class StepSpeed {
                     pytorchOneThread.clear();
                 }
             }
-            for (Config c : Config.values()) {
+            for (Config c : configs) {
                 if (c.onednn && !onednn) {
                     continue;
                 }
@@ -174,8 +198,8 @@ public final class StepSpeed {
         }
         boolean torch = torchMissing == null;
         double torchMs = torch ? median(pytorch) : Double.NaN;
-        System.out.printf(Locale.ROOT, "| configuration (batch %d, 64×64; median of %d rounds of %d steps) | step, ms "
-                + "| ÷ PyTorch step |%n", s.batch, rounds, reps);
+        System.out.printf(Locale.ROOT, "| configuration (batch %d, %d×%d; median of %d rounds of %d steps) | step, ms "
+                + "| ÷ PyTorch step |%n", s.batch, canvasSize(), canvasSize(), rounds, reps);
         System.out.println("|---|---:|---:|");
         for (Map.Entry<Config, List<Double>> e : dl4j.entrySet()) {
             double ms = median(e.getValue());
@@ -195,6 +219,23 @@ public final class StepSpeed {
         }
         System.out.printf(Locale.ROOT, "%nJava %s, %d cores (%s).%n", System.getProperty("java.version"),
                 Runtime.getRuntime().availableProcessors(), FashionDetector.cpu());
+    }
+
+    /** System property: the canvas side (default the demo's 64; the imbalance study's larger canvases are 128). */
+    static final String SIZE_PROPERTY = "step.size";
+
+    static int canvasSize() {
+        String value = System.getProperty(SIZE_PROPERTY, Integer.toString(FashionDetector.SIZE));
+        int size;
+        try {
+            size = Integer.parseInt(value);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("-D" + SIZE_PROPERTY + " must be an integer; got \"" + value + "\"", e);
+        }
+        if (size < 64 || size % 16 != 0) {
+            throw new IllegalArgumentException("-D" + SIZE_PROPERTY + " must be a multiple of 16, at least 64; got " + size);
+        }
+        return size;
     }
 
     private static Config config(String name) {
@@ -230,6 +271,10 @@ public final class StepSpeed {
         command.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
         command.add("-Xmx4g");
         command.add("--add-modules=jdk.incubator.vector");                          // the losses' Vector API kernel
+        command.add("-D" + SIZE_PROPERTY + "=" + canvasSize());
+        if (c == Config.ONEDNN_HELPERS || c == Config.ONEDNN_HELPERS_NO_CACHE) {
+            command.add("-D" + FashionDetector.DL4J_HELPERS_DISABLED + "=false");
+        }
         command.addAll(List.of("-cp", classPath(c.onednn), StepSpeed.class.getName(), profile ? "--profile" : "--child",
                 c.name(), Integer.toString(reps)));
         ProcessBuilder pb = new ProcessBuilder(command);
@@ -272,7 +317,8 @@ public final class StepSpeed {
     private static TorchStep torchStep(Path script, FashionDetector.Settings s, int reps, int threads)
             throws IOException, InterruptedException {
         ProcessBuilder pb = new ProcessBuilder("/usr/bin/python3", script.getFileName().toString(),
-                Integer.toString(s.width), Integer.toString(s.batch), Integer.toString(reps), Integer.toString(threads))
+                Integer.toString(s.width), Integer.toString(s.batch), Integer.toString(reps), Integer.toString(threads),
+                Integer.toString(canvasSize()))
                 .directory(script.toAbsolutePath().getParent().toFile());
         pb.environment().put("MALLOC_MMAP_THRESHOLD_", "33554432");
         pb.environment().put("MALLOC_TRIM_THRESHOLD_", "17179869184");
@@ -325,8 +371,9 @@ public final class StepSpeed {
         }
         FashionDetector.Settings s = new FashionDetector.Settings();
         FashionMnist.Items items = FashionMnist.load(FashionMnist.Source.SUBSET, true);
-        DetectionImages train = FashionCanvases.generate(items, 320, FashionDetector.SIZE, 16, 40, 0.3, 1);
-        RetinaNet retinaNet = FashionDetector.builder(s, 1).cacheMode(c.cache == null ? CacheMode.NONE : c.cache)
+        int size = canvasSize();
+        DetectionImages train = FashionCanvases.generate(items, 320, size, 16, 40, 0.3, 1);
+        RetinaNet retinaNet = FashionDetector.builder(s, 1).input(size, size, 1).cacheMode(c.cache == null ? CacheMode.NONE : c.cache)
                 .workspaceMode(c.workspaces == null ? WorkspaceMode.ENABLED : c.workspaces).build();
         MultiDataSetIterator it = train.iterator(retinaNet.targets(), s.batch);
         List<MultiDataSet> batches = new ArrayList<>();
@@ -340,7 +387,7 @@ public final class StepSpeed {
             FashionDetector.fitQuietly(net, batches.get(0));
             step = () -> net.fit(batches.get(next[0]++ % batches.size()));
         } else {
-            SameDiffDetector sd = new SameDiffDetector(s.width, FashionDetector.SIZE, FashionMnist.CLASS_NAMES.size(),
+            SameDiffDetector sd = new SameDiffDetector(s.width, size, FashionMnist.CLASS_NAMES.size(),
                     0.25, 2, 0.1, new Adam(s.learningRate), 1);
             List<MultiDataSet> inputs = new ArrayList<>();
             for (MultiDataSet b : batches) {

@@ -188,6 +188,7 @@ public final class RetinaNetExperiment {
         }
         if (oneThread) {
             FashionDetector.oneNd4jThread();                           // the recommended set-up (docs/performance.md)
+            FashionDetector.dl4jOneDnnHelpers();
         }
         if (!reportOnly) {
             new Runner(p, out).runAll(configs);
@@ -473,6 +474,8 @@ public final class RetinaNetExperiment {
             m.put("cpu", FashionDetector.cpu() + ", " + Runtime.getRuntime().availableProcessors() + " cores");
             m.put("nd4j_build", FashionDetector.nd4jBuild());                        // oneDNN or not: the step time
             m.put("nd4j_threads", FashionDetector.nd4jThreads());
+            // whether DL4J's convolution layers ran on oneDNN (absent: records made before the helpers were restored)
+            m.put("dl4j_onednn_helpers", net.getLayer("backbone_conv1").getHelper() != null);
             m.put("cache_mode", net.getLayer("backbone_conv1").conf().getCacheMode().toString());
             m.put("val", valStats);
             m.put("test", testStats);

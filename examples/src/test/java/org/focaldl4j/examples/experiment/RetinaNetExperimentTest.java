@@ -11,7 +11,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import org.focaldl4j.testing.RestoresSystemProperties;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.schedule.ISchedule;
 import org.nd4j.shade.jackson.databind.ObjectMapper;
@@ -20,6 +22,7 @@ import org.nd4j.shade.jackson.databind.ObjectMapper;
  * The paper experiment's command end to end at a toy size (records written, resumed without re-running, table and
  * plots generated), its schedule, and the report's choices and statistics on hand-made records.
  */
+@ExtendWith(RestoresSystemProperties.class)    // main lets DL4J create its oneDNN helpers (a system property)
 class RetinaNetExperimentTest {
 
     @Test

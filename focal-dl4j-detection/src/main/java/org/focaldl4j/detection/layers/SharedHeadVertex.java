@@ -33,8 +33,9 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
  *
  * <p>O = K class logits ({@link #classification}: N(0, 0.01) weights, bias 0, last bias the prior
  * −log((1 − π)/π)) or O = 4 box deltas ({@link #boxRegression}: last bias 0). Built on DL4J's
- * {@link SameDiffVertex}: a {@code ComputationGraph} shares no parameters between layers, a vertex may apply
- * its own to several inputs.
+ * {@link SameDiffVertex} for its parameters and configuration (a {@code ComputationGraph} shares no parameters
+ * between layers, a vertex may apply its own to several inputs); {@link #defineVertex} states the computation as a
+ * SameDiff graph, and the run-time vertex runs the same ops directly ({@link SharedHeadGraphVertex}).
  */
 public class SharedHeadVertex extends SameDiffVertex {
 
@@ -75,10 +76,7 @@ public class SharedHeadVertex extends SameDiffVertex {
         }
     }
 
-    /**
-     * Refuses a configuration whose sizes were never set (JSON without them, or a Java-deserialised one
-     * carrying bad values): the constructor's checks, run before the vertex is used.
-     */
+    /** The constructor's checks, before use: refuses sizes never set (JSON without them) or bad (Java serialisation). */
     private void checkComplete() {
         check(levels, channels, convs, width, anchors, outputsPerAnchor, lastBias);
     }
@@ -113,12 +111,17 @@ public class SharedHeadVertex extends SameDiffVertex {
         return "level" + l;
     }
 
-    private static String weight(int i) {
+    static String weight(int i) {
         return "W" + i;
     }
 
-    private static String bias(int i) {
+    static String bias(int i) {
         return "b" + i;
+    }
+
+    /** Every conv of the head: 3×3, stride 1, SAME padding, NCHW, weights [3, 3, in, out]. */
+    static Conv2DConfig same3x3() {
+        return Conv2DConfig.builder().kH(3).kW(3).paddingMode(PaddingMode.SAME).build();
     }
 
     @Override
@@ -150,7 +153,7 @@ public class SharedHeadVertex extends SameDiffVertex {
     @Override
     public SDVariable defineVertex(SameDiff sd, Map<String, SDVariable> layerInput, Map<String, SDVariable> paramTable,
                                    Map<String, SDVariable> maskVars) {
-        Conv2DConfig same3x3 = Conv2DConfig.builder().kH(3).kW(3).paddingMode(PaddingMode.SAME).build();
+        Conv2DConfig same3x3 = same3x3();
         long outChannels = (long) anchors * outputsPerAnchor;
         List<SDVariable> flat = new ArrayList<>();
         for (int l = 0; l < levels; l++) {
@@ -191,17 +194,23 @@ public class SharedHeadVertex extends SameDiffVertex {
         return InputType.recurrent((long) anchors * outputsPerAnchor, locations);
     }
 
-    /** The run-time vertex, with DL4J M2.1's doubled backpropagation corrected ({@link CorrectedSameDiffGraphVertex}). */
+    /**
+     * The run-time vertex: the ops of {@link #defineVertex}, called directly, one forward per training step
+     * ({@link SharedHeadGraphVertex}).
+     */
     @Override
     public org.deeplearning4j.nn.graph.vertex.GraphVertex instantiate(ComputationGraph graph, String name, int idx,
                                                                       INDArray paramsView, boolean initializeParams,
                                                                       DataType networkDatatype) {
         checkComplete();
         setName(name);
-        return new CorrectedSameDiffGraphVertex(this, graph, name, idx, paramsView, initializeParams, networkDatatype);
+        return new SharedHeadGraphVertex(this, graph, name, idx, paramsView, initializeParams, networkDatatype);
     }
 
-    /** Every input [N, channels, H, W] (NCHW); the run-time vertex also holds the sizes to those of its first call. */
+    /**
+     * Every input [N, channels, H, W] (NCHW), the same N for every level; the run-time vertex also holds the sizes to
+     * those of its first call.
+     */
     @Override
     public void validateInput(INDArray[] input) {
         if (input.length != levels) {
@@ -212,6 +221,10 @@ public class SharedHeadVertex extends SameDiffVertex {
             if (input[l].rank() != 4 || input[l].size(1) != channels) {
                 throw new IllegalArgumentException("SharedHeadVertex input " + l + " must be [N, " + channels
                         + ", H, W] (NCHW); got " + java.util.Arrays.toString(input[l].shape()));
+            }
+            if (input[l].size(0) != input[0].size(0)) {
+                throw new IllegalArgumentException("SharedHeadVertex input " + l + " has " + input[l].size(0)
+                        + " images and input 0 has " + input[0].size(0) + "; every level must have the same minibatch");
             }
         }
     }
@@ -245,10 +258,7 @@ public class SharedHeadVertex extends SameDiffVertex {
     }
 
     public void setLevels(int levels) {
-        if (levels < 1) {
-            throw new IllegalArgumentException("SharedHeadVertex levels must be >= 1; got " + levels);
-        }
-        this.levels = levels;
+        this.levels = atLeast("levels", levels, 1);
     }
 
     @JsonProperty("channels")
@@ -257,10 +267,7 @@ public class SharedHeadVertex extends SameDiffVertex {
     }
 
     public void setChannels(int channels) {
-        if (channels < 1) {
-            throw new IllegalArgumentException("SharedHeadVertex channels must be >= 1; got " + channels);
-        }
-        this.channels = channels;
+        this.channels = atLeast("channels", channels, 1);
     }
 
     @JsonProperty("convs")
@@ -269,10 +276,7 @@ public class SharedHeadVertex extends SameDiffVertex {
     }
 
     public void setConvs(int convs) {
-        if (convs < 0) {
-            throw new IllegalArgumentException("SharedHeadVertex convs must be >= 0; got " + convs);
-        }
-        this.convs = convs;
+        this.convs = atLeast("convs", convs, 0);
     }
 
     @JsonProperty("width")
@@ -281,10 +285,7 @@ public class SharedHeadVertex extends SameDiffVertex {
     }
 
     public void setWidth(int width) {
-        if (width < 1) {
-            throw new IllegalArgumentException("SharedHeadVertex width must be >= 1; got " + width);
-        }
-        this.width = width;
+        this.width = atLeast("width", width, 1);
     }
 
     @JsonProperty("anchors")
@@ -293,10 +294,7 @@ public class SharedHeadVertex extends SameDiffVertex {
     }
 
     public void setAnchors(int anchors) {
-        if (anchors < 1) {
-            throw new IllegalArgumentException("SharedHeadVertex anchors must be >= 1; got " + anchors);
-        }
-        this.anchors = anchors;
+        this.anchors = atLeast("anchors", anchors, 1);
     }
 
     @JsonProperty("outputsPerAnchor")
@@ -305,10 +303,14 @@ public class SharedHeadVertex extends SameDiffVertex {
     }
 
     public void setOutputsPerAnchor(int outputsPerAnchor) {
-        if (outputsPerAnchor < 1) {
-            throw new IllegalArgumentException("SharedHeadVertex outputsPerAnchor must be >= 1; got " + outputsPerAnchor);
+        this.outputsPerAnchor = atLeast("outputsPerAnchor", outputsPerAnchor, 1);
+    }
+
+    private static int atLeast(String name, int value, int min) {
+        if (value < min) {
+            throw new IllegalArgumentException("SharedHeadVertex " + name + " must be >= " + min + "; got " + value);
         }
-        this.outputsPerAnchor = outputsPerAnchor;
+        return value;
     }
 
     @JsonProperty("lastBias")

@@ -13,7 +13,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Corrects two defects of DL4J 1.0.0-M2.1's run-time {@code SameDiffGraphVertex}. First, it backpropagates
+ * The reference for {@link SharedHeadGraphVertex}: the run-time vertex {@link SharedHeadVertex} had before it, DL4J's
+ * {@code SameDiffGraphVertex} with two of its 1.0.0-M2.1 defects corrected ({@code SharedHeadOneForwardTest} holds the
+ * new vertex to its bits). It corrects two defects of DL4J 1.0.0-M2.1's run-time {@code SameDiffGraphVertex}. First, it backpropagates
  * twice the gradient: for a vertex computing y = x ⊙ W under an MSE loss, its gradients with respect to W and to x are exactly 2× the numerical
  * ones (measured with {@code GradientCheckUtil} in double precision: relative error 1/3 on every parameter,
  * whatever the minibatch size, the number of inputs or the layers before and after). Everything the vertex
