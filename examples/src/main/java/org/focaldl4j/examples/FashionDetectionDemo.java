@@ -141,7 +141,7 @@ public final class FashionDetectionDemo {
                     }
                     MultiDataSet batch = it.next();
                     if (step == 0) {
-                        FashionDetector.fitQuietly(net, batch);    // SameDiff prints a line per op at its first step
+                        net.fit(batch);
                     } else {
                         net.fit(batch);
                     }

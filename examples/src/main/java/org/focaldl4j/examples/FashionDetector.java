@@ -138,8 +138,9 @@ public final class FashionDetector {
     }
 
     /**
-     * The first step, with standard output silenced: SameDiff 1.0.0-M2.1 prints "Added differentiated op …" for
-     * every op of the shared heads while it builds their gradient function (this program is single-threaded).
+     * One step with standard output silenced, for networks with SameDiff-run layers of their own: SameDiff
+     * 1.0.0-M2.1 prints "Added differentiated op …" for every op while it builds a gradient function. The detector's
+     * shared heads no longer do (their run-time vertex calls its ops directly); notebook 03 still calls this.
      */
     public static void fitQuietly(ComputationGraph net, MultiDataSet batch) {
         java.io.PrintStream out = System.out;

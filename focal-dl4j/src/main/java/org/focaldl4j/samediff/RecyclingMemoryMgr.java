@@ -41,6 +41,12 @@ final class RecyclingMemoryMgr extends AbstractMemoryMgr {
     private Map<Key, ArrayDeque<INDArray>> free = new HashMap<>();
     /** Arrays lent during this call. */
     private Map<Key, ArrayDeque<INDArray>> lent = new HashMap<>();
+    /** Arrays made because none was free (for tests: a steady loop makes none after its first call). */
+    private long fresh;
+
+    long freshArrays() {
+        return fresh;
+    }
 
     /** The call's arrays become free for the next call; free arrays this call did not take are dropped. */
     void endCall() {
@@ -56,7 +62,13 @@ final class RecyclingMemoryMgr extends AbstractMemoryMgr {
         }
         Key key = Key.of(type, order, shape);
         ArrayDeque<INDArray> pool = free.get(key);
-        INDArray a = pool == null || pool.isEmpty() ? Nd4j.createUninitializedDetached(type, order, shape) : pool.pop();
+        INDArray a;
+        if (pool == null || pool.isEmpty()) {
+            a = Nd4j.createUninitializedDetached(type, order, shape);
+            fresh++;
+        } else {
+            a = pool.pop();
+        }
         lent.computeIfAbsent(key, k -> new ArrayDeque<>()).push(a);
         return a;
     }

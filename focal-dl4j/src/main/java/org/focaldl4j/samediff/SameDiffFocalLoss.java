@@ -65,17 +65,21 @@ public final class SameDiffFocalLoss extends AbstractFocalLoss {
     /** SameDiff's name of the gradient function (its {@code GRAD_FN_KEY}, protected in 1.0.0-M2.1). */
     private static final String GRADIENT_FUNCTION = "grad";
 
-    /** One thread's graph for one compute dtype, and the memory its sessions reuse from call to call. */
+    /**
+     * One thread's graph for one compute dtype, and the memory its two sessions (score only; score and gradient) each
+     * reuse from call to call: DL4J's output layers alternate the two, which one pool would trade back and forth.
+     */
     private static final class Graph {
         final SameDiff sd;
-        final RecyclingMemoryMgr memory = new RecyclingMemoryMgr();
+        final RecyclingMemoryMgr scoreMemory = new RecyclingMemoryMgr();
+        final RecyclingMemoryMgr gradientMemory = new RecyclingMemoryMgr();
 
         Graph(SameDiff sd) {
             this.sd = sd;
         }
 
-        /** The function's session on this thread, made here if needed, allocating from {@link #memory}. */
-        SameDiff withMemory(SameDiff function) {
+        /** The function's session on this thread, made here if needed, allocating from {@code memory}. */
+        SameDiff withMemory(SameDiff function, RecyclingMemoryMgr memory) {
             long thread = Thread.currentThread().getId();
             InferenceSession session = function.getSessions().get(thread);
             if (session == null) {
@@ -217,16 +221,17 @@ public final class SameDiffFocalLoss extends AbstractFocalLoss {
         SameDiff sd = g.sd;
         Map<String, INDArray> placeholders = Map.of(LABELS, y, LOGITS, x, MULTIPLIER, m);
         // The session's arrays are lent for this call and handed to the next: what is returned is copied out first.
+        RecyclingMemoryMgr memory = wantGradient ? g.gradientMemory : g.scoreMemory;
         try {
             if (wantGradient) {
-                g.withMemory(sd.getFunction(GRADIENT_FUNCTION));
+                g.withMemory(sd.getFunction(GRADIENT_FUNCTION), memory);
                 OutAndGrad r = sd.calculateGradientsAndOutputs(placeholders, List.of(ELEMENTS), List.of(LOGITS));
                 INDArray loss = wantScore ? r.getOutputs().get(ELEMENTS).dup() : null;
                 return new LossTerms(loss, r.getGradients().get(LOGITS).dup());
             }
-            return new LossTerms(g.withMemory(sd).output(placeholders, ELEMENTS).get(ELEMENTS).dup(), null);
+            return new LossTerms(g.withMemory(sd, memory).output(placeholders, ELEMENTS).get(ELEMENTS).dup(), null);
         } finally {
-            g.memory.endCall();
+            memory.endCall();
         }
     }
 
@@ -241,6 +246,12 @@ public final class SameDiffFocalLoss extends AbstractFocalLoss {
             default:
                 return FocalLossOps.sigmoidFocal(sd, ELEMENTS, labels, logits, multiplier, alpha, gamma, LossReduce.NONE);
         }
+    }
+
+    /** Arrays this thread's sessions for {@code type} have allocated fresh so far (both sessions; for tests). */
+    long freshArrays(DataType type) {
+        Graph g = graph(type);
+        return g.scoreMemory.freshArrays() + g.gradientMemory.freshArrays();
     }
 
     private Graph graph(DataType type) {

@@ -356,6 +356,23 @@ class SameDiffFocalLossTest {
     }
 
     @Test
+    void aSteadyLoopAllocatesNothingNewAfterItsFirstCalls() {
+        // DL4J's output layers ask for the gradient and then for the score of the same arrays, every step.
+        SameDiffFocalLoss loss = new SameDiffFocalLoss(0.25, 2);
+        INDArray x = Nd4j.rand(DataType.FLOAT, 40, 8).subi(0.5).muli(8);
+        INDArray y = Nd4j.rand(DataType.FLOAT, 40, 8).gt(0.8).castTo(DataType.FLOAT);
+        loss.computeGradient(y, x, new ActivationSigmoid(), null);
+        loss.computeScore(y, x, new ActivationSigmoid(), null, false);
+        long afterFirstStep = loss.freshArrays(DataType.FLOAT);
+        assertTrue(afterFirstStep > 0);
+        for (int step = 0; step < 4; step++) {
+            loss.computeGradient(y, x, new ActivationSigmoid(), null);
+            loss.computeScore(y, x, new ActivationSigmoid(), null, false);
+        }
+        assertEquals(afterFirstStep, loss.freshArrays(DataType.FLOAT), "arrays made after the first step");
+    }
+
+    @Test
     void concurrentCallsGiveBitIdenticalResults() throws Exception {
         SameDiffFocalLoss loss = new SameDiffFocalLoss(0.25, 0.5);
         INDArray x = Nd4j.rand(DataType.FLOAT, 64, 10).subi(0.5).muli(20);

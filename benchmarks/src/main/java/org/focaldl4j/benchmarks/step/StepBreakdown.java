@@ -56,7 +56,7 @@ public final class StepBreakdown {
         ComputationGraph net = retinaNet.network();
         MultiDataSetIterator it = train.iterator(retinaNet.targets(), s.batch);
         MultiDataSet first = next(it);
-        FashionDetector.fitQuietly(net, first);
+        net.fit(first);
         for (int i = 0; i < 10; i++) {                                              // warm-up: JIT, workspaces
             net.fit(next(it));
         }

@@ -384,7 +384,12 @@ public final class StepSpeed {
         int[] next = {0};
         if (c.engine == Engine.DL4J) {
             ComputationGraph net = retinaNet.network();
-            FashionDetector.fitQuietly(net, batches.get(0));
+            boolean helpers = c == Config.ONEDNN_HELPERS || c == Config.ONEDNN_HELPERS_NO_CACHE;
+            if ((net.getLayer("backbone_conv1").getHelper() != null) != helpers) {
+                throw new IllegalStateException(c + " expects DL4J's convolution layers " + (helpers ? "with" : "without")
+                        + " their oneDNN helper; backbone_conv1 has " + net.getLayer("backbone_conv1").getHelper());
+            }
+            net.fit(batches.get(0));
             step = () -> net.fit(batches.get(next[0]++ % batches.size()));
         } else {
             SameDiffDetector sd = new SameDiffDetector(s.width, size, FashionMnist.CLASS_NAMES.size(),

@@ -410,7 +410,7 @@ public final class RetinaNetExperiment {
                     }
                     MultiDataSet batch = it.next();
                     if (step == 0) {
-                        FashionDetector.fitQuietly(net, batch);
+                        net.fit(batch);
                     } else {
                         net.fit(batch);
                     }

@@ -59,6 +59,12 @@ class SharedHeadGraphVertex extends SameDiffGraphVertex {
     private long batch = -1;
     /** Whether {@link #kept} holds the current inputs' activations (a training forward since the last inputs). */
     private boolean forwardKept;
+    /** Backward passes that had to run the forward again (none in {@code fit}; for tests). */
+    private long recomputedForwards;
+
+    long recomputedForwards() {
+        return recomputedForwards;
+    }
 
     SharedHeadGraphVertex(SharedHeadVertex head, ComputationGraph graph, String name, int vertexIndex,
                           INDArray paramsView, boolean initParams, DataType dataType) {
@@ -215,6 +221,7 @@ class SharedHeadGraphVertex extends SameDiffGraphVertex {
         checkShapes();
         if (!keptForCurrentInputs()) {
             doForward(true, LayerWorkspaceMgr.noWorkspaces());                  // no training forward of these inputs
+            recomputedForwards++;
         }
         backwardArrays();
         int convs = head.getConvs();

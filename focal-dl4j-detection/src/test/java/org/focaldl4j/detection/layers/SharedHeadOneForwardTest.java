@@ -91,6 +91,21 @@ class SharedHeadOneForwardTest {
         return net;
     }
 
+    /** The graph of {@link #net} without the loss layer: the head's output is the network's, for external errors. */
+    private static ComputationGraph headOnly(boolean reference) {
+        SharedHeadVertex head = SharedHeadVertex.classification(2, C, 2, 4, A, K, 0.1);
+        ComputationGraph net = new ComputationGraph(new NeuralNetConfiguration.Builder().seed(11)
+                .dataType(DataType.DOUBLE).updater(new NoOp()).convolutionMode(ConvolutionMode.Same).graphBuilder()
+                .addInputs("x0", "x1")
+                .setInputTypes(InputType.convolutional(6, 6, 2), InputType.convolutional(3, 3, 2))
+                .addLayer("c0", new ConvolutionLayer.Builder(3, 3).nOut(C).activation(Activation.TANH).build(), "x0")
+                .addLayer("c1", new ConvolutionLayer.Builder(3, 3).nOut(C).activation(Activation.TANH).build(), "x1")
+                .addVertex("head", reference ? new ReferenceHeadVertex(head) : head, "c0", "c1")
+                .setOutputs("head").build());
+        net.init();
+        return net;
+    }
+
     private static MultiDataSet batch(DataType type, long seed) {
         return batch(type, seed, 4);
     }
@@ -125,6 +140,8 @@ class SharedHeadOneForwardTest {
             }
         }
         assertArrayEquals(Bits.of(reference.params()), Bits.of(fast.params()), "parameters after 8 Adam steps");
+        assertEquals(0, ((SharedHeadGraphVertex) fast.getVertex("head")).recomputedForwards(),
+                "fit's backward used its own forward's activations");
         assertEquals(reference.score(), fast.score(), 0.0);
         MultiDataSet b = batch(type, 200);
         assertArrayEquals(Bits.of(reference.output(b.getFeatures())[0]), Bits.of(fast.output(b.getFeatures())[0]));
@@ -132,6 +149,24 @@ class SharedHeadOneForwardTest {
         java.lang.reflect.Field sameDiff = SameDiffGraphVertex.class.getDeclaredField("sameDiff");
         sameDiff.setAccessible(true);
         assertNull(sameDiff.get(fast.getVertex("head")), "no SameDiff graph behind the run-time vertex");
+    }
+
+    @Test
+    void aBackwardAfterAnInferenceForwardRunsTheTrainingForwardFirst() {
+        ComputationGraph fast = headOnly(false);
+        ComputationGraph reference = headOnly(true);
+        reference.setParams(fast.params().dup());
+        MultiDataSet b = batch(DataType.DOUBLE, 500);
+        INDArray[] gradients = new INDArray[2];
+        ComputationGraph[] nets = {reference, fast};
+        for (int k = 0; k < 2; k++) {
+            ComputationGraph net = nets[k];
+            net.feedForward(b.getFeatures(), false, false);            // inference forward: nothing kept for training
+            INDArray eps = Nd4j.ones(DataType.DOUBLE, 4, (long) A * K, 45);
+            gradients[k] = net.backpropGradient(eps).gradient().dup();
+        }
+        assertEquals(1, ((SharedHeadGraphVertex) fast.getVertex("head")).recomputedForwards());
+        assertArrayEquals(Bits.of(gradients[0]), Bits.of(gradients[1]));
     }
 
     @Test
