@@ -22,7 +22,6 @@ import org.focaldl4j.detection.model.Backbones;
 import org.focaldl4j.detection.model.RetinaNet;
 import org.focaldl4j.loss.LossFocal;
 import org.nd4j.linalg.dataset.AsyncMultiDataSetIterator;
-import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.nd4j.linalg.learning.config.Adam;
 
 /**
@@ -135,16 +134,7 @@ public final class FashionDetectionDemo {
             AsyncMultiDataSetIterator it = train.prefetching(retinaNet.targets(), s.batch, 4);
             try {
                 for (int step = 0; step < s.iterations; step++) {
-                    if (!it.hasNext()) {
-                        it.reset();
-                        it.hasNext();
-                    }
-                    MultiDataSet batch = it.next();
-                    if (step == 0) {
-                        net.fit(batch);
-                    } else {
-                        net.fit(batch);
-                    }
+                    net.fit(FashionDetector.nextCycling(it));
                     losses[step] = net.score();
                 }
             } finally {

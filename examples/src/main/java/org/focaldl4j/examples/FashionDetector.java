@@ -137,6 +137,17 @@ public final class FashionDetector {
                 + NativeOpsHolder.getInstance().getDeviceNativeOps().ompGetMaxThreads();
     }
 
+    /** The iterator's next batch, starting it again after its last: training for more steps than one epoch has. */
+    public static MultiDataSet nextCycling(org.nd4j.linalg.dataset.api.iterator.MultiDataSetIterator it) {
+        if (!it.hasNext()) {
+            it.reset();
+            if (!it.hasNext()) {
+                throw new IllegalStateException("the training iterator has no batch after a reset");
+            }
+        }
+        return it.next();
+    }
+
     /**
      * One step with standard output silenced, for networks with SameDiff-run layers of their own: SameDiff
      * 1.0.0-M2.1 prints "Added differentiated op …" for every op while it builds a gradient function. The detector's

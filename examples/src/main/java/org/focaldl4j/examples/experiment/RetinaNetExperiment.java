@@ -31,7 +31,6 @@ import org.focaldl4j.loss.FocalInit;
 import org.focaldl4j.loss.LossFocal;
 import org.focaldl4j.loss.LossFocalStar;
 import org.nd4j.linalg.dataset.AsyncMultiDataSetIterator;
-import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Nesterovs;
 import org.nd4j.linalg.lossfunctions.ILossFunction;
@@ -404,16 +403,7 @@ public final class RetinaNetExperiment {
             AsyncMultiDataSetIterator it = train.prefetching(retinaNet.targets(), p.batch, 4);
             try {
                 for (int step = 0; step < p.iterations; step++) {
-                    if (!it.hasNext()) {
-                        it.reset();
-                        it.hasNext();
-                    }
-                    MultiDataSet batch = it.next();
-                    if (step == 0) {
-                        net.fit(batch);
-                    } else {
-                        net.fit(batch);
-                    }
+                    net.fit(FashionDetector.nextCycling(it));
                     losses[step] = net.score();
                     if (!Double.isFinite(losses[step])) {
                         divergedAt = step;
