@@ -10,7 +10,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * A detection dataset from real images: square grey canvases holding 1–4 Fashion-MNIST items each, every
+ * A detection dataset from real images: square grey canvases holding 1–4 Fashion-MNIST items each (or another
+ * range), every
  * item resized (bilinear) to a random side in [minSide, maxSide] and placed at a random position so that
  * its box overlaps no earlier box by more than {@code maxIou} (IoU); the canvas takes the brighter pixel
  * where items meet. An item's box is the extent of its pixels brighter than {@value #THRESHOLD} after
@@ -36,6 +37,18 @@ public final class FashionCanvases {
      */
     public static DetectionImages generate(FashionMnist.Items items, int count, int size, int minSide, int maxSide,
                                            double maxIou, long seed) {
+        return generate(items, count, size, 1, 4, minSide, maxSide, maxIou, seed);
+    }
+
+    /**
+     * As {@link #generate(FashionMnist.Items, int, int, int, int, double, long)}, each canvas asking for a number of
+     * items drawn uniformly from [minItems, maxItems] (a canvas holds fewer when 40 placements could not fit them).
+     */
+    public static DetectionImages generate(FashionMnist.Items items, int count, int size, int minItems, int maxItems,
+                                           int minSide, int maxSide, double maxIou, long seed) {
+        if (minItems < 1 || maxItems < minItems) {
+            throw new IllegalArgumentException("need 1 <= minItems <= maxItems; got " + minItems + ", " + maxItems);
+        }
         if (count < 1 || size < 8 || minSide < 8 || maxSide < minSide || maxSide > size || !(maxIou >= 0 && maxIou < 1)) {
             throw new IllegalArgumentException("need count >= 1, size >= 8, 8 <= minSide <= maxSide <= size, maxIou in "
                     + "[0, 1); got " + count + ", " + size + ", " + minSide + ", " + maxSide + ", " + maxIou);
@@ -45,7 +58,7 @@ public final class FashionCanvases {
         double[][][] boxes = new double[count][][];
         int[][] classes = new int[count][];
         for (int c = 0; c < count; c++) {
-            int wanted = 1 + r.nextInt(4);
+            int wanted = minItems + r.nextInt(maxItems - minItems + 1);
             List<double[]> placed = new ArrayList<>();
             List<Integer> labels = new ArrayList<>();
             for (int attempt = 0; attempt < 40 && placed.size() < wanted; attempt++) {

@@ -30,6 +30,7 @@ import org.focaldl4j.examples.FashionMnist;
 import org.focaldl4j.loss.FocalInit;
 import org.focaldl4j.loss.LossFocal;
 import org.focaldl4j.loss.LossFocalStar;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.AsyncMultiDataSetIterator;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Nesterovs;
@@ -81,6 +82,21 @@ public final class RetinaNetExperiment {
         /** Items of the training split the backbone is pretrained on (one pass); 0: all. */
         public int pretrainItems = 0;
         public long pretrainSeed = 0;
+        /** Items per canvas asked for, drawn uniformly from [minItems, maxItems]. */
+        public int minItems = 1;
+        public int maxItems = 4;
+        /** E empty canvases joined to each training batch ({@link EmptyCanvases}); 0 for none. */
+        public int emptyPerBatch = 0;
+        /** Whether the training canvases are reshuffled every epoch from the run's seed (else in order every epoch). */
+        public boolean shuffle = false;
+        /** A run has diverged when its data loss is non-finite or above this factor × its first iteration's. */
+        public double divergenceFactor = Double.POSITIVE_INFINITY;
+        /** Halvings of the learning-rate grid below its smallest rate, at most. */
+        public int maxExtensions = 3;
+        /** The recorded loss curves are means over blocks of this many iterations (1: every iteration). */
+        public int curveEvery = 1;
+        /** Whether FL γ 2 α 0.25's first-seed runs write the data of the paper's Figure 4. */
+        public boolean figure4 = true;
 
         Map<String, Object> describe() {
             Map<String, Object> m = new LinkedHashMap<>();
@@ -98,6 +114,11 @@ public final class RetinaNetExperiment {
             m.put("box_beta", boxBeta);
             m.put("data", data.name());
             m.put("pretrain_items", pretrainItems);
+            m.put("items", minItems + "-" + maxItems);
+            m.put("empty_per_batch", emptyPerBatch);
+            m.put("shuffle", shuffle);
+            m.put("divergence_factor", Double.isInfinite(divergenceFactor) ? null : divergenceFactor);
+            m.put("curve_every", curveEvery);
             return m;
         }
     }
@@ -128,8 +149,6 @@ public final class RetinaNetExperiment {
     }
 
     static final double PI = FocalInit.DEFAULT_PRIOR;
-    /** Halvings of the learning-rate grid below its smallest rate, at most. */
-    static final int MAX_EXTENSIONS = 3;
     static final Config CE_075 = Config.ce(0.75, PI);
     static final Config FL_2 = Config.fl(2, 0.25, PI);
     static final Config STAR_2 = Config.star(2, 1);
@@ -190,7 +209,7 @@ public final class RetinaNetExperiment {
             FashionDetector.dl4jOneDnnHelpers();
         }
         if (!reportOnly) {
-            new Runner(p, out).runAll(configs);
+            new Runner(p, out, out).runAll(configs);
         }
         RetinaNetReport.write(out, configs);
     }
@@ -243,6 +262,7 @@ public final class RetinaNetExperiment {
     static final class Runner {
         private final Protocol p;
         private final Path dir;
+        private final Path backboneDir;
         private final ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         private FashionMnist.Items trainItems;
         private DetectionImages test;
@@ -250,9 +270,18 @@ public final class RetinaNetExperiment {
         private Path backbone;
         private String backboneSha;
 
-        Runner(Protocol p, Path dir) {
+        /** Records under {@code dir}/records; the pretrained backbone in {@code backboneDir} (made there if absent). */
+        Runner(Protocol p, Path dir, Path backboneDir) {
             this.p = p;
             this.dir = dir;
+            this.backboneDir = backboneDir;
+        }
+
+        private Runnable beforeRun = () -> { };
+
+        /** {@code check} runs before each run that has no record yet (and may throw to stop it starting). */
+        void beforeRun(Runnable check) {
+            this.beforeRun = check;
         }
 
         void runAll(List<Config> configs) throws IOException {
@@ -269,31 +298,7 @@ public final class RetinaNetExperiment {
                     throw new IllegalArgumentException("the " + family + " configurations need their grid configuration "
                             + g.id + " among the selected ones");
                 }
-                // The grid, extended by halving below its smallest rate while that rate is the best (at most
-                // MAX_EXTENSIONS times): the chosen rate is never on the grid's lower edge by construction.
-                java.util.TreeSet<Double> rates = new java.util.TreeSet<>();
-                for (double rate : p.grid) {
-                    rates.add(rate);
-                }
-                double best = Double.NaN;
-                double bestAp = Double.NEGATIVE_INFINITY;
-                for (int extensions = 0; ; extensions++) {
-                    best = Double.NaN;
-                    bestAp = Double.NEGATIVE_INFINITY;
-                    for (double rate : rates) {
-                        double ap = valAp(ensure(g, p.seeds[0], rate, "grid"));
-                        if (ap > bestAp) {                       // ascending rates: ties go to the smaller
-                            bestAp = ap;
-                            best = rate;
-                        }
-                    }
-                    if (best != rates.first() || extensions == MAX_EXTENSIONS || rates.size() == 1) {
-                        break;
-                    }
-                    rates.add(rates.first() / 2);
-                }
-                lr.put(family, best);
-                System.out.printf(Locale.ROOT, "%s: learning rate %s (validation AP %.4f)%n", family, fmt(best), bestAp);
+                lr.put(family, bestRate(g, p.seeds[0]));
             }
             for (Config c : configs) {
                 ensure(c, p.seeds[0], lr.get(c.family), "sweep");
@@ -325,6 +330,35 @@ public final class RetinaNetExperiment {
             }
         }
 
+        /**
+         * The learning rate of {@code g} on validation at {@code seed}: the protocol's grid, extended by halving below
+         * its smallest rate while that rate is the best (at most {@code maxExtensions} times), so that the chosen
+         * rate is never on the grid's lower edge by construction; ties go to the smaller rate.
+         */
+        double bestRate(Config g, long seed) throws IOException {
+            java.util.TreeSet<Double> rates = new java.util.TreeSet<>();
+            for (double rate : p.grid) {
+                rates.add(rate);
+            }
+            for (int extensions = 0; ; extensions++) {
+                double best = Double.NaN;
+                double bestAp = Double.NEGATIVE_INFINITY;
+                for (double rate : rates) {
+                    double ap = valAp(ensure(g, seed, rate, "grid"));
+                    if (ap > bestAp) {                           // ascending rates: ties go to the smaller
+                        bestAp = ap;
+                        best = rate;
+                    }
+                }
+                if (best != rates.first() || extensions == p.maxExtensions || rates.size() == 1) {
+                    System.out.printf(Locale.ROOT, "%s: learning rate %s (validation AP %.4f)%n", g.name, fmt(best),
+                            bestAp);
+                    return best;
+                }
+                rates.add(rates.first() / 2);
+            }
+        }
+
         private void writeProtocol() throws IOException {
             Map<String, Object> m = p.describe();
             m.put("grid", p.grid);
@@ -333,7 +367,7 @@ public final class RetinaNetExperiment {
         }
 
         /** Validation AP; a diverged run (not evaluated) counts as 0, as in the report. */
-        private static double valAp(Map<String, Object> record) {
+        static double valAp(Map<String, Object> record) {
             return RetinaNetReport.val(record, "AP");
         }
 
@@ -343,6 +377,8 @@ public final class RetinaNetExperiment {
             if (Files.exists(file)) {
                 return json.readValue(file.toFile(), new TypeReference<Map<String, Object>>() { });
             }
+            beforeRun.run();
+            Files.createDirectories(file.getParent());
             System.out.printf(Locale.ROOT, "%s: %s, seed %d, lr %s (%s)%n", java.time.LocalTime.now().withNano(0),
                     c.name, seed, fmt(lr), phase);
             Map<String, Object> record = run(c, seed, lr, phase);
@@ -360,9 +396,10 @@ public final class RetinaNetExperiment {
             }
             trainItems = FashionMnist.load(p.data, true);
             FashionMnist.Items testItems = FashionMnist.load(p.data, false);
-            test = FashionCanvases.generate(testItems, p.testCanvases, p.size, 16, 40, 0.3, p.testSeed);
+            test = FashionCanvases.generate(testItems, p.testCanvases, p.size, p.minItems, p.maxItems, 16, 40, 0.3,
+                    p.testSeed);
             testTruth = CocoDataset.of(test, FashionMnist.CLASS_NAMES);
-            backbone = dir.resolve("backbone.zip");
+            backbone = backboneDir.resolve("backbone.zip");
             if (!Files.exists(backbone)) {
                 FashionDetector.Settings s = new FashionDetector.Settings();
                 s.width = p.width;
@@ -374,18 +411,18 @@ public final class RetinaNetExperiment {
                 m.put("seed", p.pretrainSeed);
                 m.put("seconds", Math.round((System.nanoTime() - t0) / 1e8) / 10.0);
                 m.put("test_accuracy", FashionDetector.accuracy(classifier, testItems));
-                Path tmp = dir.resolve("backbone.zip.tmp");
+                Path tmp = backboneDir.resolve("backbone.zip.tmp");
                 ModelSerializer.writeModel(classifier, tmp.toFile(), false);
                 Files.move(tmp, backbone, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-                json.writeValue(dir.resolve("backbone.json").toFile(), m);
+                json.writeValue(backboneDir.resolve("backbone.json").toFile(), m);
             }
             backboneSha = sha256(backbone);
         }
 
         private Map<String, Object> run(Config c, long seed, double lr, String phase) throws IOException {
             load();
-            DetectionImages all = FashionCanvases.generate(trainItems, p.trainCanvases + p.valCanvases, p.size, 16, 40, 0.3,
-                    seed);
+            DetectionImages all = FashionCanvases.generate(trainItems, p.trainCanvases + p.valCanvases, p.size, p.minItems,
+                    p.maxItems, 16, 40, 0.3, seed);
             DetectionImages train = all.subset(0, p.trainCanvases);
             DetectionImages val = all.subset(p.trainCanvases, p.trainCanvases + p.valCanvases);
             RetinaNet retinaNet = RetinaNet.builder().input(p.size, p.size, 1).classes(FashionMnist.CLASS_NAMES.size())
@@ -397,21 +434,39 @@ public final class RetinaNetExperiment {
             ComputationGraph net = retinaNet.network();
             Backbones.copyWeights(ModelSerializer.restoreComputationGraph(backbone.toFile(), false), net);
 
-            double[] losses = new double[p.iterations];
+            double[] losses = new double[p.iterations];             // as DL4J reports it: data + regularisation
+            double[][] parts = new double[3][p.iterations];         // classification, box (data), regularisation
+            double[] anchors = new double[2];                       // background, positive anchors (weighted)
             Integer divergedAt = null;
             long t0 = System.nanoTime();
-            AsyncMultiDataSetIterator it = train.prefetching(retinaNet.targets(), p.batch, 4);
+            org.nd4j.linalg.dataset.api.iterator.MultiDataSetIterator base = p.shuffle
+                    ? train.shuffledIterator(retinaNet.targets(), p.batch, seed) : train.iterator(retinaNet.targets(), p.batch);
+            if (p.emptyPerBatch > 0) {
+                base.setPreProcessor(new EmptyCanvases(p.emptyPerBatch, retinaNet.targets(), train.channels()));
+            }
+            AsyncMultiDataSetIterator it = new AsyncMultiDataSetIterator(base, 4, false);
             try {
                 for (int step = 0; step < p.iterations; step++) {
-                    net.fit(FashionDetector.nextCycling(it));
+                    org.nd4j.linalg.dataset.api.MultiDataSet batch = FashionDetector.nextCycling(it);
+                    countAnchors(batch, FashionMnist.CLASS_NAMES.size(), anchors);
+                    double regularisation = net.calcRegularizationScore(true);   // what fit adds to the first output
+                    net.fit(batch);
                     losses[step] = net.score();
-                    if (!Double.isFinite(losses[step])) {
+                    parts[0][step] = net.getLayer("cls").score() - regularisation;
+                    parts[1][step] = net.getLayer("box").score();
+                    parts[2][step] = regularisation;
+                    double data = parts[0][step] + parts[1][step];
+                    if (!Double.isFinite(losses[step]) || data > p.divergenceFactor * (parts[0][0] + parts[1][0])) {
                         divergedAt = step;
                         losses = Arrays.copyOf(losses, step + 1);
+                        for (int i = 0; i < 3; i++) {
+                            parts[i] = Arrays.copyOf(parts[i], step + 1);
+                        }
                         break;
                     }
                     if ((step + 1) % 50 == 0) {
-                        System.out.printf(Locale.ROOT, "  step %d loss %.4f%n", step + 1, losses[step]);
+                        System.out.printf(Locale.ROOT, "  step %d loss %.4f (classification %.4f, box %.4f)%n", step + 1,
+                                losses[step], parts[0][step], parts[1][step]);
                     }
                 }
             } finally {
@@ -422,6 +477,7 @@ public final class RetinaNetExperiment {
             Map<String, Object> valStats;
             Map<String, Object> testStats;
             Map<String, Object> perClass = new LinkedHashMap<>();
+            Map<String, Object> anchorScores = null;
             if (divergedAt == null) {
                 valStats = stats(CocoEvaluator.evaluate(CocoDataset.of(val, FashionMnist.CLASS_NAMES),
                         CocoDataset.results(FashionDetector.detect(retinaNet, net, val))));
@@ -431,7 +487,8 @@ public final class RetinaNetExperiment {
                 for (int k = 0; k < FashionMnist.CLASS_NAMES.size(); k++) {
                     perClass.put(FashionMnist.CLASS_NAMES.get(k), round(t.category(k + 1), 4));
                 }
-                if (c.equals(FL_2) && seed == p.seeds[0]) {
+                anchorScores = RetinaNetReport.anchorScores(retinaNet, net, test);
+                if (p.figure4 && c.equals(FL_2) && seed == p.seeds[0]) {
                     RetinaNetReport.writeFigure4Data(dir.resolve("figure4").resolve("lr" + fmt(lr) + ".csv"),
                             retinaNet, net, test, seed, lr);
                 }
@@ -467,12 +524,46 @@ public final class RetinaNetExperiment {
             // whether DL4J's convolution layers ran on oneDNN (absent: records made before the helpers were restored)
             m.put("dl4j_onednn_helpers", net.getLayer("backbone_conv1").getHelper() != null);
             m.put("cache_mode", net.getLayer("backbone_conv1").conf().getCacheMode().toString());
+            // the losses' fused kernel uses the Vector API when the JVM has its module (docs/performance.md)
+            m.put("vector_api_module", ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent());
             m.put("val", valStats);
             m.put("test", testStats);
             m.put("test_per_class_ap_ap50_ap75", perClass);
-            m.put("loss_curve", round(losses, 5));
+            m.put("test_anchor_scores", anchorScores);
+            if (p.curveEvery == 1) {
+                m.put("loss_curve", round(losses, 5));
+            }
+            m.put("class_loss_curve", round(blockMeans(parts[0], p.curveEvery), 5));
+            m.put("box_loss_curve", round(blockMeans(parts[1], p.curveEvery), 5));
+            m.put("regularisation_curve", round(blockMeans(parts[2], p.curveEvery), 5));
+            m.put("first_losses", Map.of("classification", parts[0][0], "box", parts[1][0], "regularisation", parts[2][0]));
+            m.put("neg_pos_anchors", round(new double[] {anchors[0] / anchors[1]}, 2)[0]);
+            // anchor-class entries: a background anchor gives K negative entries, a positive one 1 positive and K − 1
+            int k = FashionMnist.CLASS_NAMES.size();
+            m.put("neg_pos_entries", round(new double[] {(anchors[0] * k + anchors[1] * (k - 1)) / anchors[1]}, 2)[0]);
             Nd4j.getMemoryManager().invokeGc();
             return m;
+        }
+
+        /**
+         * Adds the batch's background and positive anchors to {@code counts}, each weighted by its image's entry of the
+         * class labels' per-image mask (an empty canvas standing for E); ignored anchors count in neither.
+         */
+        static void countAnchors(org.nd4j.linalg.dataset.api.MultiDataSet batch, int k, double[] counts) {
+            INDArray classes = batch.getLabels(0);                                        // [B, A, M] class indices
+            INDArray[] masks = batch.getLabelsMaskArrays();
+            double[] weights = masks == null || masks[0] == null ? null : masks[0].castTo(
+                    org.nd4j.linalg.api.buffer.DataType.DOUBLE).toDoubleVector();
+            long perImage = classes.length() / classes.size(0);
+            double[] c = classes.castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE).dup('c').data().asDouble();
+            for (int i = 0; i < c.length; i++) {
+                double w = weights == null ? 1 : weights[(int) (i / perImage)];
+                if (c[i] == k) {
+                    counts[0] += w;
+                } else if (c[i] >= 0) {
+                    counts[1] += w;
+                }
+            }
         }
 
         private static Map<String, Object> stats(CocoEvaluator.Stats s) {
@@ -483,6 +574,20 @@ public final class RetinaNetExperiment {
             }
             return m;
         }
+    }
+
+    /** Means of {@code v} over consecutive blocks of {@code block} values (the last block may be shorter). */
+    static double[] blockMeans(double[] v, int block) {
+        double[] out = new double[(v.length + block - 1) / block];
+        for (int b = 0; b < out.length; b++) {
+            int end = Math.min(v.length, (b + 1) * block);
+            double sum = 0;
+            for (int i = b * block; i < end; i++) {
+                sum += v[i];
+            }
+            out[b] = sum / (end - b * block);
+        }
+        return out;
     }
 
     static double[] round(double[] v, int digits) {

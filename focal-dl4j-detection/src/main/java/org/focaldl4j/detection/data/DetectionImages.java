@@ -146,6 +146,21 @@ public final class DetectionImages {
      * @param targets the detector's targets ({@code RetinaNet.targets()}), for this dataset's image size and classes
      */
     public MultiDataSetIterator iterator(AnchorTargets targets, int batchSize) {
+        checkTargets(targets, batchSize);
+        return new TargetIterator(this, targets, batchSize, null);
+    }
+
+    /**
+     * {@link #iterator}, the images in a new random order every epoch: the first epoch's order and each
+     * {@code reset()}'s are the successive Fisher–Yates permutations drawn from {@code new java.util.Random(seed)},
+     * so the same seed and the same sequence of calls give the same batches on every JVM.
+     */
+    public MultiDataSetIterator shuffledIterator(AnchorTargets targets, int batchSize, long seed) {
+        checkTargets(targets, batchSize);
+        return new TargetIterator(this, targets, batchSize, new java.util.Random(seed));
+    }
+
+    private void checkTargets(AnchorTargets targets, int batchSize) {
         if (targets == null || batchSize < 1) {
             throw new IllegalArgumentException("iterator needs anchor targets and batchSize >= 1; got " + targets + ", "
                     + batchSize);
@@ -155,7 +170,6 @@ public final class DetectionImages {
                     + " images of " + targets.numClasses() + " classes; this dataset has " + height() + "×" + width()
                     + " images of " + numClasses + " classes");
         }
-        return new TargetIterator(this, targets, batchSize);
     }
 
     /**
@@ -168,6 +182,23 @@ public final class DetectionImages {
             throw new IllegalArgumentException("queue must be >= 1; got " + queue);
         }
         return new AsyncMultiDataSetIterator(iterator(targets, batchSize), queue, false);
+    }
+
+    /** Images {@code indices} (each checked by the caller) as a new [n, C, H, W] array. */
+    INDArray imagesAt(int[] indices) {
+        long[] shape = images.shape();
+        INDArray rows = Nd4j.pullRows(images.reshape('c', shape[0], shape[1] * shape[2] * shape[3]), 1, indices);
+        return rows.reshape('c', indices.length, shape[1], shape[2], shape[3]);
+    }
+
+    /** The boxes of images {@code indices}, not copied: for the iterator, which only reads them. */
+    double[][][] boxesAt(int[] indices) {
+        return Arrays.stream(indices).mapToObj(i -> boxes[i]).toArray(double[][][]::new);
+    }
+
+    /** The classes of images {@code indices}, not copied: for the iterator, which only reads them. */
+    int[][] classesAt(int[] indices) {
+        return Arrays.stream(indices).mapToObj(i -> classes[i]).toArray(int[][]::new);
     }
 
     /** The boxes of images [from, to), not copied: for the iterator, which only reads them. */

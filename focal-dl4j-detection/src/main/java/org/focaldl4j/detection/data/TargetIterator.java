@@ -8,7 +8,10 @@ import org.nd4j.linalg.dataset.MultiDataSet;
 import org.nd4j.linalg.dataset.api.MultiDataSetPreProcessor;
 import org.nd4j.linalg.dataset.api.iterator.MultiDataSetIterator;
 
-/** {@link DetectionImages#iterator}: the images in order, in batches, with their {@link AnchorTargets#batch}. */
+/**
+ * {@link DetectionImages#iterator}: the images in batches with their {@link AnchorTargets#batch}, in order, or with a
+ * shuffler in a new permutation each epoch ({@link DetectionImages#shuffledIterator}).
+ */
 final class TargetIterator implements MultiDataSetIterator {
 
     private static final long serialVersionUID = 1L;
@@ -16,13 +19,32 @@ final class TargetIterator implements MultiDataSetIterator {
     private final AnchorTargets targets;
     private final int batchSize;
     private MultiDataSetPreProcessor preProcessor;
+    private final java.util.Random shuffler;       // null: in order
+    private int[] order;                           // this epoch's permutation, when shuffled
     private int cursor;
 
     /** Arguments checked by {@link DetectionImages#iterator}. */
-    TargetIterator(DetectionImages data, AnchorTargets targets, int batchSize) {
+    TargetIterator(DetectionImages data, AnchorTargets targets, int batchSize, java.util.Random shuffler) {
         this.data = data;
         this.targets = targets;
         this.batchSize = batchSize;
+        this.shuffler = shuffler;
+        this.order = shuffler == null ? null : permutation(data.size(), shuffler);
+    }
+
+    /** 0..n−1 in the order of a Fisher–Yates shuffle drawn from {@code random}. */
+    static int[] permutation(int n, java.util.Random random) {
+        int[] p = new int[n];
+        for (int i = 0; i < n; i++) {
+            p[i] = i;
+        }
+        for (int i = n - 1; i > 0; i--) {
+            int j = random.nextInt(i + 1);
+            int t = p[i];
+            p[i] = p[j];
+            p[j] = t;
+        }
+        return p;
     }
 
     @Override
@@ -36,8 +58,17 @@ final class TargetIterator implements MultiDataSetIterator {
         int from = cursor;
         int to = (int) Math.min(data.size(), (long) cursor + num);
         cursor = to;
-        INDArray[] t = targets.batch(data.boxesOf(from, to), data.classesOf(from, to));   // {classes, deltas, positives}
-        MultiDataSet ds = new MultiDataSet(new INDArray[] {data.images(from, to)}, new INDArray[] {t[0], t[1]}, null,
+        INDArray[] t;                                                                       // {classes, deltas, positives}
+        INDArray images;
+        if (order == null) {
+            t = targets.batch(data.boxesOf(from, to), data.classesOf(from, to));
+            images = data.images(from, to);
+        } else {
+            int[] indices = java.util.Arrays.copyOfRange(order, from, to);
+            t = targets.batch(data.boxesAt(indices), data.classesAt(indices));
+            images = data.imagesAt(indices);
+        }
+        MultiDataSet ds = new MultiDataSet(new INDArray[] {images}, new INDArray[] {t[0], t[1]}, null,
                 new INDArray[] {null, t[2]});
         if (preProcessor != null) {
             preProcessor.preProcess(ds);
@@ -58,6 +89,9 @@ final class TargetIterator implements MultiDataSetIterator {
     @Override
     public void reset() {
         cursor = 0;
+        if (shuffler != null) {
+            order = permutation(data.size(), shuffler);
+        }
     }
 
     @Override

@@ -1,0 +1,296 @@
+package org.focaldl4j.examples.experiment;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+import org.focaldl4j.examples.FashionDetector;
+import org.focaldl4j.examples.FashionMnist;
+import org.focaldl4j.examples.experiment.RetinaNetExperiment.Config;
+import org.focaldl4j.examples.experiment.RetinaNetExperiment.Protocol;
+import org.focaldl4j.examples.experiment.RetinaNetExperiment.Runner;
+import org.nd4j.shade.jackson.databind.ObjectMapper;
+import org.nd4j.shade.jackson.databind.SerializationFeature;
+
+/**
+ * When does focal loss pay off? α-CE against FL (γ 2, α 0.25) along the imbalance axis, under protocol v2
+ * (docs/experiments.md, docs/results/imbalance/protocol.json): the experiment's detector and canvases, with E empty
+ * canvases joined to every training batch ({@link EmptyCanvases}) or larger canvases, the training canvases reshuffled
+ * every epoch, data losses recorded apart from regularisation.
+ *
+ * <p>Two stages, each resumable from its records (a run whose record exists is not run again):
+ * <ol>
+ *   <li><b>schedule</b>: at levels e0 and e4032, CE α 0.75 and FL at the rate their grid chooses at 900 iterations,
+ *       seed 1, also at 1800 and (when needed) 3600; the schedule is the shortest candidate whose doubling raises
+ *       validation AP by less than max(0.005, 5 % of it) for all four, else 3600 (written to schedule.json);</li>
+ *   <li><b>levels</b>: at each level, at that schedule, each family's rate on its grid (seed 1), CE α ∈ {0.25, 0.5}
+ *       at CE's rate, the best CE α by validation AP and FL at seeds 2 and 3; at e4032 also FL γ ∈ {0.5, 1, 5},
+ *       FL* (2, 1) at FL's rate and the best CE α without the prior at CE's rate.</li>
+ * </ol>
+ * Records: {@code out}/runs/LEVEL/itN/records/CONFIG_sSEED_lrRATE.json.
+ *
+ * <p>{@code mvn -B -q -pl examples exec:java -Dexec.mainClass=org.focaldl4j.examples.experiment.ImbalanceStudy}
+ * [{@code -Dexec.args="key=value …"}]: {@code out} (docs/results/imbalance), {@code backbone} (the directory of the
+ * pretrained backbone.zip: docs/results/retinanet, the first protocol's; made there if absent), {@code stage} (all,
+ * schedule or levels), {@code levels} (all, in the order below), {@code minutes} (start no run after this many
+ * minutes: a sitting's budget; run again to resume), {@code iterations} (skip the schedule stage and use this
+ * schedule: for tests), {@code schedules} (the candidates, 900,1800,3600: for tests), {@code grid}, {@code train}, {@code val}, {@code test}, {@code data}, {@code pretrain}.
+ */
+public final class ImbalanceStudy {
+
+    /** A point of the imbalance axis. */
+    record Level(String id, String knob, int canvas, int minItems, int maxItems, int emptyPerBatch) {
+    }
+
+    /** The levels, in the order they are run. */
+    static final List<Level> LEVELS = List.of(
+            new Level("e0", "empty canvases", 64, 1, 4, 0),
+            new Level("e4032", "empty canvases", 64, 1, 4, 4032),
+            new Level("e240", "empty canvases", 64, 1, 4, 240),
+            new Level("e1008", "empty canvases", 64, 1, 4, 1008),
+            new Level("e48", "empty canvases", 64, 1, 4, 48),
+            new Level("c128", "natural background", 128, 1, 4, 0),
+            new Level("c128-one", "natural background", 128, 1, 1, 0));
+
+    /** The protocol's schedule candidates, each the double of the one before. */
+    static final int[] SCHEDULES = {900, 1800, 3600};
+    static final List<String> SCHEDULE_LEVELS = List.of("e0", "e4032");
+    static final Config CE = RetinaNetExperiment.CE_075;
+    static final Config FL = RetinaNetExperiment.FL_2;
+    static final double PI = RetinaNetExperiment.PI;
+
+    /** Thrown when the sitting's budget is spent before a run would start. */
+    static final class BudgetSpent extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        BudgetSpent(String message) {
+            super(message);
+        }
+    }
+
+    private final Protocol base;
+    private final Path out;
+    private final Path backboneDir;
+    private final long deadline;
+    private final int[] schedules;
+    private final ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    ImbalanceStudy(Protocol base, Path out, Path backboneDir, long deadlineNanos, int[] schedules) {
+        this.schedules = schedules;
+        this.base = base;
+        this.out = out;
+        this.backboneDir = backboneDir;
+        this.deadline = deadlineNanos;
+    }
+
+    public static void main(String[] args) throws IOException {
+        Protocol p = new Protocol();
+        p.grid = new double[] {0.0025, 0.005, 0.01, 0.02};
+        Path out = Paths.get("docs/results/imbalance");
+        Path backbone = Paths.get("docs/results/retinanet");
+        String stage = "all";
+        List<Level> levels = LEVELS;
+        double minutes = Double.POSITIVE_INFINITY;
+        Integer iterations = null;
+        int[] schedules = SCHEDULES;
+        for (String a : args) {
+            int eq = a.indexOf('=');
+            if (eq < 1) {
+                throw new IllegalArgumentException("arguments are key=value; got \"" + a + "\"");
+            }
+            String k = a.substring(0, eq);
+            String v = a.substring(eq + 1);
+            switch (k) {
+                case "out" -> out = Paths.get(v);
+                case "backbone" -> backbone = Paths.get(v);
+                case "stage" -> stage = switch (v) {
+                    case "all", "schedule", "levels" -> v;
+                    default -> throw new IllegalArgumentException("stage is all, schedule or levels; got \"" + v + "\"");
+                };
+                case "levels" -> levels = Arrays.stream(v.split(",")).map(ImbalanceStudy::level).toList();
+                case "minutes" -> minutes = positive(k, Double.parseDouble(v));
+                case "iterations" -> iterations = (int) positive(k, Integer.parseInt(v));
+                case "schedules" -> schedules = Arrays.stream(v.split(",")).mapToInt(x -> (int) positive(k,
+                        Integer.parseInt(x))).toArray();
+                case "grid" -> p.grid = Arrays.stream(v.split(",")).mapToDouble(x -> positive(k, Double.parseDouble(x)))
+                        .toArray();
+                case "train" -> p.trainCanvases = (int) positive(k, Integer.parseInt(v));
+                case "val" -> p.valCanvases = (int) positive(k, Integer.parseInt(v));
+                case "test" -> p.testCanvases = (int) positive(k, Integer.parseInt(v));
+                case "data" -> p.data = FashionMnist.Source.valueOf(v);
+                case "pretrain" -> p.pretrainItems = Integer.parseInt(v);
+                default -> throw new IllegalArgumentException("unknown argument \"" + k + "\"");
+            }
+        }
+        if (iterations != null && stage.equals("schedule")) {
+            throw new IllegalArgumentException("iterations=N replaces the schedule stage; it cannot be run with it");
+        }
+        FashionDetector.oneNd4jThread();                               // the recommended set-up (docs/performance.md)
+        FashionDetector.dl4jOneDnnHelpers();
+        long deadline = Double.isInfinite(minutes) ? Long.MAX_VALUE : System.nanoTime() + (long) (minutes * 60e9);
+        for (int i = 1; i < schedules.length; i++) {
+            if (schedules[i] != 2 * schedules[i - 1]) {
+                throw new IllegalArgumentException("each schedule candidate doubles the one before; got "
+                        + Arrays.toString(schedules));
+            }
+        }
+        ImbalanceStudy study = new ImbalanceStudy(p, out, backbone, deadline, schedules);
+        try {
+            int schedule = iterations != null ? iterations : stage.equals("levels") ? study.decidedSchedule()
+                    : study.schedule();
+            if (!stage.equals("schedule")) {
+                for (Level level : levels) {
+                    study.level(level, schedule);
+                }
+            }
+            System.out.println("the study's runs are all recorded");
+        } catch (BudgetSpent e) {
+            System.out.println(e.getMessage());
+        }
+    }
+
+    private static double positive(String key, double v) {
+        if (!(v > 0) || Double.isInfinite(v)) {
+            throw new IllegalArgumentException(key + " must be a finite number > 0; got " + v);
+        }
+        return v;
+    }
+
+    static Level level(String id) {
+        return LEVELS.stream().filter(l -> l.id.equals(id)).findFirst().orElseThrow(() -> new IllegalArgumentException(
+                "no level \"" + id + "\"; the levels are " + LEVELS.stream().map(Level::id).toList()));
+    }
+
+    /** The protocol of {@code level} at {@code iterations}: the base with the level's canvases and protocol v2's rules. */
+    Protocol protocol(Level level, int iterations) {
+        Protocol p = new Protocol();
+        p.size = level.canvas;
+        p.minItems = level.minItems;
+        p.maxItems = level.maxItems;
+        p.emptyPerBatch = level.emptyPerBatch;
+        p.trainCanvases = base.trainCanvases;
+        p.valCanvases = base.valCanvases;
+        p.testCanvases = base.testCanvases;
+        p.data = base.data;
+        p.pretrainItems = base.pretrainItems;
+        p.grid = base.grid;
+        p.iterations = iterations;
+        p.warmup = Math.max(1, (int) Math.round(iterations / 9.0));
+        p.shuffle = true;
+        p.divergenceFactor = 10;
+        p.maxExtensions = 4;
+        p.curveEvery = Math.max(1, iterations / 360);
+        p.figure4 = false;
+        return p;
+    }
+
+    Runner runner(Level level, int iterations) {
+        Runner r = new Runner(protocol(level, iterations), out.resolve("runs").resolve(level.id).resolve("it" + iterations),
+                backboneDir);
+        r.beforeRun(() -> {
+            if (System.nanoTime() > deadline) {
+                throw new BudgetSpent("the sitting's budget is spent; run the same command again to resume");
+            }
+        });
+        return r;
+    }
+
+    /** Stage 1: the schedule by doubling (see the class comment); writes schedule.json. */
+    int schedule() throws IOException {
+        Map<String, Double[]> ap = new LinkedHashMap<>();     // (level, configuration) → val AP per candidate (null: not run)
+        Map<String, Double> rates = new LinkedHashMap<>();
+        for (String id : SCHEDULE_LEVELS) {
+            for (Config c : List.of(CE, FL)) {
+                double lr = runner(level(id), schedules[0]).bestRate(c, 1);
+                rates.put(id + " " + c.id(), lr);
+                Double[] v = new Double[schedules.length];
+                v[0] = apAt(id, c, lr, 0);
+                ap.put(id + " " + c.id(), v);
+            }
+        }
+        int chosen = schedules[schedules.length - 1];
+        for (int s = 0; s + 1 < schedules.length; s++) {
+            boolean flat = true;
+            for (Map.Entry<String, Double[]> e : ap.entrySet()) {
+                String[] key = e.getKey().split(" ");
+                Double[] v = e.getValue();
+                v[s + 1] = apAt(key[0], RetinaNetExperiment.config(key[1]), rates.get(e.getKey()), s + 1);
+                flat &= v[s + 1] - v[s] < Math.max(0.005, 0.05 * v[s]);
+            }
+            if (flat) {
+                chosen = schedules[s];
+                break;
+            }
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("candidates", schedules);
+        m.put("rule", "the shortest candidate whose doubling raises validation AP by less than max(0.005, 5 % of it) "
+                + "for all four (level, configuration) pairs; 3600 if none");
+        m.put("learning_rates", rates);
+        m.put("validation_ap", ap);
+        m.put("schedule", chosen);
+        json.writeValue(out.resolve("schedule.json").toFile(), m);
+        System.out.println("schedule: " + chosen + " iterations");
+        return chosen;
+    }
+
+    private double apAt(String level, Config c, double lr, int candidate) throws IOException {
+        return Runner.valAp(runner(level(level), schedules[candidate]).ensure(c, 1, lr, candidate == 0 ? "grid"
+                : "schedule"));
+    }
+
+    /** The schedule stage's decision, from schedule.json (refused when the stage has not finished). */
+    int decidedSchedule() throws IOException {
+        Path file = out.resolve("schedule.json");
+        if (!Files.exists(file)) {
+            throw new IllegalStateException(file + " does not exist: run stage=schedule first");
+        }
+        return ((Number) json.readValue(file.toFile(), Map.class).get("schedule")).intValue();
+    }
+
+    /** Stage 2 at one level (see the class comment). */
+    void level(Level level, int iterations) throws IOException {
+        System.out.println("level " + level.id + " at " + iterations + " iterations");
+        Runner r = runner(level, iterations);
+        double ceRate = r.bestRate(CE, 1);
+        double flRate = r.bestRate(FL, 1);
+        Config bestCe = null;
+        double bestAp = Double.NEGATIVE_INFINITY;
+        for (double alpha : new double[] {0.25, 0.5, 0.75}) {          // ascending α: ties go to the smaller
+            Config c = Config.ce(alpha, PI);
+            double ap = Runner.valAp(r.ensure(c, 1, ceRate, alpha == 0.75 ? "grid" : "alpha"));
+            if (ap > bestAp) {
+                bestAp = ap;
+                bestCe = c;
+            }
+        }
+        List<Config> extras = new ArrayList<>();
+        if (level.emptyPerBatch == 4032) {
+            extras.addAll(List.of(Config.fl(0.5, 0.25, PI), Config.fl(1, 0.25, PI), Config.fl(5, 0.25, PI),
+                    Config.star(2, 1), Config.ce(bestCe.alpha(), 0.5)));
+        }
+        for (long seed : new long[] {2, 3}) {
+            r.ensure(bestCe, seed, ceRate, "seeds");
+            r.ensure(FL, seed, flRate, "seeds");
+        }
+        for (Config c : extras) {
+            r.ensure(c, 1, c.family().equals("CE") ? ceRate : flRate, "extras");
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("level", level.id);
+        m.put("iterations", iterations);
+        m.put("ce_rate", ceRate);
+        m.put("fl_rate", flRate);
+        m.put("best_ce", bestCe.id());
+        json.writeValue(out.resolve("runs").resolve(level.id).resolve("it" + iterations).resolve("choices.json").toFile(), m);
+        System.out.printf(Locale.ROOT, "level %s done: CE rate %s, FL rate %s, best CE %s%n", level.id,
+                RetinaNetExperiment.fmt(ceRate), RetinaNetExperiment.fmt(flRate), bestCe.name());
+    }
+}
