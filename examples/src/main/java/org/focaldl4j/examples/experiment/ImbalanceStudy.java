@@ -41,7 +41,8 @@ import org.nd4j.shade.jackson.databind.SerializationFeature;
  * pretrained backbone.zip: docs/results/retinanet, the first protocol's; made there if absent), {@code stage} (all,
  * schedule or levels), {@code levels} (all, in the order below), {@code minutes} (start no run after this many
  * minutes: a sitting's budget; run again to resume), {@code iterations} (skip the schedule stage and use this
- * schedule: for tests), {@code schedules} (the candidates, 900,1800,3600: for tests), {@code grid}, {@code train}, {@code val}, {@code test}, {@code data}, {@code pretrain}.
+ * schedule: for tests), {@code schedules} (the candidates, 900,1800,3600: for tests), {@code report}
+ * (true: only regenerate the report, {@link ImbalanceReport}), {@code grid}, {@code train}, {@code val}, {@code test}, {@code data}, {@code pretrain}.
  */
 public final class ImbalanceStudy {
 
@@ -100,6 +101,7 @@ public final class ImbalanceStudy {
         double minutes = Double.POSITIVE_INFINITY;
         Integer iterations = null;
         int[] schedules = SCHEDULES;
+        boolean reportOnly = false;
         for (String a : args) {
             int eq = a.indexOf('=');
             if (eq < 1) {
@@ -126,6 +128,7 @@ public final class ImbalanceStudy {
                 case "test" -> p.testCanvases = (int) positive(k, Integer.parseInt(v));
                 case "data" -> p.data = FashionMnist.Source.valueOf(v);
                 case "pretrain" -> p.pretrainItems = Integer.parseInt(v);
+                case "report" -> reportOnly = Boolean.parseBoolean(v);
                 default -> throw new IllegalArgumentException("unknown argument \"" + k + "\"");
             }
         }
@@ -142,6 +145,10 @@ public final class ImbalanceStudy {
             }
         }
         ImbalanceStudy study = new ImbalanceStudy(p, out, backbone, deadline, schedules);
+        if (reportOnly) {
+            report(out);
+            return;
+        }
         try {
             int schedule = iterations != null ? iterations : stage.equals("levels") ? study.decidedSchedule()
                     : study.schedule();
@@ -154,6 +161,12 @@ public final class ImbalanceStudy {
         } catch (BudgetSpent e) {
             System.out.println(e.getMessage());
         }
+        report(out);
+    }
+
+    private static void report(Path out) throws IOException {
+        System.out.println(ImbalanceReport.write(out) ? "report: " + out.resolve("table.md") + ", "
+                + out.resolve("fl_minus_ce.png") : "no report: the schedule stage has not finished");
     }
 
     private static double positive(String key, double v) {

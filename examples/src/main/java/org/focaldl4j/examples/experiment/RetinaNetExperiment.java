@@ -277,6 +277,10 @@ public final class RetinaNetExperiment {
             this.backboneDir = backboneDir;
         }
 
+        Protocol protocol() {
+            return p;
+        }
+
         private Runnable beforeRun = () -> { };
 
         /** {@code check} runs before each run that has no record yet (and may throw to stop it starting). */
@@ -419,32 +423,69 @@ public final class RetinaNetExperiment {
             backboneSha = sha256(backbone);
         }
 
-        private Map<String, Object> run(Config c, long seed, double lr, String phase) throws IOException {
+        /** The training and validation canvases of a run with {@code seed}: {train, val}. */
+        DetectionImages[] canvases(long seed) throws IOException {
             load();
             DetectionImages all = FashionCanvases.generate(trainItems, p.trainCanvases + p.valCanvases, p.size, p.minItems,
                     p.maxItems, 16, 40, 0.3, seed);
-            DetectionImages train = all.subset(0, p.trainCanvases);
-            DetectionImages val = all.subset(p.trainCanvases, p.trainCanvases + p.valCanvases);
-            RetinaNet retinaNet = RetinaNet.builder().input(p.size, p.size, 1).classes(FashionMnist.CLASS_NAMES.size())
+            return new DetectionImages[] {all.subset(0, p.trainCanvases),
+                all.subset(p.trainCanvases, p.trainCanvases + p.valCanvases)};
+        }
+
+        /** The test canvases and their COCO ground truth (the same for every run). */
+        DetectionImages test() throws IOException {
+            load();
+            return test;
+        }
+
+        /** The detector of a run; {@code builder} may add to the protocol's settings (the plateau probe's remedies). */
+        RetinaNet detector(Config c, long seed, double lr, int warmup, java.util.function.UnaryOperator<RetinaNet.Builder>
+                builder) {
+            return builder.apply(RetinaNet.builder().input(p.size, p.size, 1).classes(FashionMnist.CLASS_NAMES.size())
                     .backbone(Backbones.tiny(p.width)).anchors(AnchorPyramid.of(2, 8, 16))
                     .fpnChannels(2 * p.width).heads(2, 2 * p.width).prior(c.prior).classLoss(c.loss())
                     .boxBeta(p.boxBeta).normaliser(PositiveNormaliser.perBatch())
-                    .updater(new Nesterovs(schedule(lr, p.iterations, p.warmup), p.momentum)).weightDecay(p.weightDecay)
-                    .seed(seed).build();
+                    .updater(new Nesterovs(schedule(lr, p.iterations, warmup), p.momentum)).weightDecay(p.weightDecay)
+                    .seed(seed)).build();
+        }
+
+        /** A new network of {@code retinaNet} with the pretrained backbone's weights. */
+        ComputationGraph network(RetinaNet retinaNet) throws IOException {
+            load();
             ComputationGraph net = retinaNet.network();
             Backbones.copyWeights(ModelSerializer.restoreComputationGraph(backbone.toFile(), false), net);
+            return net;
+        }
+
+        /** The training batches of a run, prepared ahead: shuffled per epoch or in order, with the empty canvases. */
+        AsyncMultiDataSetIterator batches(DetectionImages train, RetinaNet retinaNet, long seed) {
+            org.nd4j.linalg.dataset.api.iterator.MultiDataSetIterator base = p.shuffle
+                    ? train.shuffledIterator(retinaNet.targets(), p.batch, seed) : train.iterator(retinaNet.targets(), p.batch);
+            if (p.emptyPerBatch > 0) {
+                base.setPreProcessor(new EmptyCanvases(p.emptyPerBatch, retinaNet.targets(), train.channels()));
+            }
+            return new AsyncMultiDataSetIterator(base, 4, false);
+        }
+
+        /** The 12 COCO statistics of {@code net} on {@code images}. */
+        Map<String, Object> evaluate(RetinaNet retinaNet, ComputationGraph net, DetectionImages images) {
+            CocoDataset truth = images == test ? testTruth : CocoDataset.of(images, FashionMnist.CLASS_NAMES);
+            return stats(CocoEvaluator.evaluate(truth, CocoDataset.results(FashionDetector.detect(retinaNet, net, images))));
+        }
+
+        private Map<String, Object> run(Config c, long seed, double lr, String phase) throws IOException {
+            DetectionImages[] canvases = canvases(seed);
+            DetectionImages train = canvases[0];
+            DetectionImages val = canvases[1];
+            RetinaNet retinaNet = detector(c, seed, lr, p.warmup, b -> b);
+            ComputationGraph net = network(retinaNet);
 
             double[] losses = new double[p.iterations];             // as DL4J reports it: data + regularisation
             double[][] parts = new double[3][p.iterations];         // classification, box (data), regularisation
             double[] anchors = new double[2];                       // background, positive anchors (weighted)
             Integer divergedAt = null;
             long t0 = System.nanoTime();
-            org.nd4j.linalg.dataset.api.iterator.MultiDataSetIterator base = p.shuffle
-                    ? train.shuffledIterator(retinaNet.targets(), p.batch, seed) : train.iterator(retinaNet.targets(), p.batch);
-            if (p.emptyPerBatch > 0) {
-                base.setPreProcessor(new EmptyCanvases(p.emptyPerBatch, retinaNet.targets(), train.channels()));
-            }
-            AsyncMultiDataSetIterator it = new AsyncMultiDataSetIterator(base, 4, false);
+            AsyncMultiDataSetIterator it = batches(train, retinaNet, seed);
             try {
                 for (int step = 0; step < p.iterations; step++) {
                     org.nd4j.linalg.dataset.api.MultiDataSet batch = FashionDetector.nextCycling(it);
@@ -479,8 +520,7 @@ public final class RetinaNetExperiment {
             Map<String, Object> perClass = new LinkedHashMap<>();
             Map<String, Object> anchorScores = null;
             if (divergedAt == null) {
-                valStats = stats(CocoEvaluator.evaluate(CocoDataset.of(val, FashionMnist.CLASS_NAMES),
-                        CocoDataset.results(FashionDetector.detect(retinaNet, net, val))));
+                valStats = evaluate(retinaNet, net, val);
                 CocoEvaluator.Stats t = CocoEvaluator.evaluate(testTruth,
                         CocoDataset.results(FashionDetector.detect(retinaNet, net, test)));
                 testStats = stats(t);

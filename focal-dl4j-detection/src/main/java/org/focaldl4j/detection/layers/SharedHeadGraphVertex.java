@@ -163,6 +163,17 @@ class SharedHeadGraphVertex extends SameDiffGraphVertex {
         return true;
     }
 
+    /**
+     * Also keeps the whole view as the vertex's gradient view: DL4J 1.0.0-M2.1's {@code SameDiffGraphVertex} never
+     * sets it, so {@code getGradientsViewArray()} returned null and the updater's per-layer gradient normalisation
+     * (ClipL2PerLayer, ClipElementWiseAbsoluteValue, RenormalizeL2PerLayer) skipped the heads without a word.
+     */
+    @Override
+    public void setBackpropGradientsViewArray(INDArray view) {
+        super.setBackpropGradientsViewArray(view);
+        this.gradients = view;
+    }
+
     @Override
     public void clear() {
         super.clear();

@@ -6,6 +6,7 @@ import java.util.List;
 import org.deeplearning4j.nn.conf.CacheMode;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration.GraphBuilder;
+import org.deeplearning4j.nn.conf.GradientNormalization;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.WorkspaceMode;
 import org.deeplearning4j.nn.conf.inputs.InputType;
@@ -62,6 +63,8 @@ public final class RetinaNet {
     private final AnchorMatcher matcher;
     private final IUpdater updater;
     private final double weightDecay;
+    private final GradientNormalization clipping;
+    private final double clipThreshold;
     private final long seed;
     private final CacheMode cacheMode;
     private final WorkspaceMode workspaceMode;
@@ -93,6 +96,10 @@ public final class RetinaNet {
         if (!(b.weightDecay >= 0) || Double.isInfinite(b.weightDecay)) {
             throw new IllegalArgumentException("weightDecay must be finite and >= 0; got " + b.weightDecay);
         }
+        if (b.clipping == null || !(b.clipThreshold > 0) || Double.isInfinite(b.clipThreshold)) {
+            throw new IllegalArgumentException("gradientNormalization needs a kind and a finite threshold > 0; got "
+                    + b.clipping + ", " + b.clipThreshold);
+        }
         FocalInit.priorBias(b.prior);
         new BoxRegressionLossLayer.Builder().beta(b.boxBeta);                    // validates β
         double coarsest = b.pyramid.level(b.pyramid.levelCount() - 1).stride();
@@ -117,6 +124,8 @@ public final class RetinaNet {
         this.matcher = b.matcher;
         this.updater = b.updater.clone();                                    // the caller's updater may change later
         this.weightDecay = b.weightDecay;
+        this.clipping = b.clipping;
+        this.clipThreshold = b.clipThreshold;
         this.seed = b.seed;
         this.cacheMode = b.cacheMode;
         this.workspaceMode = b.workspaceMode;
@@ -152,8 +161,8 @@ public final class RetinaNet {
     /** The network's configuration: backbone, pyramid, shared heads, loss layers; outputs "cls" and "box". */
     public ComputationGraphConfiguration configuration() {
         NeuralNetConfiguration.Builder nn = new NeuralNetConfiguration.Builder().seed(seed).dataType(DataType.FLOAT)
-                .updater(updater).weightInit(WeightInit.RELU)
-                .trainingWorkspaceMode(workspaceMode).inferenceWorkspaceMode(workspaceMode).cacheMode(cacheMode);
+                .updater(updater).weightInit(WeightInit.RELU).gradientNormalization(clipping)
+                .gradientNormalizationThreshold(clipThreshold).trainingWorkspaceMode(workspaceMode).inferenceWorkspaceMode(workspaceMode).cacheMode(cacheMode);
         if (weightDecay > 0) {
             nn.regularization(List.of(new WeightDecay(weightDecay, true)));
         }
@@ -183,10 +192,7 @@ public final class RetinaNet {
         return detect(net, images, 0.05, 1000, 0.5, 100);
     }
 
-    /**
-     * Detections of each image of {@code images} [N, C, H, W]; {@link Detection#image()} is the index in this
-     * batch.
-     */
+    /** Detections of each image of {@code images} [N, C, H, W]; {@link Detection#image()} is the index in this batch. */
     public List<List<Detection>> detect(ComputationGraph net, INDArray images, double minScore, int topK,
                                         double nmsIou, int maxDetections) {
         if (net == null || images == null || images.rank() != 4 || images.size(1) != channels
@@ -200,9 +206,8 @@ public final class RetinaNet {
     }
 
     /**
-     * Post-processing of network outputs: class probabilities [N, A·K, M] (each in [0, 1]) and finite box deltas
-     * [N, 4·A, M]. Decoded boxes are clipped to the image; a box left with no area (entirely outside) is not a
-     * detection.
+     * Post-processing of class probabilities [N, A·K, M] (each in [0, 1]) and finite box deltas [N, 4·A, M]; boxes are
+     * clipped to the image, and one left with no area (entirely outside) is not a detection.
      */
     public List<List<Detection>> decode(INDArray probabilities, INDArray deltas, double minScore, int topK, double nmsIou,
                                         int maxDetections) {
@@ -228,6 +233,8 @@ public final class RetinaNet {
         private AnchorMatcher matcher = new AnchorMatcher();
         private IUpdater updater = new Nesterovs(0.01, 0.9);
         private double weightDecay = 1e-4;
+        private GradientNormalization clipping = GradientNormalization.None;
+        private double clipThreshold = 1.0;                                  // DL4J's default
         private long seed = 1;
         private CacheMode cacheMode = CacheMode.DEVICE;
         private WorkspaceMode workspaceMode = WorkspaceMode.ENABLED;
@@ -318,17 +325,21 @@ public final class RetinaNet {
             return this;
         }
 
+        /** DL4J's gradient normalisation of every layer and head (default None, 1.0), e.g. ClipL2PerLayer and a norm. */
+        public Builder gradientNormalization(GradientNormalization kind, double threshold) {
+            this.clipping = kind;
+            this.clipThreshold = threshold;
+            return this;
+        }
+
         public Builder seed(long seed) {
             this.seed = seed;
             return this;
         }
 
         /**
-         * DL4J's layer cache (default {@link CacheMode#DEVICE}): each convolution layer keeps its im2col matrix
-         * and pre-activations from the forward pass for backprop instead of computing them again — the same
-         * bits, the memory of the cached matrices, and less backward work (the demo's conv layers' backward
-         * took 123 ms instead of 184 ms in a profile; the forward pays part of it back in copies,
-         * docs/performance.md). {@link CacheMode#NONE} is DL4J's own default. The cache lives in a workspace,
+         * DL4J's layer cache (default {@link CacheMode#DEVICE}): conv layers keep im2col and pre-activations for backprop
+         * (same bits, less backward work; docs/performance.md). NONE is DL4J's default; the cache lives in a workspace,
          * so with {@link WorkspaceMode#NONE} only {@link CacheMode#NONE} is accepted.
          */
         public Builder cacheMode(CacheMode cacheMode) {

@@ -144,6 +144,42 @@ class RetinaNetTest {
     }
 
     @Test
+    void gradientNormalisationReachesEveryLayerAndHeadAndBoundsTheStep() {
+        double bound = 1e-4;
+        RetinaNet r = TinyDetection.small().updater(new org.nd4j.linalg.learning.config.Sgd(1.0)).weightDecay(0)
+                .gradientNormalization(org.deeplearning4j.nn.conf.GradientNormalization.ClipElementWiseAbsoluteValue, bound)
+                .build();
+        ComputationGraph net = r.network();
+        int trainable = 0;
+        for (org.deeplearning4j.nn.graph.vertex.GraphVertex t : net.getVertices()) {
+            if (t.numParams() > 0) {
+                assertEquals(org.deeplearning4j.nn.conf.GradientNormalization.ClipElementWiseAbsoluteValue,
+                        t.getConfig().getGradientNormalization(), t.getConfig().getLayerName());
+                assertEquals(bound, t.getConfig().getGradientNormalizationThreshold(), 0, t.getConfig().getLayerName());
+                trainable++;
+            }
+        }
+        assertTrue(trainable >= 7, "backbone, pyramid and both heads: " + trainable);
+        // plain SGD at rate 1 with every gradient entry clipped to ±bound: no parameter moves further than bound (the
+        // shared heads too: DL4J's SameDiff vertex gave the updater no gradient view to clip, and they moved by 0.45)
+        INDArray before = net.params().dup();
+        net.fit(batches(1).get(0));
+        double moved = net.params().sub(before).amaxNumber().doubleValue();
+        double rounding = 4 * Math.ulp(before.amaxNumber().floatValue());      // FLOAT parameters of up to |p|
+        assertTrue(moved <= bound + rounding && moved > bound / 2, "largest parameter change " + moved);
+        assertEquals(conf(r), ComputationGraphConfiguration.fromJson(conf(r).toJson()));
+        for (double bad : new double[] {0, -1, Double.NaN, Double.POSITIVE_INFINITY}) {
+            assertThrows(IllegalArgumentException.class, () -> TinyDetection.small().gradientNormalization(
+                    org.deeplearning4j.nn.conf.GradientNormalization.ClipL2PerLayer, bad).build(), "threshold " + bad);
+        }
+        assertThrows(IllegalArgumentException.class, () -> TinyDetection.small().gradientNormalization(null, 1).build());
+    }
+
+    private static ComputationGraphConfiguration conf(RetinaNet r) {
+        return r.configuration();
+    }
+
+    @Test
     void configurationSurvivesJson() {
         ComputationGraphConfiguration conf = TinyDetection.detector().configuration();
         assertEquals(conf, ComputationGraphConfiguration.fromJson(conf.toJson()));

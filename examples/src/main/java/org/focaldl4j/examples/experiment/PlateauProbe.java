@@ -1,0 +1,246 @@
+package org.focaldl4j.examples.experiment;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.UnaryOperator;
+
+import org.deeplearning4j.nn.conf.GradientNormalization;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.graph.vertex.GraphVertex;
+import org.focaldl4j.detection.data.DetectionImages;
+import org.focaldl4j.detection.model.RetinaNet;
+import org.focaldl4j.examples.FashionDetector;
+import org.focaldl4j.examples.FashionMnist;
+import org.focaldl4j.examples.experiment.RetinaNetExperiment.Config;
+import org.focaldl4j.examples.experiment.RetinaNetExperiment.Protocol;
+import org.focaldl4j.examples.experiment.RetinaNetExperiment.Runner;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.layers.convolution.config.Conv2DConfig;
+import org.nd4j.linalg.api.ops.impl.layers.convolution.config.PaddingMode;
+import org.nd4j.linalg.dataset.AsyncMultiDataSetIterator;
+import org.nd4j.linalg.dataset.api.MultiDataSet;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.ops.transforms.Transforms;
+import org.nd4j.shade.jackson.core.type.TypeReference;
+import org.nd4j.shade.jackson.databind.ObjectMapper;
+import org.nd4j.shade.jackson.databind.SerializationFeature;
+
+/**
+ * What happens when FL (γ 2, α 0.25) at lr 0.01 sits on a plateau under the first protocol (protocol.json of the
+ * imbalance study, "mechanisms.plateau"): the run re-made as it was, with the gradient's L2 norm of the trunk
+ * (backbone and pyramid), the classification head and the box head at each of the first {@value #NORM_STEPS}
+ * iterations (as the updater receives it: after the division by the minibatch), and, before and after training, the
+ * ReLU channels of each layer that never fire on the validation canvases; two controls and two user-side remedies.
+ *
+ * <p>Runs, in order (each skipped when its record exists): {@code fl-lr0.01}, {@code fl-lr0.005}, {@code ce-lr0.01},
+ * {@code fl-lr0.01-clip} (DL4J's ClipL2PerLayer at the median per-layer trunk norm of {@code fl-lr0.01}'s first
+ * iterations), {@code fl-lr0.01-warmup150}. Records: {@code out}/NAME.json.
+ *
+ * <p>{@code mvn -B -q -pl examples exec:java -Dexec.mainClass=org.focaldl4j.examples.experiment.PlateauProbe}
+ * [{@code -Dexec.args="key=value …"}]: {@code out} (docs/results/imbalance/plateau), {@code backbone}
+ * (docs/results/retinanet), {@code iterations}, {@code warmup}, {@code train}, {@code val}, {@code test}, {@code data},
+ * {@code pretrain} (for tests).
+ */
+public final class PlateauProbe {
+
+    static final int NORM_STEPS = 100;
+
+    private PlateauProbe() {
+    }
+
+    /** One probe run: configuration, rate, warm-up (× the protocol's), and whether gradients are clipped per layer. */
+    record Probe(String name, Config config, double lr, int warmupFactor, boolean clip) {
+    }
+
+    static final List<Probe> PROBES = List.of(
+            new Probe("fl-lr0.01", RetinaNetExperiment.FL_2, 0.01, 1, false),
+            new Probe("fl-lr0.005", RetinaNetExperiment.FL_2, 0.005, 1, false),
+            new Probe("ce-lr0.01", RetinaNetExperiment.CE_075, 0.01, 1, false),
+            new Probe("fl-lr0.01-clip", RetinaNetExperiment.FL_2, 0.01, 1, true),
+            new Probe("fl-lr0.01-warmup150", RetinaNetExperiment.FL_2, 0.01, 3, false));
+
+    public static void main(String[] args) throws IOException {
+        Protocol p = new Protocol();                                      // the first protocol, batches in order
+        Path out = Paths.get("docs/results/imbalance/plateau");
+        Path backbone = Paths.get("docs/results/retinanet");
+        for (String a : args) {
+            int eq = a.indexOf('=');
+            if (eq < 1) {
+                throw new IllegalArgumentException("arguments are key=value; got \"" + a + "\"");
+            }
+            String k = a.substring(0, eq);
+            String v = a.substring(eq + 1);
+            switch (k) {
+                case "out" -> out = Paths.get(v);
+                case "backbone" -> backbone = Paths.get(v);
+                case "iterations" -> p.iterations = Integer.parseInt(v);
+                case "warmup" -> p.warmup = Integer.parseInt(v);
+                case "train" -> p.trainCanvases = Integer.parseInt(v);
+                case "val" -> p.valCanvases = Integer.parseInt(v);
+                case "test" -> p.testCanvases = Integer.parseInt(v);
+                case "data" -> p.data = FashionMnist.Source.valueOf(v);
+                case "pretrain" -> p.pretrainItems = Integer.parseInt(v);
+                default -> throw new IllegalArgumentException("unknown argument \"" + k + "\"");
+            }
+        }
+        if (p.iterations < 1 || p.warmup < 1 || 3 * p.warmup >= p.iterations || p.trainCanvases < 1 || p.valCanvases < 1
+                || p.testCanvases < 1) {
+            throw new IllegalArgumentException("need iterations > 3 × warmup >= 3 and canvases >= 1; got iterations "
+                    + p.iterations + ", warmup " + p.warmup);
+        }
+        FashionDetector.oneNd4jThread();
+        FashionDetector.dl4jOneDnnHelpers();
+        Files.createDirectories(out);
+        Runner runner = new Runner(p, out, backbone);
+        ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        Map<String, Map<String, Object>> done = new LinkedHashMap<>();
+        for (Probe probe : PROBES) {
+            Path file = out.resolve(probe.name + ".json");
+            if (!Files.exists(file)) {
+                double threshold = probe.clip ? clipThreshold(done.get("fl-lr0.01")) : Double.NaN;
+                System.out.printf(Locale.ROOT, "%s: %s%n", java.time.LocalTime.now().withNano(0), probe.name);
+                Map<String, Object> record = run(runner, probe, threshold);
+                Path tmp = out.resolve(probe.name + ".json.tmp");
+                json.writeValue(tmp.toFile(), record);
+                Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            }
+            done.put(probe.name, json.readValue(file.toFile(), new TypeReference<Map<String, Object>>() { }));
+            System.out.printf(Locale.ROOT, "  %s: validation AP %s%n", probe.name, ((Map<?, ?>) done.get(probe.name)
+                    .get("val")).get("AP"));
+        }
+    }
+
+    /** The median of the unclipped run's per-layer trunk gradient norms over its first iterations. */
+    @SuppressWarnings("unchecked")
+    static double clipThreshold(Map<String, Object> unclipped) {
+        List<Number> perLayer = (List<Number>) unclipped.get("trunk_layer_norms_all");
+        double[] v = perLayer.stream().mapToDouble(Number::doubleValue).sorted().toArray();
+        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+    }
+
+    static Map<String, Object> run(Runner runner, Probe probe, double threshold) throws IOException {
+        Protocol p = runner.protocol();
+        long seed = 1;
+        DetectionImages[] canvases = runner.canvases(seed);
+        UnaryOperator<RetinaNet.Builder> remedy = probe.clip
+                ? b -> b.gradientNormalization(GradientNormalization.ClipL2PerLayer, threshold) : b -> b;
+        int warmup = p.warmup * probe.warmupFactor;
+        RetinaNet retinaNet = runner.detector(probe.config, seed, probe.lr, warmup, remedy);
+        ComputationGraph net = runner.network(retinaNet);
+        Map<String, Object> deadBefore = deadChannels(net, canvases[1]);
+        List<String> trunk = new ArrayList<>();
+        for (GraphVertex v : net.getVertices()) {
+            if (v.numParams() > 0 && (v.getVertexName().startsWith("backbone_") || v.getVertexName().startsWith("fpn_"))) {
+                trunk.add(v.getVertexName());
+            }
+        }
+        double[][] norms = new double[3][Math.min(NORM_STEPS, p.iterations)];       // trunk, cls head, box head
+        List<Double> trunkLayers = new ArrayList<>();
+        double[][] losses = new double[2][p.iterations];                              // classification, box
+        AsyncMultiDataSetIterator it = runner.batches(canvases[0], retinaNet, seed);
+        try {
+            for (int step = 0; step < p.iterations; step++) {
+                MultiDataSet batch = FashionDetector.nextCycling(it);
+                if (step < NORM_STEPS) {
+                    net.setInputs(batch.getFeatures());
+                    net.setLabels(batch.getLabels());
+                    net.setLayerMaskArrays(batch.getFeaturesMaskArrays(), batch.getLabelsMaskArrays());
+                    net.computeGradientAndScore();
+                    double n = batch.getFeatures(0).size(0);
+                    double sum = 0;
+                    for (String name : trunk) {
+                        double l2 = net.getVertex(name).getGradientsViewArray().norm2Number().doubleValue() / n;
+                        trunkLayers.add(l2);
+                        sum += l2 * l2;
+                    }
+                    norms[0][step] = Math.sqrt(sum);
+                    norms[1][step] = net.getVertex("cls_head").getGradientsViewArray().norm2Number().doubleValue() / n;
+                    norms[2][step] = net.getVertex("box_head").getGradientsViewArray().norm2Number().doubleValue() / n;
+                }
+                double regularisation = net.calcRegularizationScore(true);
+                net.fit(batch);
+                losses[0][step] = net.getLayer("cls").score() - regularisation;
+                losses[1][step] = net.getLayer("box").score();
+            }
+        } finally {
+            it.shutdown();
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("probe", probe.name);
+        m.put("config", probe.config.id());
+        m.put("learning_rate", probe.lr);
+        m.put("warmup", warmup);
+        m.put("clip_l2_per_layer", probe.clip ? threshold : null);
+        m.put("protocol", p.describe());
+        m.put("val", runner.evaluate(retinaNet, net, canvases[1]));
+        m.put("test", runner.evaluate(retinaNet, net, runner.test()));
+        m.put("dead_channels_before", deadBefore);
+        m.put("dead_channels_after", deadChannels(net, canvases[1]));
+        m.put("grad_norm_trunk", RetinaNetExperiment.round(norms[0], 6));
+        m.put("grad_norm_cls_head", RetinaNetExperiment.round(norms[1], 6));
+        m.put("grad_norm_box_head", RetinaNetExperiment.round(norms[2], 6));
+        m.put("trunk_layers", trunk);
+        m.put("trunk_layer_norms_all", RetinaNetExperiment.round(trunkLayers.stream().mapToDouble(Double::doubleValue)
+                .toArray(), 6));
+        m.put("class_loss_curve", RetinaNetExperiment.round(losses[0], 5));
+        m.put("box_loss_curve", RetinaNetExperiment.round(losses[1], 5));
+        m.put("vector_api_module", ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent());
+        return m;
+    }
+
+    /**
+     * Per ReLU layer (the backbone's convs, each head's hidden convs), the channels whose output is ≤ 0 at every position
+     * of every image of {@code images}, and the layer's channel count: {layer: [dead, channels]}.
+     */
+    static Map<String, Object> deadChannels(ComputationGraph net, DetectionImages images) {
+        Map<String, boolean[]> fired = new LinkedHashMap<>();
+        Conv2DConfig same3x3 = Conv2DConfig.builder().kH(3).kW(3).paddingMode(PaddingMode.SAME).build();
+        for (int from = 0; from < images.size(); from += 50) {
+            int to = Math.min(images.size(), from + 50);
+            Map<String, INDArray> acts = net.feedForward(images.images(from, to), false);
+            for (Map.Entry<String, INDArray> e : new java.util.TreeMap<>(acts).entrySet()) {     // conv0, conv1, …
+                if (e.getKey().startsWith("backbone_conv")) {
+                    mark(fired, e.getKey(), e.getValue());
+                }
+            }
+            for (String head : List.of("cls_head", "box_head")) {
+                Map<String, INDArray> params = net.getVertex(head).paramTable(false);
+                for (String input : net.getConfiguration().getVertexInputs().get(head)) {
+                    INDArray h = acts.get(input);
+                    for (int i = 0; params.containsKey("W" + (i + 1)); i++) {         // hidden convs: all but the last
+                        h = Transforms.relu(Nd4j.cnn().conv2d(h, params.get("W" + i), params.get("b" + i), same3x3), false);
+                        mark(fired, head + "_hidden" + i, h);
+                    }
+                }
+            }
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        for (Map.Entry<String, boolean[]> e : fired.entrySet()) {
+            int dead = 0;
+            for (boolean f : e.getValue()) {
+                dead += f ? 0 : 1;
+            }
+            out.put(e.getKey(), new int[] {dead, e.getValue().length});
+        }
+        return out;
+    }
+
+    /** Marks the channels of {@code act} [N, C, H, W] with an output > 0 anywhere. */
+    private static void mark(Map<String, boolean[]> fired, String layer, INDArray act) {
+        INDArray max = act.castTo(DataType.DOUBLE).max(0, 2, 3);                      // [C]
+        boolean[] f = fired.computeIfAbsent(layer, k -> new boolean[(int) max.length()]);
+        double[] v = max.toDoubleVector();
+        for (int c = 0; c < v.length; c++) {
+            f[c] |= v[c] > 0;
+        }
+    }
+}

@@ -1,0 +1,148 @@
+package org.focaldl4j.examples.experiment;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.focaldl4j.testing.RestoresSystemProperties;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.shade.jackson.databind.ObjectMapper;
+
+/**
+ * The imbalance study's command at a toy size (both stages, records, resumption, the budget, the report) and its
+ * report's choices and pairing on hand-made records.
+ */
+@ExtendWith(RestoresSystemProperties.class)    // main lets DL4J create its oneDNN helpers (a system property)
+class ImbalanceStudyTest {
+
+    private static String[] args(Path dir, String... more) {
+        List<String> a = new java.util.ArrayList<>(List.of("out=" + dir, "backbone=" + dir, "data=SUBSET", "train=32",
+                "val=16", "test=16", "pretrain=128", "grid=0.01", "schedules=3,6,12", "levels=e48"));
+        a.addAll(List.of(more));
+        return a.toArray(new String[0]);
+    }
+
+    @Test
+    void aTinyStudyRunsBothStagesWritesTheReportAndResumes(@TempDir Path dir) throws Exception {
+        ImbalanceStudy.main(args(dir));
+        @SuppressWarnings("unchecked")
+        Map<String, Object> schedule = new ObjectMapper().readValue(dir.resolve("schedule.json").toFile(), Map.class);
+        int chosen = ((Number) schedule.get("schedule")).intValue();
+        assertTrue(List.of(3, 6, 12).contains(chosen));
+        for (String level : List.of("e0", "e4032")) {
+            for (String c : List.of("ce-a0.75", "fl-g2-a0.25")) {
+                assertTrue(Files.exists(dir.resolve("runs/" + level + "/it3/records/" + c + "_s1_lr0.01.json")));
+                assertTrue(Files.exists(dir.resolve("runs/" + level + "/it6/records/" + c + "_s1_lr0.01.json")));
+            }
+        }
+        Path level = dir.resolve("runs/e48/it" + chosen + "/records");
+        for (String name : List.of("ce-a0.75_s1", "ce-a0.5_s1", "ce-a0.25_s1", "fl-g2-a0.25_s1", "fl-g2-a0.25_s2",
+                "fl-g2-a0.25_s3")) {
+            assertTrue(Files.exists(level.resolve(name + "_lr0.01.json")), name);
+        }
+        @SuppressWarnings("unchecked")
+        Map<String, Object> r = new ObjectMapper().readValue(level.resolve("fl-g2-a0.25_s2_lr0.01.json").toFile(), Map.class);
+        Map<?, ?> protocol = (Map<?, ?>) r.get("protocol");
+        assertEquals(48, protocol.get("empty_per_batch"));
+        assertEquals(true, protocol.get("shuffle"));
+        assertTrue(((Number) r.get("neg_pos_anchors")).doubleValue() > 48 * 720.0 / 16 / 4 / 10,
+                "48 empty canvases of 720 anchors per 16 object canvases of at most ~4·10 positives: " + r.get("neg_pos_anchors"));
+        assertEquals(chosen, ((List<?>) r.get("class_loss_curve")).size());
+        assertTrue(((Map<?, ?>) r.get("test_anchor_scores")).containsKey("background_top_score"));
+        String table = Files.readString(dir.resolve("table.md"), StandardCharsets.UTF_8);
+        assertTrue(table.contains("## Level e48") && table.contains("Schedule: **" + chosen + " iterations**"), table);
+        assertTrue(Files.size(dir.resolve("fl_minus_ce.png")) > 1000);
+
+        Path fl = level.resolve("fl-g2-a0.25_s3_lr0.01.json");
+        long modified = Files.getLastModifiedTime(fl).toMillis();
+        ImbalanceStudy.main(args(dir));                                     // everything recorded: nothing runs again
+        assertEquals(modified, Files.getLastModifiedTime(fl).toMillis());
+    }
+
+    @Test
+    void aSpentBudgetStartsNoRun(@TempDir Path dir) throws Exception {
+        ImbalanceStudy.main(args(dir, "minutes=0.000001"));
+        assertFalse(Files.exists(dir.resolve("runs/e0/it3/records/ce-a0.75_s1_lr0.01.json")));
+        assertFalse(Files.exists(dir.resolve("schedule.json")));
+    }
+
+    @Test
+    void argumentsAreCheckedBeforeAnythingRuns(@TempDir Path dir) {
+        for (String bad : List.of("levels=e7", "stage=both", "schedules=3,5", "minutes=0", "grid=0.01,-1", "bogus=1",
+                "iterations=0")) {
+            assertThrows(IllegalArgumentException.class, () -> ImbalanceStudy.main(args(dir, bad)), bad);
+        }
+        assertThrows(IllegalArgumentException.class, () -> ImbalanceStudy.main(args(dir, "iterations=5", "stage=schedule")));
+        assertThrows(IllegalStateException.class, () -> ImbalanceStudy.main(args(dir, "stage=levels")),
+                "the levels stage needs the schedule stage's decision");
+    }
+
+    private static Map<String, Object> record(String config, long seed, double lr, double valAp, double testAp,
+                                              double negPos) {
+        RetinaNetExperiment.Config c = RetinaNetExperiment.config(config);
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("config", config);
+        m.put("name", c.name());
+        m.put("family", c.family());
+        m.put("seed", seed);
+        m.put("phase", "test");
+        m.put("learning_rate", lr);
+        m.put("diverged_at", Double.isNaN(valAp) ? 7 : null);
+        m.put("val", Double.isNaN(valAp) ? null : Map.of("AP", valAp, "AP50", 2 * valAp));
+        m.put("test", Double.isNaN(valAp) ? null : Map.of("AP", testAp, "AP50", 2 * testAp));
+        m.put("neg_pos_anchors", negPos);
+        m.put("neg_pos_entries", 10 * negPos + 9);
+        m.put("class_loss_curve", List.of(1.0, 0.5));
+        m.put("box_loss_curve", List.of(0.25, 0.125));
+        return m;
+    }
+
+    @Test
+    void theReportChoosesByValidationAndPairsTheSeeds(@TempDir Path dir) throws Exception {
+        ObjectMapper json = new ObjectMapper();
+        json.writeValue(dir.resolve("schedule.json").toFile(), Map.of("candidates", List.of(4, 8), "rule", "test",
+                "learning_rates", Map.of("e0 ce-a0.75", 0.01), "validation_ap", Map.of("e0 ce-a0.75", List.of(0.1, 0.1)),
+                "schedule", 4));
+        Path records = Files.createDirectories(dir.resolve("runs/e0/it4/records"));
+        List<Map<String, Object>> all = List.of(
+                record("ce-a0.75", 1, 0.01, 0.20, 0.90, 40),          // CE's rate: 0.01 by validation, not by test
+                record("ce-a0.75", 1, 0.02, 0.10, 0.95, 40),
+                record("ce-a0.75", 1, 0.04, Double.NaN, 0, 40),       // diverged
+                record("ce-a0.5", 1, 0.01, 0.30, 0.30, 40),           // the best CE
+                record("ce-a0.25", 1, 0.01, 0.30, 0.99, 40),          // a tie with α 0.5: goes to the smaller α
+                record("ce-a0.25", 2, 0.01, 0.10, 0.20, 44),
+                record("fl-g2-a0.25", 1, 0.005, 0.25, 0.40, 40),
+                record("fl-g2-a0.25", 1, 0.01, 0.25, 0.10, 40),       // a tie with 0.005: goes to the smaller rate
+                record("fl-g2-a0.25", 2, 0.005, 0.10, 0.10, 44),
+                record("fl-g2-a0.25", 3, 0.005, 0.10, 0.10, 44));     // no CE at seed 3: not paired
+        for (Map<String, Object> r : all) {
+            json.writeValue(records.resolve(r.get("config") + "_s" + r.get("seed") + "_lr" + r.get("learning_rate")
+                    + ".json").toFile(), r);
+        }
+        Files.createDirectories(dir.resolve("crosscheck"));
+        json.writeValue(dir.resolve("crosscheck/e0_fl.json").toFile(), Map.of("level", "e0", "config", "fl-g2-a0.25",
+                "seed", 1, "learning_rate", 0.005, "test", Map.of("AP", 0.35, "AP50", 0.7)));
+        assertTrue(ImbalanceReport.write(dir));
+        String md = Files.readString(dir.resolve("table.md"), StandardCharsets.UTF_8);
+        // CE α=0.25 over seeds 1, 2: 0.99, 0.20; FL at 0.005: 0.40, 0.10; FL − CE: −0.59, −0.10 → −0.345 ± 0.346
+        assertTrue(md.contains("| e0 | empty canvases | 41 | 421 | 0.01 | 0.005 | CE α=0.25 | 0.595 ± 0.559 [0.200–0.990] "
+                + "| 0.250 ± 0.212 [0.100–0.400] | -0.345 ± 0.346 [-0.590, -0.100] | 2 |"), md);
+        assertTrue(md.contains("| 0.04 | diverged at 7 | — |"), md);
+        assertTrue(md.contains("| 0.01 | 0.2000 ✓ | 0.2500 |"), md);
+        assertTrue(md.contains("| 0.005 | — | 0.2500 ✓ |"), md);
+        assertTrue(md.contains("| 1 | 0.990 / 1.980 | 0.400 / 0.800 | -0.590 / -1.180 |"), md);
+        // the twin beside DL4J's same run and DL4J's seeds (0.40, 0.10, 0.10: 0.200 ± 0.173)
+        assertTrue(md.contains("| e0 | FL γ=2 α=0.25 | 1 | 0.005 | 0.350 / 0.700 | 0.400 / 0.800 | 0.200 ± 0.173 "
+                + "[0.100–0.400] | -0.050 |"), md);
+    }
+}
