@@ -97,28 +97,12 @@ class Detector(nn.Module):
         return self.cls(p), self.box(p)
 
 
-def load_backbone(model, export, manifest):
-    raw = np.fromfile(os.path.join(export, "backbone.f32"), dtype="<f4")
+def load_params(model, file, params):
+    """Copies DL4J parameters (raw float32 in the order of `params`: vertex, param, DL4J shape) into the twin: conv
+    layers' W [out, in, kH, kW] as they are, the heads' W0, W1, … from SameDiff's [kH, kW, in, out], biases flat."""
+    raw = np.fromfile(file, dtype="<f4")
     at = 0
-    for p in manifest["backbone_params"]:
-        n = int(np.prod(p["shape"]))
-        value = torch.from_numpy(raw[at:at + n].copy()).reshape(p["shape"])
-        at += n
-        conv = model.backbone[int(p["layer"].replace("backbone_conv", ""))]
-        if p["param"] == "W":
-            conv.weight.data.copy_(value)
-        else:
-            conv.bias.data.copy_(value.reshape(-1))
-    assert at == raw.size, "backbone.f32 holds more than the manifest lists"
-
-
-def check_architecture(export, m, val):
-    """Loads DL4J's initial network into the twin and compares outputs on the first validation canvases: the twin must
-    be the same function (float sums in other orders aside), or the comparison of trained runs means nothing."""
-    model = Detector(m["width"], m["classes"], m["anchors_per_location"], m["prior"])
-    raw = np.fromfile(os.path.join(export, "network.f32"), dtype="<f4")
-    at = 0
-    for p in m["network_params"]:
+    for p in params:
         n = int(np.prod(p["shape"]))
         value = torch.from_numpy(raw[at:at + n].copy()).reshape(p["shape"])
         at += n
@@ -129,7 +113,7 @@ def check_architecture(export, m, val):
             conv = model.lateral[int(v[len("fpn_lateral"):])]
         elif v.startswith("fpn_p"):
             conv = model.smooth[int(v[len("fpn_p"):])]
-        else:                                                       # cls_head / box_head: W0.., b0.., [3, 3, in, out]
+        else:                                                       # cls_head / box_head
             head = model.cls if v == "cls_head" else model.box
             i = int(name[1:])
             conv = head.hidden[i] if i < len(head.hidden) else head.out
@@ -140,7 +124,14 @@ def check_architecture(export, m, val):
             conv.weight.data.copy_(value)
         else:
             conv.bias.data.copy_(value.reshape(-1))
-    assert at == raw.size
+    assert at == raw.size, file + " holds more than the manifest lists"
+
+
+def check_architecture(export, m, val):
+    """Loads DL4J's initial network into the twin and compares outputs on the first validation canvases: the twin must
+    be the same function (float sums in other orders aside), or the comparison of trained runs means nothing."""
+    model = Detector(m["width"], m["classes"], m["anchors_per_location"], m["prior"])
+    load_params(model, os.path.join(export, "network.f32"), m["network_params"])
     n = m["checked_canvases"]
     with torch.no_grad():
         logits, box = model(val[:n])
@@ -261,7 +252,7 @@ def main():
     architecture["first_batch_loss_rel_diff"] = {"classification": cls_rel, "box": box_rel}
     torch.manual_seed(m["seed"])
     model = Detector(m["width"], k, a, m["prior"])
-    load_backbone(model, export, m)
+    load_params(model, os.path.join(export, "backbone.f32"), m["backbone_params"])
     decayed = [p for name, p in model.named_parameters() if name.endswith("weight")]
     opt = torch.optim.SGD(model.parameters(), lr=m["learning_rate"], momentum=m["momentum"], nesterov=True)
     shuffler = torch.Generator().manual_seed(m["seed"])

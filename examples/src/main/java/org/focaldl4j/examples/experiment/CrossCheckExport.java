@@ -50,37 +50,25 @@ public final class CrossCheckExport {
     }
 
     public static void main(String[] args) throws IOException {
-        Map<String, String> a = new LinkedHashMap<>();
-        for (String arg : args) {
-            int eq = arg.indexOf('=');
-            if (eq < 1) {
-                throw new IllegalArgumentException("arguments are key=value; got \"" + arg + "\"");
-            }
-            a.put(arg.substring(0, eq), arg.substring(eq + 1));
-        }
+        Map<String, String> a = Arguments.parse(args);
         for (String required : List.of("out", "level", "config", "seed", "lr", "iterations")) {
             if (!a.containsKey(required)) {
                 throw new IllegalArgumentException("CrossCheckExport needs " + required + "=…; got " + a.keySet());
             }
         }
         Protocol base = new Protocol();
-        base.grid = new double[] {Double.parseDouble(a.get("lr"))};
         for (Map.Entry<String, String> e : a.entrySet()) {
             switch (e.getKey()) {
                 case "out", "level", "config", "seed", "lr", "iterations", "backbone" -> { }
-                case "data" -> base.data = FashionMnist.Source.valueOf(e.getValue());
-                case "train" -> base.trainCanvases = Integer.parseInt(e.getValue());
-                case "val" -> base.valCanvases = Integer.parseInt(e.getValue());
-                case "test" -> base.testCanvases = Integer.parseInt(e.getValue());
-                case "pretrain" -> base.pretrainItems = Integer.parseInt(e.getValue());
+                case "data", "train", "val", "test", "pretrain" -> Arguments.protocol(base, e.getKey(), e.getValue());
                 default -> throw new IllegalArgumentException("unknown argument \"" + e.getKey() + "\"");
             }
         }
         Level level = ImbalanceStudy.level(a.get("level"));
         Config config = RetinaNetExperiment.config(a.get("config"));
-        long seed = Long.parseLong(a.get("seed"));
-        double lr = Double.parseDouble(a.get("lr"));
-        int iterations = Integer.parseInt(a.get("iterations"));
+        long seed = Arguments.atLeast("seed", a.get("seed"), 0);
+        double lr = Arguments.positive("lr", a.get("lr"));
+        int iterations = Arguments.atLeast("iterations", a.get("iterations"), 2);
         Path backboneDir = Paths.get(a.getOrDefault("backbone", "docs/results/retinanet"));
         Path out = Paths.get(a.get("out"));
         ImbalanceStudy study = new ImbalanceStudy(base, out, backboneDir, Long.MAX_VALUE, ImbalanceStudy.SCHEDULES);
@@ -110,7 +98,7 @@ public final class CrossCheckExport {
                     continue;
                 }
                 for (Map.Entry<String, INDArray> e : layer.paramTable().entrySet()) {
-                    backboneParams.add(Map.of("layer", name, "param", e.getKey(), "shape", e.getValue().shape()));
+                    backboneParams.add(Map.of("vertex", name, "param", e.getKey(), "shape", e.getValue().shape()));
                     o.write(floats(e.getValue()));
                 }
             }

@@ -12,7 +12,6 @@ import java.util.Locale;
 import java.util.Map;
 
 import org.focaldl4j.examples.FashionDetector;
-import org.focaldl4j.examples.FashionMnist;
 import org.focaldl4j.examples.experiment.RetinaNetExperiment.Config;
 import org.focaldl4j.examples.experiment.RetinaNetExperiment.Protocol;
 import org.focaldl4j.examples.experiment.RetinaNetExperiment.Runner;
@@ -102,13 +101,12 @@ public final class ImbalanceStudy {
         Integer iterations = null;
         int[] schedules = SCHEDULES;
         boolean reportOnly = false;
-        for (String a : args) {
-            int eq = a.indexOf('=');
-            if (eq < 1) {
-                throw new IllegalArgumentException("arguments are key=value; got \"" + a + "\"");
+        for (Map.Entry<String, String> e : Arguments.parse(args).entrySet()) {
+            String k = e.getKey();
+            String v = e.getValue();
+            if (!k.equals("iterations") && Arguments.protocol(p, k, v)) {
+                continue;
             }
-            String k = a.substring(0, eq);
-            String v = a.substring(eq + 1);
             switch (k) {
                 case "out" -> out = Paths.get(v);
                 case "backbone" -> backbone = Paths.get(v);
@@ -117,18 +115,10 @@ public final class ImbalanceStudy {
                     default -> throw new IllegalArgumentException("stage is all, schedule or levels; got \"" + v + "\"");
                 };
                 case "levels" -> levels = Arrays.stream(v.split(",")).map(ImbalanceStudy::level).toList();
-                case "minutes" -> minutes = positive(k, Double.parseDouble(v));
-                case "iterations" -> iterations = (int) positive(k, Integer.parseInt(v));
-                case "schedules" -> schedules = Arrays.stream(v.split(",")).mapToInt(x -> (int) positive(k,
-                        Integer.parseInt(x))).toArray();
-                case "grid" -> p.grid = Arrays.stream(v.split(",")).mapToDouble(x -> positive(k, Double.parseDouble(x)))
-                        .toArray();
-                case "train" -> p.trainCanvases = (int) positive(k, Integer.parseInt(v));
-                case "val" -> p.valCanvases = (int) positive(k, Integer.parseInt(v));
-                case "test" -> p.testCanvases = (int) positive(k, Integer.parseInt(v));
-                case "data" -> p.data = FashionMnist.Source.valueOf(v);
-                case "pretrain" -> p.pretrainItems = Integer.parseInt(v);
-                case "report" -> reportOnly = Boolean.parseBoolean(v);
+                case "minutes" -> minutes = Arguments.positive(k, v);
+                case "iterations" -> iterations = Arguments.atLeast(k, v, 1);
+                case "schedules" -> schedules = Arguments.integers(k, v, 1);
+                case "report" -> reportOnly = Arguments.bool(k, v);
                 default -> throw new IllegalArgumentException("unknown argument \"" + k + "\"");
             }
         }
@@ -167,13 +157,6 @@ public final class ImbalanceStudy {
     private static void report(Path out) throws IOException {
         System.out.println(ImbalanceReport.write(out) ? "report: " + out.resolve("table.md") + ", "
                 + out.resolve("fl_minus_ce.png") : "no report: the schedule stage has not finished");
-    }
-
-    private static double positive(String key, double v) {
-        if (!(v > 0) || Double.isInfinite(v)) {
-            throw new IllegalArgumentException(key + " must be a finite number > 0; got " + v);
-        }
-        return v;
     }
 
     static Level level(String id) {

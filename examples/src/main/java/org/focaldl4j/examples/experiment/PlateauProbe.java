@@ -17,7 +17,6 @@ import org.deeplearning4j.nn.graph.vertex.GraphVertex;
 import org.focaldl4j.detection.data.DetectionImages;
 import org.focaldl4j.detection.model.RetinaNet;
 import org.focaldl4j.examples.FashionDetector;
-import org.focaldl4j.examples.FashionMnist;
 import org.focaldl4j.examples.experiment.RetinaNetExperiment.Config;
 import org.focaldl4j.examples.experiment.RetinaNetExperiment.Protocol;
 import org.focaldl4j.examples.experiment.RetinaNetExperiment.Runner;
@@ -71,28 +70,18 @@ public final class PlateauProbe {
         Protocol p = new Protocol();                                      // the first protocol, batches in order
         Path out = Paths.get("docs/results/imbalance/plateau");
         Path backbone = Paths.get("docs/results/retinanet");
-        for (String a : args) {
-            int eq = a.indexOf('=');
-            if (eq < 1) {
-                throw new IllegalArgumentException("arguments are key=value; got \"" + a + "\"");
-            }
-            String k = a.substring(0, eq);
-            String v = a.substring(eq + 1);
-            switch (k) {
-                case "out" -> out = Paths.get(v);
-                case "backbone" -> backbone = Paths.get(v);
-                case "iterations" -> p.iterations = Integer.parseInt(v);
-                case "warmup" -> p.warmup = Integer.parseInt(v);
-                case "train" -> p.trainCanvases = Integer.parseInt(v);
-                case "val" -> p.valCanvases = Integer.parseInt(v);
-                case "test" -> p.testCanvases = Integer.parseInt(v);
-                case "data" -> p.data = FashionMnist.Source.valueOf(v);
-                case "pretrain" -> p.pretrainItems = Integer.parseInt(v);
-                default -> throw new IllegalArgumentException("unknown argument \"" + k + "\"");
+        for (Map.Entry<String, String> e : Arguments.parse(args).entrySet()) {
+            String k = e.getKey();
+            String v = e.getValue();
+            if (k.equals("grid") || !Arguments.protocol(p, k, v)) {
+                switch (k) {
+                    case "out" -> out = Paths.get(v);
+                    case "backbone" -> backbone = Paths.get(v);
+                    default -> throw new IllegalArgumentException("unknown argument \"" + k + "\"");
+                }
             }
         }
-        if (p.iterations < 1 || p.warmup < 1 || 3 * p.warmup >= p.iterations || p.trainCanvases < 1 || p.valCanvases < 1
-                || p.testCanvases < 1) {
+        if (p.warmup < 1 || 3 * p.warmup >= p.iterations) {
             throw new IllegalArgumentException("need iterations > 3 × warmup >= 3 and canvases >= 1; got iterations "
                     + p.iterations + ", warmup " + p.warmup);
         }

@@ -172,26 +172,17 @@ public final class RetinaNetExperiment {
         List<Config> configs = CONFIGS;
         boolean reportOnly = false;
         boolean oneThread = true;
-        for (String a : args) {
-            int eq = a.indexOf('=');
-            if (eq < 1) {
-                throw new IllegalArgumentException("arguments are key=value; got \"" + a + "\"");
+        for (Map.Entry<String, String> e : Arguments.parse(args).entrySet()) {
+            String k = e.getKey();
+            String v = e.getValue();
+            if (Arguments.protocol(p, k, v)) {
+                continue;
             }
-            String k = a.substring(0, eq);
-            String v = a.substring(eq + 1);
             switch (k) {
                 case "out" -> out = Paths.get(v);
-                case "seeds" -> p.seeds = Arrays.stream(v.split(",")).mapToLong(Long::parseLong).toArray();
-                case "grid" -> p.grid = Arrays.stream(v.split(",")).mapToDouble(Double::parseDouble).toArray();
+                case "seeds" -> p.seeds = Arrays.stream(Arguments.integers(k, v, 0)).mapToLong(i -> i).toArray();
                 case "configs" -> configs = Arrays.stream(v.split(",")).map(RetinaNetExperiment::config).toList();
-                case "iterations" -> p.iterations = Integer.parseInt(v);
-                case "warmup" -> p.warmup = Integer.parseInt(v);
-                case "train" -> p.trainCanvases = Integer.parseInt(v);
-                case "val" -> p.valCanvases = Integer.parseInt(v);
-                case "test" -> p.testCanvases = Integer.parseInt(v);
-                case "data" -> p.data = FashionMnist.Source.valueOf(v);
-                case "pretrain" -> p.pretrainItems = Integer.parseInt(v);
-                case "report" -> reportOnly = Boolean.parseBoolean(v);
+                case "report" -> reportOnly = Arguments.bool(k, v);
                 case "threads" -> oneThread = switch (v) {
                     case "one" -> true;
                     case "nd4j" -> false;

@@ -406,33 +406,13 @@ final class RetinaNetReport {
     static void writeFigure4Data(Path csv, RetinaNet retinaNet, ComputationGraph net, DetectionImages test, long seed,
                                  double lr) throws IOException {
         int k = retinaNet.classes();
-        int a = retinaNet.pyramid().anchorsPerLocation();
         java.util.stream.DoubleStream.Builder pos = java.util.stream.DoubleStream.builder();
         java.util.stream.DoubleStream.Builder neg = java.util.stream.DoubleStream.builder();
-        MultiDataSetIterator it = test.iterator(retinaNet.targets(), 50);
-        while (it.hasNext()) {
-            MultiDataSet batch = it.next();
-            INDArray logits = net.feedForward(batch.getFeatures(0), false).get("cls_head").castTo(DataType.DOUBLE).dup('c');
-            INDArray classes = batch.getLabels(0).castTo(DataType.INT32).dup('c');
-            long n = logits.size(0);
-            long m = logits.size(2);
-            double[] x = logits.data().asDouble();
-            int[] y = classes.data().asInt();
-            for (int img = 0; img < n; img++) {
-                for (int anchor = 0; anchor < a; anchor++) {
-                    for (int loc = 0; loc < m; loc++) {
-                        int label = y[(int) ((img * a + anchor) * m + loc)];
-                        if (label < 0) {
-                            continue;                                          // ignored anchor
-                        }
-                        for (int cls = 0; cls < k; cls++) {
-                            double v = x[(int) ((img * (long) a * k + anchor * k + cls) * m + loc)];
-                            (label == cls ? pos : neg).add(v);
-                        }
-                    }
-                }
+        forEachAnchor(retinaNet, net, test, (label, x, base, m) -> {
+            for (int cls = 0; cls < k; cls++) {
+                (label == cls ? pos : neg).add(x[(int) (base + cls * m)]);
             }
-        }
+        });
         double[] positives = pos.build().toArray();
         double[] negatives = neg.build().toArray();
         double[] fractions = PaperCurves.grid(0, 1, 201);
@@ -451,10 +431,41 @@ final class RetinaNetReport {
      */
     static Map<String, Object> anchorScores(RetinaNet retinaNet, ComputationGraph net, DetectionImages test) {
         int k = retinaNet.classes();
-        int a = retinaNet.pyramid().anchorsPerLocation();
         java.util.stream.DoubleStream.Builder background = java.util.stream.DoubleStream.builder();
         java.util.stream.DoubleStream.Builder positive = java.util.stream.DoubleStream.builder();
-        MultiDataSetIterator it = test.iterator(retinaNet.targets(), 50);
+        forEachAnchor(retinaNet, net, test, (label, x, base, m) -> {
+            if (label == k) {
+                double top = Double.NEGATIVE_INFINITY;
+                for (int cls = 0; cls < k; cls++) {
+                    top = Math.max(top, x[(int) (base + cls * m)]);
+                }
+                background.add(sigmoid(top));
+            } else {
+                positive.add(sigmoid(x[(int) (base + label * m)]));
+            }
+        });
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("background_top_score", percentiles(background.build().toArray(), true));
+        out.put("positive_true_class_score", percentiles(positive.build().toArray(), false));
+        return out;
+    }
+
+    /** What {@link #forEachAnchor} hands over for one anchor. */
+    interface AnchorVisitor {
+        /**
+         * @param label  its class index (K: background)
+         * @param logits its batch's class logits, row-major [N, A·K, M]
+         * @param base   the index of its class-0 logit there
+         * @param m      the stride between its classes' logits (M)
+         */
+        void visit(int label, double[] logits, long base, long m);
+    }
+
+    /** Visits every anchor of {@code images} that is not ignored, with the network's class logits (batches of 50). */
+    static void forEachAnchor(RetinaNet retinaNet, ComputationGraph net, DetectionImages images, AnchorVisitor visitor) {
+        int k = retinaNet.classes();
+        int a = retinaNet.pyramid().anchorsPerLocation();
+        MultiDataSetIterator it = images.iterator(retinaNet.targets(), 50);
         while (it.hasNext()) {
             MultiDataSet batch = it.next();
             INDArray logits = net.feedForward(batch.getFeatures(0), false).get("cls_head").castTo(DataType.DOUBLE).dup('c');
@@ -466,24 +477,13 @@ final class RetinaNetReport {
                 for (int anchor = 0; anchor < a; anchor++) {
                     for (int loc = 0; loc < m; loc++) {
                         int label = y[(int) ((img * a + anchor) * m + loc)];
-                        long base = (img * (long) a * k + (long) anchor * k) * m + loc;
-                        if (label == k) {
-                            double top = Double.NEGATIVE_INFINITY;
-                            for (int cls = 0; cls < k; cls++) {
-                                top = Math.max(top, x[(int) (base + cls * m)]);
-                            }
-                            background.add(sigmoid(top));
-                        } else if (label >= 0) {
-                            positive.add(sigmoid(x[(int) (base + label * m)]));
+                        if (label >= 0) {                                        // not an ignored anchor
+                            visitor.visit(label, x, (img * (long) a * k + (long) anchor * k) * m + loc, m);
                         }
                     }
                 }
             }
         }
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("background_top_score", percentiles(background.build().toArray(), true));
-        out.put("positive_true_class_score", percentiles(positive.build().toArray(), false));
-        return out;
     }
 
     private static double sigmoid(double z) {
