@@ -106,14 +106,96 @@ public final class PlateauProbe {
             System.out.printf(Locale.ROOT, "  %s: validation AP %s%n", probe.name, ((Map<?, ?>) done.get(probe.name)
                     .get("val")).get("AP"));
         }
+        writeTable(out.resolve("table.md"), done);
+    }
+
+    /**
+     * table.md from the records: per run its AP, its data losses at five points of the schedule (means of 10
+     * iterations), the gradient norms of the first iterations (median, maximum and where) and the dead channels.
+     */
+    @SuppressWarnings("unchecked")
+    static void writeTable(Path file, Map<String, Map<String, Object>> runs) throws IOException {
+        StringBuilder t = new StringBuilder("# The FL plateau at lr 0.01 (first protocol, seed 1): probe runs\n\n");
+        t.append("| run | rate | warm-up | clip (L2 per layer) | val AP | test AP / AP50 | classification loss at 1, 100, "
+                + "200, 300, last | box loss at 1, 300, last |\n|---|---:|---:|---:|---:|---|---|---|\n");
+        for (Map<String, Object> r : runs.values()) {
+            double[] cls = numbers(r.get("class_loss_curve"));
+            double[] box = numbers(r.get("box_loss_curve"));
+            Object clip = r.get("clip_l2_per_layer");
+            t.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %.4f | %.4f / %.4f | %s | %s |%n", r.get("probe"),
+                    r.get("learning_rate"), r.get("warmup"), clip == null ? "—" : String.format(Locale.ROOT, "%.4f",
+                    ((Number) clip).doubleValue()), stat(r, "val", "AP"), stat(r, "test", "AP"), stat(r, "test", "AP50"),
+                    at(cls, 0, 99, 199, 299, cls.length - 1), at(box, 0, 299, box.length - 1)));
+        }
+        t.append("\nGradient L2 norms over the first ").append(NORM_STEPS).append(" iterations (after the division by the "
+                + "minibatch; median / maximum @ iteration):\n\n| run | trunk | classification head | box head |\n"
+                + "|---|---|---|---|\n");
+        for (Map<String, Object> r : runs.values()) {
+            t.append("| ").append(r.get("probe"));
+            for (String g : List.of("grad_norm_trunk", "grad_norm_cls_head", "grad_norm_box_head")) {
+                double[] v = numbers(r.get(g));
+                int argmax = 0;
+                for (int i = 1; i < v.length; i++) {
+                    argmax = v[i] > v[argmax] ? i : argmax;
+                }
+                t.append(String.format(Locale.ROOT, " | %.3f / %.3f @ %d", median(v), v[argmax], argmax));
+            }
+            t.append(" |\n");
+        }
+        t.append("\nReLU channels that never fire on the 400 validation canvases, before → after training (of the "
+                + "layer's channels):\n\n| run |");
+        Map<String, Object> layers = (Map<String, Object>) runs.values().iterator().next().get("dead_channels_after");
+        StringBuilder rule = new StringBuilder("|---|");
+        for (String layer : layers.keySet()) {
+            t.append(' ').append(layer).append(" |");
+            rule.append("---|");
+        }
+        t.append('\n').append(rule).append('\n');
+        for (Map<String, Object> r : runs.values()) {
+            t.append("| ").append(r.get("probe"));
+            Map<String, List<Number>> before = (Map<String, List<Number>>) r.get("dead_channels_before");
+            Map<String, List<Number>> after = (Map<String, List<Number>>) r.get("dead_channels_after");
+            for (String layer : layers.keySet()) {
+                t.append(" | ").append(before.get(layer).get(0)).append(" → ").append(after.get(layer).get(0)).append(" / ")
+                        .append(after.get(layer).get(1));
+            }
+            t.append(" |\n");
+        }
+        Files.writeString(file, t.toString());
+    }
+
+    private static double[] numbers(Object list) {
+        return ((List<?>) list).stream().mapToDouble(x -> x instanceof Number n ? n.doubleValue() : Double.NaN).toArray();
+    }
+
+    private static double stat(Map<String, Object> r, String split, String name) {
+        return ((Number) ((Map<?, ?>) r.get(split)).get(name)).doubleValue();
+    }
+
+    /** The curve's means over 10 iterations ending at each of {@code ends}, comma-separated. */
+    private static String at(double[] curve, int... ends) {
+        StringBuilder out = new StringBuilder();
+        for (int end : ends) {
+            int e = Math.min(end, curve.length - 1);
+            int from = Math.max(0, e - 9);
+            double sum = 0;
+            for (int i = from; i <= e; i++) {
+                sum += curve[i];
+            }
+            out.append(out.length() == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%.3f", sum / (e - from + 1)));
+        }
+        return out.toString();
+    }
+
+    private static double median(double[] v) {
+        double[] s = v.clone();
+        java.util.Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 
     /** The median of the unclipped run's per-layer trunk gradient norms over its first iterations. */
-    @SuppressWarnings("unchecked")
     static double clipThreshold(Map<String, Object> unclipped) {
-        List<Number> perLayer = (List<Number>) unclipped.get("trunk_layer_norms_all");
-        double[] v = perLayer.stream().mapToDouble(Number::doubleValue).sorted().toArray();
-        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+        return median(numbers(unclipped.get("trunk_layer_norms_all")));
     }
 
     static Map<String, Object> run(Runner runner, Probe probe, double threshold) throws IOException {

@@ -43,6 +43,10 @@ class PlateauProbeTest {
         Map<String, Object> warm = json.readValue(dir.resolve("fl-lr0.01-warmup150.json").toFile(), Map.class);
         assertEquals(6, warm.get("warmup"));
         assertTrue(Files.exists(dir.resolve("ce-lr0.01.json")) && Files.exists(dir.resolve("fl-lr0.005.json")));
+        String table = Files.readString(dir.resolve("table.md"));
+        assertTrue(table.contains("| fl-lr0.01 | 0.01 | 2 | — |") && table.contains("| fl-lr0.01-warmup150 | 0.01 | 6 | — |")
+                && table.contains("| fl-lr0.01-clip | 0.01 | 2 | " + String.format(java.util.Locale.ROOT, "%.4f",
+                PlateauProbe.clipThreshold(base)) + " |"), table);
         long modified = Files.getLastModifiedTime(dir.resolve("fl-lr0.01.json")).toMillis();
         PlateauProbe.main(args);
         assertEquals(modified, Files.getLastModifiedTime(dir.resolve("fl-lr0.01.json")).toMillis());
