@@ -53,7 +53,8 @@ final class ImbalanceReport {
         double rate(Config c) {
             double best = Double.NaN;
             double bestAp = Double.NEGATIVE_INFINITY;
-            for (Map<String, Object> r : sortedByRate(runs(c).stream().filter(x -> seedOf(x) == 1).toList())) {
+            for (Map<String, Object> r : sortedByRate(runs(c).stream().filter(x -> seedOf(x) == 1
+                    && !"above".equals(x.get("phase"))).toList())) {
                 if (val(r, "AP") > bestAp) {
                     bestAp = val(r, "AP");
                     best = rateOf(r);
@@ -88,6 +89,16 @@ final class ImbalanceReport {
                 }
             }
             return out;
+        }
+
+        /**
+         * The largest rate at seed 1 that trains (not diverged, validation AP at least half the best of the grid), or NaN.
+         */
+        double largestTraining(Config c) {
+            double bestAp = runs(c).stream().filter(x -> seedOf(x) == 1 && !"above".equals(x.get("phase")))
+                    .mapToDouble(x -> val(x, "AP")).max().orElse(Double.NaN);
+            return runs(c).stream().filter(x -> seedOf(x) == 1 && ImbalanceStudy.trains(x, bestAp))
+                    .mapToDouble(ImbalanceReport::rateOf).max().orElse(Double.NaN);
         }
 
         double meanOf(String key) {
@@ -174,17 +185,19 @@ final class ImbalanceReport {
     private static void levelsTable(PrintWriter w, List<LevelRuns> levels) {
         w.println("## FL (γ 2, α 0.25) against the best α-CE, per level (test AP, seeds paired)");
         w.println();
-        w.println("| level | knob | neg:pos anchors | neg:pos entries | CE rate | FL rate | best CE | CE AP | FL AP | "
-                + "FL − CE (paired) | seeds |");
-        w.println("|---|---|---:|---:|---:|---:|---|---|---|---|---:|");
+        w.println("| level | knob | neg:pos anchors | neg:pos entries | CE rate | FL rate | largest rate that trains, CE / "
+                + "FL | best CE | CE AP | FL AP | FL − CE (paired) | seeds |");
+        w.println("|---|---|---:|---:|---:|---:|---|---|---|---|---|---:|");
         for (LevelRuns l : levels) {
             Config ce = l.bestCe();
             double ceRate = l.rate(ImbalanceStudy.CE);
             double flRate = l.rate(ImbalanceStudy.FL);
             double[][] paired = paired(l, "AP");
-            w.printf(Locale.ROOT, "| %s | %s | %,.0f | %,.0f | %s | %s | %s | %s | %s | %s | %d |%n", l.level().id(),
-                    l.level().knob(), l.meanOf("neg_pos_anchors"), l.meanOf("neg_pos_entries"),
-                    RetinaNetExperiment.fmt(ceRate), RetinaNetExperiment.fmt(flRate), ce == null ? "—" : ce.name(),
+            w.printf(Locale.ROOT, "| %s | %s | %,.0f | %,.0f | %s | %s | %s / %s | %s | %s | %s | %s | %d |%n",
+                    l.level().id(), l.level().knob(), l.meanOf("neg_pos_anchors"), l.meanOf("neg_pos_entries"),
+                    RetinaNetExperiment.fmt(ceRate), RetinaNetExperiment.fmt(flRate),
+                    RetinaNetExperiment.fmt(l.largestTraining(ImbalanceStudy.CE)),
+                    RetinaNetExperiment.fmt(l.largestTraining(ImbalanceStudy.FL)), ce == null ? "—" : ce.name(),
                     cellOf(paired[0]), cellOf(paired[1]), signedCell(paired[2]), paired[2].length);
         }
         w.println();

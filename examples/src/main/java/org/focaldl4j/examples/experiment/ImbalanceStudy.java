@@ -31,7 +31,8 @@ import org.nd4j.shade.jackson.databind.SerializationFeature;
  *       validation AP by less than max(0.005, 5 % of it) for all four, else 3600 (written to schedule.json);</li>
  *   <li><b>levels</b>: at each level, at that schedule, each family's rate on its grid (seed 1), CE α ∈ {0.25, 0.5}
  *       at CE's rate, the best CE α by validation AP and FL at seeds 2 and 3; at e4032 also FL γ ∈ {0.5, 1, 5},
- *       FL* (2, 1) at FL's rate and the best CE α without the prior at CE's rate.</li>
+ *       FL* (2, 1) at FL's rate and the best CE α without the prior at CE's rate; then, for the mechanisms, each
+ *       family's rate doubled above the grid while it trains ({@link #aboveTheGrid}).</li>
  * </ol>
  * Records: {@code out}/runs/LEVEL/itN/records/CONFIG_sSEED_lrRATE.json.
  *
@@ -251,6 +252,31 @@ public final class ImbalanceStudy {
         return ((Number) json.readValue(file.toFile(), Map.class).get("schedule")).intValue();
     }
 
+    /** Doublings of the rate above the grid's largest, at most this many. */
+    static final int MAX_DOUBLINGS = 2;
+
+    /**
+     * The largest rate that trains (protocol.json, "mechanisms"): while the largest rate run so far at seed 1 trains, a
+     * run at twice it (at most {@value #MAX_DOUBLINGS} doublings); a run fails when it diverges or its validation AP is
+     * below half the family's best at this level. These runs choose nothing.
+     */
+    void aboveTheGrid(Runner r, Config c) throws IOException {
+        double largest = Arrays.stream(base.grid).max().orElseThrow();
+        double best = 0;
+        for (double rate : base.grid) {
+            best = Math.max(best, Runner.valAp(r.ensure(c, 1, rate, "grid")));
+        }
+        Map<String, Object> last = r.ensure(c, 1, largest, "grid");
+        for (int d = 1; d <= MAX_DOUBLINGS && trains(last, best); d++) {
+            last = r.ensure(c, 1, largest * Math.pow(2, d), "above");
+        }
+    }
+
+    /** Whether a run trained: not diverged, and validation AP at least half the family's best. */
+    static boolean trains(Map<String, Object> record, double bestAp) {
+        return record.get("diverged_at") == null && Runner.valAp(record) >= bestAp / 2;
+    }
+
     /** Stage 2 at one level (see the class comment). */
     void level(Level level, int iterations) throws IOException {
         System.out.println("level " + level.id + " at " + iterations + " iterations");
@@ -279,6 +305,8 @@ public final class ImbalanceStudy {
         for (Config c : extras) {
             r.ensure(c, 1, c.family().equals("CE") ? ceRate : flRate, "extras");
         }
+        aboveTheGrid(r, CE);
+        aboveTheGrid(r, FL);
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("level", level.id);
         m.put("iterations", iterations);

@@ -50,6 +50,11 @@ class ImbalanceStudyTest {
                 "fl-g2-a0.25_s3")) {
             assertTrue(Files.exists(level.resolve(name + "_lr0.01.json")), name);
         }
+        // above the grid while a run trains (every toy run's AP is 0, half the best): 0.02, then 0.04
+        for (String name : List.of("ce-a0.75_s1_lr0.02", "ce-a0.75_s1_lr0.04", "fl-g2-a0.25_s1_lr0.04")) {
+            assertTrue(Files.exists(level.resolve(name + ".json")), name);
+        }
+        assertFalse(Files.exists(level.resolve("ce-a0.75_s1_lr0.08.json")), "at most two doublings");
         @SuppressWarnings("unchecked")
         Map<String, Object> r = new ObjectMapper().readValue(level.resolve("fl-g2-a0.25_s2_lr0.01.json").toFile(), Map.class);
         Map<?, ?> protocol = (Map<?, ?>) r.get("protocol");
@@ -125,6 +130,10 @@ class ImbalanceStudyTest {
                 record("fl-g2-a0.25", 1, 0.01, 0.25, 0.10, 40),       // a tie with 0.005: goes to the smaller rate
                 record("fl-g2-a0.25", 2, 0.005, 0.10, 0.10, 44),
                 record("fl-g2-a0.25", 3, 0.005, 0.10, 0.10, 44));     // no CE at seed 3: not paired
+        Map<String, Object> above = new LinkedHashMap<>(record("ce-a0.75", 1, 0.08, 0.50, 0.50, 40));
+        above.put("phase", "above");                                  // trains, but chooses nothing
+        all = new java.util.ArrayList<>(all);
+        all.add(above);
         for (Map<String, Object> r : all) {
             json.writeValue(records.resolve(r.get("config") + "_s" + r.get("seed") + "_lr" + r.get("learning_rate")
                     + ".json").toFile(), r);
@@ -135,7 +144,7 @@ class ImbalanceStudyTest {
         assertTrue(ImbalanceReport.write(dir));
         String md = Files.readString(dir.resolve("table.md"), StandardCharsets.UTF_8);
         // CE α=0.25 over seeds 1, 2: 0.99, 0.20; FL at 0.005: 0.40, 0.10; FL − CE: −0.59, −0.10 → −0.345 ± 0.346
-        assertTrue(md.contains("| e0 | empty canvases | 41 | 421 | 0.01 | 0.005 | CE α=0.25 | 0.595 ± 0.559 [0.200–0.990] "
+        assertTrue(md.contains("| e0 | empty canvases | 41 | 420 | 0.01 | 0.005 | 0.08 / 0.01 | CE α=0.25 | 0.595 ± 0.559 [0.200–0.990] "
                 + "| 0.250 ± 0.212 [0.100–0.400] | -0.345 ± 0.346 [-0.590, -0.100] | 2 |"), md);
         assertTrue(md.contains("| 0.04 | diverged at 7 | — |"), md);
         assertTrue(md.contains("| 0.01 | 0.2000 ✓ | 0.2500 |"), md);
