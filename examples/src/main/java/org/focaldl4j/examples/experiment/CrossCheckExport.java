@@ -29,6 +29,7 @@ import org.focaldl4j.examples.experiment.RetinaNetExperiment.Protocol;
 import org.focaldl4j.examples.experiment.RetinaNetExperiment.Runner;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.shade.jackson.databind.ObjectMapper;
 import org.nd4j.shade.jackson.databind.SerializationFeature;
 
@@ -45,6 +46,11 @@ import org.nd4j.shade.jackson.databind.SerializationFeature;
  * {@code data}, {@code train}, {@code val}, {@code test}, {@code pretrain}).
  */
 public final class CrossCheckExport {
+
+    /** Training steps of the network whose outputs and losses the twin must reproduce. */
+    static final int CHECK_STEPS = 20;
+    /** The s.d. of the noise added to that network's classification output weights. */
+    static final double PERTURBATION = 0.2;
 
     private CrossCheckExport() {
     }
@@ -103,9 +109,29 @@ public final class CrossCheckExport {
                 }
             }
         }
-        // The network DL4J would train, for the twin's check of its architecture: every parameter (name, DL4J shape) and
-        // the outputs (class probabilities, box deltas) on the first validation canvases.
+        // For the twin's check of its architecture and losses, a DL4J network trained for a few steps of this run (so that
+        // its class logits differ across anchors and classes, not only the prior's bias): every parameter (name, DL4J
+        // shape), its outputs (class logits, box deltas) on the first validation canvases, and its data losses on the
+        // first training batch in order.
         ComputationGraph net = runner.network(retinaNet);
+        org.nd4j.linalg.dataset.AsyncMultiDataSetIterator warm = runner.batches(canvases[0], retinaNet, seed);
+        try {
+            for (int step = 0; step < CHECK_STEPS; step++) {
+                net.fit(org.focaldl4j.examples.FashionDetector.nextCycling(warm));
+            }
+        } finally {
+            warm.shutdown();
+        }
+        // and its classification output conv perturbed, so that each anchor's K logits differ clearly: a twin reading the
+        // channels in another order then gives other losses (after 20 steps alone they differ by ~1e-5 of the loss)
+        Map<String, INDArray> head = net.getVertex("cls_head").paramTable(false);
+        INDArray last = head.get("W" + (head.size() / 2 - 1));
+        java.util.Random noise = new java.util.Random(seed);
+        double[] delta = new double[(int) last.length()];
+        for (int i = 0; i < delta.length; i++) {
+            delta[i] = PERTURBATION * noise.nextGaussian();
+        }
+        last.addi(Nd4j.create(delta, last.shape(), 'c').castTo(last.dataType()));
         List<Map<String, Object>> netParams = new ArrayList<>();
         try (OutputStream o = Files.newOutputStream(out.resolve("network.f32"))) {
             for (org.deeplearning4j.nn.graph.vertex.GraphVertex v : net.getVertices()) {
@@ -119,9 +145,9 @@ public final class CrossCheckExport {
             }
         }
         int checked = Math.min(8, canvases[1].size());
-        INDArray[] outputs = net.output(false, canvases[1].images(0, checked));
-        writeFloats(out.resolve("check_cls.f32"), outputs[0]);
-        writeFloats(out.resolve("check_box.f32"), outputs[1]);
+        Map<String, INDArray> acts = net.feedForward(canvases[1].images(0, checked), false);
+        writeFloats(out.resolve("check_cls.f32"), acts.get("cls_head"));                // logits
+        writeFloats(out.resolve("check_box.f32"), acts.get("box_head"));
         // and the data losses of the first training batch in order (the first 16 canvases, with the empty canvas of weight
         // E when the level has one), for the twin's check of its losses
         org.nd4j.linalg.dataset.api.iterator.MultiDataSetIterator first = canvases[0].iterator(targets, p.batch);
@@ -153,8 +179,7 @@ public final class CrossCheckExport {
         m.put("learning_rate", lr);
         m.put("iterations", p.iterations);
         m.put("warmup", p.warmup);
-        m.put("decay_at", new int[] {Math.max(p.warmup + 1, 2 * p.iterations / 3), Math.max(p.warmup + 2,
-            8 * p.iterations / 9)});
+        m.put("decay_at", RetinaNetExperiment.decayPoints(p.iterations, p.warmup));
         m.put("momentum", p.momentum);
         m.put("weight_decay", p.weightDecay);
         m.put("box_beta", p.boxBeta);
@@ -163,11 +188,14 @@ public final class CrossCheckExport {
         m.put("classes", FashionMnist.CLASS_NAMES.size());
         m.put("anchors_per_location", targets.anchorsPerLocation());
         m.put("locations", targets.locations());
-        m.put("strides", new int[] {8, 16});
+        m.put("strides", java.util.stream.IntStream.range(0, retinaNet.pyramid().levelCount())
+                .mapToDouble(l -> retinaNet.pyramid().level(l).stride()).toArray());
         m.put("counts", Map.of("train", canvases[0].size(), "val", canvases[1].size(), "test", test.size()));
         m.put("backbone_params", backboneParams);
         m.put("network_params", netParams);
         m.put("checked_canvases", checked);
+        m.put("checked_after_steps", CHECK_STEPS);
+        m.put("checked_class_output_noise", PERTURBATION);
         m.put("checked_first_batch_losses", firstBatch);
         m.put("backbone_sha256", RetinaNetExperiment.sha256(backboneDir.resolve("backbone.zip")));
         new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(out.resolve("manifest.json").toFile(), m);

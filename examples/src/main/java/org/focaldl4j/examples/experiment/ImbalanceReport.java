@@ -43,24 +43,18 @@ final class ImbalanceReport {
     }
 
     /** The records of one level at one schedule. */
-    record LevelRuns(Level level, int iterations, List<Map<String, Object>> records) {
+    record LevelRuns(Level level, int iterations, double[] grid, int maxHalvings, List<Map<String, Object>> records) {
 
         List<Map<String, Object>> runs(Config c) {
             return records.stream().filter(r -> c.id().equals(r.get("config"))).toList();
         }
 
-        /** The rate of {@code c} at seed 1 with the best validation AP (ties to the smaller), or NaN without runs. */
+        /** The rate of {@code c} by the runner's rule over the seed-1 records ({@code chooseRate}), NaN before it is decided. */
         double rate(Config c) {
-            double best = Double.NaN;
-            double bestAp = Double.NEGATIVE_INFINITY;
-            for (Map<String, Object> r : sortedByRate(runs(c).stream().filter(x -> seedOf(x) == 1
-                    && !"above".equals(x.get("phase"))).toList())) {
-                if (val(r, "AP") > bestAp) {
-                    bestAp = val(r, "AP");
-                    best = rateOf(r);
-                }
-            }
-            return best;
+            return RetinaNetExperiment.chooseRate(grid, maxHalvings, rate -> {
+                Map<String, Object> r = bySeed(c, rate).get(1L);
+                return r == null ? Double.NaN : val(r, "AP");
+            });
         }
 
         /** The best CE α at CE's rate, seed 1 (ties to the smaller α), or null. */
@@ -92,17 +86,19 @@ final class ImbalanceReport {
         }
 
         /**
-         * The largest rate at seed 1 that trains (not diverged, validation AP at least half the best of the grid), or NaN.
+         * The largest rate at seed 1 that trains (not diverged, validation AP at least half the chosen rate's), or NaN.
          */
         double largestTraining(Config c) {
-            double bestAp = runs(c).stream().filter(x -> seedOf(x) == 1 && !"above".equals(x.get("phase")))
-                    .mapToDouble(x -> val(x, "AP")).max().orElse(Double.NaN);
+            Map<String, Object> chosen = bySeed(c, rate(c)).get(1L);
+            double bestAp = chosen == null ? Double.NaN : val(chosen, "AP");
             return runs(c).stream().filter(x -> seedOf(x) == 1 && ImbalanceStudy.trains(x, bestAp))
                     .mapToDouble(ImbalanceReport::rateOf).max().orElse(Double.NaN);
         }
 
+        /** The mean of a record value over the runs that trained to the end (a diverged run saw only its first batches). */
         double meanOf(String key) {
-            return records.stream().mapToDouble(r -> ((Number) r.get(key)).doubleValue()).average().orElse(Double.NaN);
+            return records.stream().filter(r -> r.get("diverged_at") == null).mapToDouble(r -> ((Number) r.get(key))
+                    .doubleValue()).average().orElse(Double.NaN);
         }
     }
 
@@ -114,18 +110,14 @@ final class ImbalanceReport {
         return ((Number) r.get("learning_rate")).doubleValue();
     }
 
-    static List<Map<String, Object>> sortedByRate(List<Map<String, Object>> runs) {
-        return runs.stream().sorted(Comparator.comparingDouble(ImbalanceReport::rateOf)).toList();
-    }
-
     /** The records of every level at {@code iterations}, in the study's level order (levels without runs left out). */
-    static List<LevelRuns> read(Path out, int iterations) throws IOException {
+    static List<LevelRuns> read(Path out, int iterations, double[] grid, int maxHalvings) throws IOException {
         List<LevelRuns> levels = new ArrayList<>();
         for (Level level : ImbalanceStudy.LEVELS) {
             Path dir = out.resolve("runs").resolve(level.id()).resolve("it" + iterations);
             List<Map<String, Object>> records = RetinaNetExperiment.readRecords(dir);
             if (!records.isEmpty()) {
-                levels.add(new LevelRuns(level, iterations, records));
+                levels.add(new LevelRuns(level, iterations, grid, maxHalvings, records));
             }
         }
         return levels;
@@ -140,7 +132,11 @@ final class ImbalanceReport {
         Map<String, Object> schedule = new ObjectMapper().readValue(scheduleFile.toFile(),
                 new TypeReference<Map<String, Object>>() { });
         int iterations = ((Number) schedule.get("schedule")).intValue();
-        List<LevelRuns> levels = read(out, iterations);
+        double[] grid = schedule.containsKey("grid") ? ((List<?>) schedule.get("grid")).stream()
+                .mapToDouble(x -> ((Number) x).doubleValue()).toArray() : ImbalanceStudy.GRID;
+        int maxHalvings = schedule.containsKey("max_halvings") ? ((Number) schedule.get("max_halvings")).intValue()
+                : ImbalanceStudy.MAX_HALVINGS;
+        List<LevelRuns> levels = read(out, iterations, grid, maxHalvings);
         try (PrintWriter w = new PrintWriter(Files.newBufferedWriter(out.resolve("table.md"), StandardCharsets.UTF_8))) {
             scheduleTable(w, schedule);
             levelsTable(w, levels);
@@ -393,8 +389,8 @@ final class ImbalanceReport {
         w.println("## Cross-check: an independent PyTorch implementation on the same canvases and anchor targets");
         w.println();
         w.println("| level | configuration | seed | rate | PyTorch test AP / AP50 | DL4J test AP / AP50, same seed | DL4J "
-                + "test AP over seeds | PyTorch − DL4J (AP) |");
-        w.println("|---|---|---:|---:|---|---|---|---:|");
+                + "test AP over seeds | PyTorch − DL4J (AP) | agrees: \\|PyTorch − DL4J mean\\| ≤ max(2 s.d., 0.01) |");
+        w.println("|---|---|---:|---:|---|---|---|---:|---|");
         ObjectMapper json = new ObjectMapper();
         for (Path f : files) {
             Map<String, Object> t = json.readValue(f.toFile(), new TypeReference<Map<String, Object>>() { });
@@ -404,10 +400,18 @@ final class ImbalanceReport {
             Map<Long, Map<String, Object>> dl4j = l == null ? Map.of() : l.bySeed(c, rate);
             Map<String, Object> same = dl4j.get(seedOf(t));
             double[] seeds = dl4j.values().stream().mapToDouble(r -> test(r, "AP")).toArray();
-            w.printf(Locale.ROOT, "| %s | %s | %d | %s | %.3f / %.3f | %s | %s | %s |%n", t.get("level"), c.name(), seedOf(t),
-                    RetinaNetExperiment.fmt(rate), test(t, "AP"), test(t, "AP50"), same == null ? "—"
+            String agrees = "—";
+            if (seeds.length > 0) {
+                double[] sum = summary(seeds);
+                double gap = Math.abs(test(t, "AP") - sum[0]);
+                double bound = Math.max(2 * sum[1], 0.01);
+                agrees = String.format(Locale.ROOT, "%s (%.3f %s %.3f, %d seeds)", gap <= bound ? "yes" : "no", gap,
+                        gap <= bound ? "≤" : ">", bound, seeds.length);
+            }
+            w.printf(Locale.ROOT, "| %s | %s | %d | %s | %.3f / %.3f | %s | %s | %s | %s |%n", t.get("level"), c.name(),
+                    seedOf(t), RetinaNetExperiment.fmt(rate), test(t, "AP"), test(t, "AP50"), same == null ? "—"
                     : String.format(Locale.ROOT, "%.3f / %.3f", test(same, "AP"), test(same, "AP50")), cellOf(seeds),
-                    same == null ? "—" : String.format(Locale.ROOT, "%+.3f", test(t, "AP") - test(same, "AP")));
+                    same == null ? "—" : String.format(Locale.ROOT, "%+.3f", test(t, "AP") - test(same, "AP")), agrees);
         }
         w.println();
     }

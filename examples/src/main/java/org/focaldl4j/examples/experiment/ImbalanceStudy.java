@@ -60,6 +60,10 @@ public final class ImbalanceStudy {
             new Level("c128", "natural background", 128, 1, 4, 0),
             new Level("c128-one", "natural background", 128, 1, 1, 0));
 
+    /** The protocol's learning-rate grid and the halvings below it, at most. */
+    static final double[] GRID = {0.0025, 0.005, 0.01, 0.02};
+    static final int MAX_HALVINGS = 4;
+
     /** The protocol's schedule candidates, each the double of the one before. */
     static final int[] SCHEDULES = {900, 1800, 3600};
     static final List<String> SCHEDULE_LEVELS = List.of("e0", "e4032");
@@ -93,7 +97,7 @@ public final class ImbalanceStudy {
 
     public static void main(String[] args) throws IOException {
         Protocol p = new Protocol();
-        p.grid = new double[] {0.0025, 0.005, 0.01, 0.02};
+        p.grid = GRID;
         Path out = Paths.get("docs/results/imbalance");
         Path backbone = Paths.get("docs/results/retinanet");
         String stage = "all";
@@ -105,7 +109,7 @@ public final class ImbalanceStudy {
         for (Map.Entry<String, String> e : Arguments.parse(args).entrySet()) {
             String k = e.getKey();
             String v = e.getValue();
-            if (!k.equals("iterations") && Arguments.protocol(p, k, v)) {
+            if (!k.equals("iterations") && !k.equals("warmup") && Arguments.protocol(p, k, v)) {
                 continue;
             }
             switch (k) {
@@ -126,15 +130,15 @@ public final class ImbalanceStudy {
         if (iterations != null && stage.equals("schedule")) {
             throw new IllegalArgumentException("iterations=N replaces the schedule stage; it cannot be run with it");
         }
-        FashionDetector.oneNd4jThread();                               // the recommended set-up (docs/performance.md)
-        FashionDetector.dl4jOneDnnHelpers();
-        long deadline = Double.isInfinite(minutes) ? Long.MAX_VALUE : System.nanoTime() + (long) (minutes * 60e9);
         for (int i = 1; i < schedules.length; i++) {
             if (schedules[i] != 2 * schedules[i - 1]) {
                 throw new IllegalArgumentException("each schedule candidate doubles the one before; got "
                         + Arrays.toString(schedules));
             }
         }
+        FashionDetector.oneNd4jThread();                               // the recommended set-up (docs/performance.md)
+        FashionDetector.dl4jOneDnnHelpers();
+        long deadline = Double.isInfinite(minutes) ? Long.MAX_VALUE : System.nanoTime() + (long) (minutes * 60e9);
         ImbalanceStudy study = new ImbalanceStudy(p, out, backbone, deadline, schedules);
         if (reportOnly) {
             report(out);
@@ -182,7 +186,7 @@ public final class ImbalanceStudy {
         p.warmup = Math.max(1, (int) Math.round(iterations / 9.0));
         p.shuffle = true;
         p.divergenceFactor = 10;
-        p.maxExtensions = 4;
+        p.maxExtensions = MAX_HALVINGS;
         p.curveEvery = Math.max(1, iterations / 360);
         p.figure4 = false;
         return p;
@@ -228,8 +232,10 @@ public final class ImbalanceStudy {
         }
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("candidates", schedules);
-        m.put("rule", "the shortest candidate whose doubling raises validation AP by less than max(0.005, 5 % of it) "
-                + "for all four (level, configuration) pairs; 3600 if none");
+        m.put("rule", "the shortest candidate whose doubling raises validation AP by less than max(0.005, 5 % of the "
+                + "shorter candidate's AP) for all four (level, configuration) pairs; the longest if none");
+        m.put("grid", base.grid);
+        m.put("max_halvings", MAX_HALVINGS);
         m.put("learning_rates", rates);
         m.put("validation_ap", ap);
         m.put("schedule", chosen);
@@ -258,14 +264,11 @@ public final class ImbalanceStudy {
     /**
      * The largest rate that trains (protocol.json, "mechanisms"): while the largest rate run so far at seed 1 trains, a
      * run at twice it (at most {@value #MAX_DOUBLINGS} doublings); a run fails when it diverges or its validation AP is
-     * below half the family's best at this level. These runs choose nothing.
+     * below half the chosen rate's (the family's best at this level). These runs choose nothing.
      */
-    void aboveTheGrid(Runner r, Config c) throws IOException {
+    void aboveTheGrid(Runner r, Config c, double chosenRate) throws IOException {
         double largest = Arrays.stream(base.grid).max().orElseThrow();
-        double best = 0;
-        for (double rate : base.grid) {
-            best = Math.max(best, Runner.valAp(r.ensure(c, 1, rate, "grid")));
-        }
+        double best = Runner.valAp(r.ensure(c, 1, chosenRate, "grid"));          // the family's best at this level
         Map<String, Object> last = r.ensure(c, 1, largest, "grid");
         for (int d = 1; d <= MAX_DOUBLINGS && trains(last, best); d++) {
             last = r.ensure(c, 1, largest * Math.pow(2, d), "above");
@@ -305,8 +308,8 @@ public final class ImbalanceStudy {
         for (Config c : extras) {
             r.ensure(c, 1, c.family().equals("CE") ? ceRate : flRate, "extras");
         }
-        aboveTheGrid(r, CE);
-        aboveTheGrid(r, FL);
+        aboveTheGrid(r, CE, ceRate);
+        aboveTheGrid(r, FL, flRate);
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("level", level.id);
         m.put("iterations", iterations);

@@ -38,6 +38,10 @@ import org.nd4j.shade.jackson.databind.SerializationFeature;
  * (backbone and pyramid), the classification head and the box head at each of the first {@value #NORM_STEPS}
  * iterations (as the updater receives it: after the division by the minibatch), and, before and after training, the
  * ReLU channels of each layer that never fire on the validation canvases; two controls and two user-side remedies.
+ * The norms are the gradients as computed, before DL4J's clipping in the clipped run; DL4J's ClipL2PerLayer takes each
+ * shared head (its three convs) as one layer and each trunk conv as one. The heads' hidden activations are computed
+ * here from the heads' parameters with the same convolution (the vertex does not expose them). The extra gradient
+ * computation of the first iterations changes nothing in the training ({@code PlateauProbeTest}).
  *
  * <p>Runs, in order (each skipped when its record exists): {@code fl-lr0.01}, {@code fl-lr0.005}, {@code ce-lr0.01},
  * {@code fl-lr0.01-clip} (DL4J's ClipL2PerLayer at the median per-layer trunk norm of {@code fl-lr0.01}'s first
@@ -103,8 +107,9 @@ public final class PlateauProbe {
                         java.nio.file.StandardCopyOption.ATOMIC_MOVE);
             }
             done.put(probe.name, json.readValue(file.toFile(), new TypeReference<Map<String, Object>>() { }));
-            System.out.printf(Locale.ROOT, "  %s: validation AP %s%n", probe.name, ((Map<?, ?>) done.get(probe.name)
-                    .get("val")).get("AP"));
+            Object val = done.get(probe.name).get("val");
+            System.out.printf(Locale.ROOT, "  %s: validation AP %s%n", probe.name, val == null ? "— (non-finite)"
+                    : ((Map<?, ?>) val).get("AP"));
         }
         writeTable(out.resolve("table.md"), done);
     }
@@ -144,7 +149,7 @@ public final class PlateauProbe {
         }
         t.append("\nReLU channels that never fire on the 400 validation canvases, before → after training (of the "
                 + "layer's channels):\n\n| run |");
-        Map<String, Object> layers = (Map<String, Object>) runs.values().iterator().next().get("dead_channels_after");
+        Map<String, Object> layers = (Map<String, Object>) runs.values().iterator().next().get("dead_channels_before");
         StringBuilder rule = new StringBuilder("|---|");
         for (String layer : layers.keySet()) {
             t.append(' ').append(layer).append(" |");
@@ -155,6 +160,10 @@ public final class PlateauProbe {
             t.append("| ").append(r.get("probe"));
             Map<String, List<Number>> before = (Map<String, List<Number>>) r.get("dead_channels_before");
             Map<String, List<Number>> after = (Map<String, List<Number>>) r.get("dead_channels_after");
+            if (after == null) {
+                t.append(" | non-finite parameters after training |\n");
+                continue;
+            }
             for (String layer : layers.keySet()) {
                 t.append(" | ").append(before.get(layer).get(0)).append(" → ").append(after.get(layer).get(0)).append(" / ")
                         .append(after.get(layer).get(1));
@@ -169,7 +178,7 @@ public final class PlateauProbe {
     }
 
     private static double stat(Map<String, Object> r, String split, String name) {
-        return ((Number) ((Map<?, ?>) r.get(split)).get(name)).doubleValue();
+        return r.get(split) == null ? Double.NaN : ((Number) ((Map<?, ?>) r.get(split)).get(name)).doubleValue();
     }
 
     /** The curve's means over 10 iterations ending at each of {@code ends}, comma-separated. */
@@ -252,10 +261,12 @@ public final class PlateauProbe {
         m.put("warmup", warmup);
         m.put("clip_l2_per_layer", probe.clip ? threshold : null);
         m.put("protocol", p.describe());
-        m.put("val", runner.evaluate(retinaNet, net, canvases[1]));
-        m.put("test", runner.evaluate(retinaNet, net, runner.test()));
+        boolean finite = RetinaNetExperiment.finite(net.params());       // a network gone non-finite is not evaluated
+        m.put("finite", finite);
+        m.put("val", finite ? runner.evaluate(retinaNet, net, canvases[1]) : null);
+        m.put("test", finite ? runner.evaluate(retinaNet, net, runner.test()) : null);
         m.put("dead_channels_before", deadBefore);
-        m.put("dead_channels_after", deadChannels(net, canvases[1]));
+        m.put("dead_channels_after", finite ? deadChannels(net, canvases[1]) : null);
         m.put("grad_norm_trunk", RetinaNetExperiment.round(norms[0], 6));
         m.put("grad_norm_cls_head", RetinaNetExperiment.round(norms[1], 6));
         m.put("grad_norm_box_head", RetinaNetExperiment.round(norms[2], 6));

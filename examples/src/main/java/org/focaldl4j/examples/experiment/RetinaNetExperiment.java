@@ -217,9 +217,46 @@ public final class RetinaNetExperiment {
             b.add(i, lr * (1.0 / 3 + 2.0 / 3 * i / warmup));
         }
         b.add(warmup, lr);
-        b.add(Math.max(warmup + 1, 2 * iterations / 3), lr / 10);
-        b.add(Math.max(warmup + 2, 8 * iterations / 9), lr / 100);
+        int[] decay = decayPoints(iterations, warmup);
+        b.add(decay[0], lr / 10);
+        b.add(decay[1], lr / 100);
         return b.build();
+    }
+
+    /** The iterations from which the rate is ÷10 and ÷100: 2/3 and 8/9 of the schedule, after the warm-up. */
+    static int[] decayPoints(int iterations, int warmup) {
+        return new int[] {Math.max(warmup + 1, 2 * iterations / 3), Math.max(warmup + 2, 8 * iterations / 9)};
+    }
+
+    /**
+     * The protocol's rate rule: the best validation AP over {@code grid} (ties to the smaller rate), the grid extended
+     * by halving below its smallest rate while that rate is the best, at most {@code maxExtensions} times, so that the
+     * chosen rate is never on the grid's lower edge by construction. {@code valAp} gives a rate's validation AP (the
+     * runner runs what it must; the report looks it up, NaN for a run not made, which makes the result NaN).
+     */
+    static double chooseRate(double[] grid, int maxExtensions, java.util.function.DoubleUnaryOperator valAp) {
+        java.util.TreeSet<Double> rates = new java.util.TreeSet<>();
+        for (double rate : grid) {
+            rates.add(rate);
+        }
+        for (int extensions = 0; ; extensions++) {
+            double best = Double.NaN;
+            double bestAp = Double.NEGATIVE_INFINITY;
+            for (double rate : rates) {
+                double ap = valAp.applyAsDouble(rate);
+                if (Double.isNaN(ap)) {
+                    return Double.NaN;
+                }
+                if (ap > bestAp) {                               // ascending rates: ties go to the smaller
+                    bestAp = ap;
+                    best = rate;
+                }
+            }
+            if (best != rates.first() || extensions == maxExtensions || rates.size() == 1) {
+                return best;
+            }
+            rates.add(rates.first() / 2);
+        }
     }
 
     static String fmt(double v) {
@@ -325,33 +362,17 @@ public final class RetinaNetExperiment {
             }
         }
 
-        /**
-         * The learning rate of {@code g} on validation at {@code seed}: the protocol's grid, extended by halving below
-         * its smallest rate while that rate is the best (at most {@code maxExtensions} times), so that the chosen
-         * rate is never on the grid's lower edge by construction; ties go to the smaller rate.
-         */
+        /** The learning rate of {@code g} at {@code seed} by {@link #chooseRate}, running the grid runs it needs. */
         double bestRate(Config g, long seed) throws IOException {
-            java.util.TreeSet<Double> rates = new java.util.TreeSet<>();
-            for (double rate : p.grid) {
-                rates.add(rate);
-            }
-            for (int extensions = 0; ; extensions++) {
-                double best = Double.NaN;
-                double bestAp = Double.NEGATIVE_INFINITY;
-                for (double rate : rates) {
-                    double ap = valAp(ensure(g, seed, rate, "grid"));
-                    if (ap > bestAp) {                           // ascending rates: ties go to the smaller
-                        bestAp = ap;
-                        best = rate;
-                    }
+            double best = chooseRate(p.grid, p.maxExtensions, rate -> {
+                try {
+                    return valAp(ensure(g, seed, rate, "grid"));
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
                 }
-                if (best != rates.first() || extensions == p.maxExtensions || rates.size() == 1) {
-                    System.out.printf(Locale.ROOT, "%s: learning rate %s (validation AP %.4f)%n", g.name, fmt(best),
-                            bestAp);
-                    return best;
-                }
-                rates.add(rates.first() / 2);
-            }
+            });
+            System.out.printf(Locale.ROOT, "%s: learning rate %s%n", g.name, fmt(best));
+            return best;
         }
 
         private void writeProtocol() throws IOException {
@@ -370,7 +391,9 @@ public final class RetinaNetExperiment {
         Map<String, Object> ensure(Config c, long seed, double lr, String phase) throws IOException {
             Path file = dir.resolve("records").resolve(recordName(c, seed, lr));
             if (Files.exists(file)) {
-                return json.readValue(file.toFile(), new TypeReference<Map<String, Object>>() { });
+                Map<String, Object> record = json.readValue(file.toFile(), new TypeReference<Map<String, Object>>() { });
+                checkReusable(file, record);
+                return record;
             }
             beforeRun.run();
             Files.createDirectories(file.getParent());
@@ -383,6 +406,34 @@ public final class RetinaNetExperiment {
                     java.nio.file.StandardCopyOption.ATOMIC_MOVE);
             System.out.printf(Locale.ROOT, "  validation AP %.4f, %s s%n", valAp(record), record.get("train_seconds"));
             return record;
+        }
+
+        /**
+         * Refuses a record made under another protocol or backbone than this runner's (a toy run written into the real
+         * directory, say): every protocol setting the record holds must equal this runner's, and a setting it predates
+         * must have its default value here (what the record's code did before the setting existed).
+         */
+        void checkReusable(Path file, Map<String, Object> record) throws IOException {
+            Map<String, Object> now = json.readValue(json.writeValueAsString(p.describe()),
+                    new TypeReference<Map<String, Object>>() { });
+            Map<String, Object> defaults = json.readValue(json.writeValueAsString(new Protocol().describe()),
+                    new TypeReference<Map<String, Object>>() { });
+            Map<?, ?> then = (Map<?, ?>) record.get("protocol");
+            for (Map.Entry<String, Object> e : now.entrySet()) {
+                Object recorded = then == null ? null : then.get(e.getKey());
+                boolean predates = then == null || !then.containsKey(e.getKey());
+                Object expected = predates ? defaults.get(e.getKey()) : recorded;
+                if (!java.util.Objects.equals(expected, e.getValue())) {
+                    throw new IllegalStateException(file + " was made with " + e.getKey() + " = " + (predates
+                            ? "its default " : "") + expected + ", not " + e.getValue() + ": move it away or use "
+                            + "another output directory");
+                }
+            }
+            Path zip = backboneDir.resolve("backbone.zip");
+            if (record.get("backbone_sha256") != null && Files.exists(zip)
+                    && !record.get("backbone_sha256").equals(backboneSha != null ? backboneSha : sha256(zip))) {
+                throw new IllegalStateException(file + " was made with another pretrained backbone than " + zip);
+            }
         }
 
         private void load() throws IOException {
@@ -504,6 +555,9 @@ public final class RetinaNetExperiment {
             } finally {
                 it.shutdown();
             }
+            if (divergedAt == null && !finite(net.params())) {
+                divergedAt = p.iterations;                       // the last update made the parameters non-finite
+            }
             double trainSeconds = (System.nanoTime() - t0) / 1e9;
             long t1 = System.nanoTime();
             Map<String, Object> valStats;
@@ -541,8 +595,8 @@ public final class RetinaNetExperiment {
             m.put("learning_rate", lr);
             m.put("protocol", p.describe());
             m.put("optimizer", "Nesterov SGD, momentum " + p.momentum + ", weight decay " + p.weightDecay + " (× lr); "
-                    + "warm-up from lr/3 over " + p.warmup + " iterations, ÷10 at " + 2 * p.iterations / 3 + " and "
-                    + 8 * p.iterations / 9);
+                    + "warm-up from lr/3 over " + p.warmup + " iterations, ÷10 at " + decayPoints(p.iterations, p.warmup)[0]
+                    + " and " + decayPoints(p.iterations, p.warmup)[1]);
             m.put("normaliser", "positive anchors of the batch, both losses");
             m.put("backbone_sha256", backboneSha);
             m.put("diverged_at", divergedAt);
@@ -567,7 +621,11 @@ public final class RetinaNetExperiment {
             m.put("class_loss_curve", round(blockMeans(parts[0], p.curveEvery), 5));
             m.put("box_loss_curve", round(blockMeans(parts[1], p.curveEvery), 5));
             m.put("regularisation_curve", round(blockMeans(parts[2], p.curveEvery), 5));
-            m.put("first_losses", Map.of("classification", parts[0][0], "box", parts[1][0], "regularisation", parts[2][0]));
+            Map<String, Object> first = new LinkedHashMap<>();
+            first.put("classification", parts[0][0]);
+            first.put("box", parts[1][0]);
+            first.put("regularisation", parts[2][0]);
+            m.put("first_losses", first);
             m.put("neg_pos_anchors", round(new double[] {anchors[0] / anchors[1]}, 2)[0]);
             // anchor-class entries: a background anchor gives K negative entries, a positive one 1 positive and K − 1
             int k = FashionMnist.CLASS_NAMES.size();
@@ -605,6 +663,11 @@ public final class RetinaNetExperiment {
             }
             return m;
         }
+    }
+
+    /** Whether every value of {@code a} is finite. */
+    static boolean finite(INDArray a) {
+        return !org.nd4j.linalg.indexing.BooleanIndexing.or(a, org.nd4j.linalg.indexing.conditions.Conditions.notFinite());
     }
 
     /** Means of {@code v} over consecutive blocks of {@code block} values (the last block may be shorter). */

@@ -38,7 +38,18 @@ class ImbalanceStudyTest {
         @SuppressWarnings("unchecked")
         Map<String, Object> schedule = new ObjectMapper().readValue(dir.resolve("schedule.json").toFile(), Map.class);
         int chosen = ((Number) schedule.get("schedule")).intValue();
-        assertTrue(List.of(3, 6, 12).contains(chosen));
+        // the rule applied here to the validation APs the study recorded gives the study's choice
+        @SuppressWarnings("unchecked")
+        Map<String, List<Number>> ap = (Map<String, List<Number>>) schedule.get("validation_ap");
+        int expected = 12;
+        for (int c = 0; c < 2 && expected == 12; c++) {
+            boolean flat = true;
+            for (List<Number> v : ap.values()) {
+                flat &= v.get(c + 1).doubleValue() - v.get(c).doubleValue() < Math.max(0.005, 0.05 * v.get(c).doubleValue());
+            }
+            expected = flat ? List.of(3, 6).get(c) : expected;
+        }
+        assertEquals(expected, chosen);
         for (String level : List.of("e0", "e4032")) {
             for (String c : List.of("ce-a0.75", "fl-g2-a0.25")) {
                 assertTrue(Files.exists(dir.resolve("runs/" + level + "/it3/records/" + c + "_s1_lr0.01.json")));
@@ -76,9 +87,63 @@ class ImbalanceStudyTest {
 
     @Test
     void aSpentBudgetStartsNoRun(@TempDir Path dir) throws Exception {
-        ImbalanceStudy.main(args(dir, "minutes=0.000001"));
-        assertFalse(Files.exists(dir.resolve("runs/e0/it3/records/ce-a0.75_s1_lr0.01.json")));
+        ImbalanceStudy spent = new ImbalanceStudy(new RetinaNetExperiment.Protocol(), dir, dir, System.nanoTime() - 1,
+                new int[] {3, 6});
+        assertThrows(ImbalanceStudy.BudgetSpent.class, spent::schedule);
+        assertFalse(Files.exists(dir.resolve("runs")) && Files.list(dir.resolve("runs")).findAny().isPresent()
+                && Files.exists(dir.resolve("runs/e0/it3/records/ce-a0.75_s1_lr0.0025.json")));
         assertFalse(Files.exists(dir.resolve("schedule.json")));
+        assertFalse(Files.exists(dir.resolve("backbone.zip")), "nothing was loaded or pretrained either");
+    }
+
+    /**
+     * The schedule stage's decision from hand-made records, with a spent budget so that any run it would need fails the
+     * test: the rate rule's halvings (FL at e0 and both families at e4032 need them) and the doubling rule (e0's CE
+     * gains 0.10 from 4 to 8 iterations, nothing gains 0.005 or 5 % from 8 to 16: the schedule is 8).
+     */
+    @Test
+    void theScheduleStageDecidesFromRecordsWithTheProtocolsRules(@TempDir Path dir) throws Exception {
+        RetinaNetExperiment.Protocol base = new RetinaNetExperiment.Protocol();
+        base.grid = new double[] {0.01, 0.02};
+        ImbalanceStudy study = new ImbalanceStudy(base, dir, dir, System.nanoTime() - 1, new int[] {4, 8, 16});
+        ObjectMapper json = new ObjectMapper();
+        Object[][] runs = {
+            // level, config, iterations, rate, validation AP (NaN: diverged)
+            {"e0", "ce-a0.75", 4, 0.01, 0.10}, {"e0", "ce-a0.75", 4, 0.02, 0.20},
+            {"e0", "fl-g2-a0.25", 4, 0.01, 0.30}, {"e0", "fl-g2-a0.25", 4, 0.02, 0.10},
+            {"e0", "fl-g2-a0.25", 4, 0.005, 0.20},
+            {"e4032", "ce-a0.75", 4, 0.01, 0.05}, {"e4032", "ce-a0.75", 4, 0.02, Double.NaN},
+            {"e4032", "ce-a0.75", 4, 0.005, 0.08}, {"e4032", "ce-a0.75", 4, 0.0025, 0.06},
+            {"e4032", "fl-g2-a0.25", 4, 0.01, 0.10}, {"e4032", "fl-g2-a0.25", 4, 0.02, 0.05},
+            {"e4032", "fl-g2-a0.25", 4, 0.005, 0.05},
+            {"e0", "ce-a0.75", 8, 0.02, 0.30}, {"e0", "ce-a0.75", 16, 0.02, 0.305},
+            {"e0", "fl-g2-a0.25", 8, 0.01, 0.31}, {"e0", "fl-g2-a0.25", 16, 0.01, 0.312},
+            {"e4032", "ce-a0.75", 8, 0.005, 0.09}, {"e4032", "ce-a0.75", 16, 0.005, 0.091},
+            {"e4032", "fl-g2-a0.25", 8, 0.01, 0.12}, {"e4032", "fl-g2-a0.25", 16, 0.01, 0.121}};
+        for (Object[] r : runs) {
+            ImbalanceStudy.Level level = ImbalanceStudy.level((String) r[0]);
+            Map<String, Object> m = record((String) r[1], 1, (Double) r[3], (Double) r[4], 0, 40);
+            m.put("protocol", json.readValue(json.writeValueAsString(study.protocol(level, (Integer) r[2]).describe()),
+                    Map.class));
+            Path file = dir.resolve("runs/" + r[0] + "/it" + r[2] + "/records/"
+                    + RetinaNetExperiment.recordName(RetinaNetExperiment.config((String) r[1]), 1, (Double) r[3]));
+            Files.createDirectories(file.getParent());
+            json.writeValue(file.toFile(), m);
+        }
+        assertEquals(8, study.schedule());
+        @SuppressWarnings("unchecked")
+        Map<String, Object> schedule = json.readValue(dir.resolve("schedule.json").toFile(), Map.class);
+        assertEquals(Map.of("e0 ce-a0.75", 0.02, "e0 fl-g2-a0.25", 0.01, "e4032 ce-a0.75", 0.005,
+                "e4032 fl-g2-a0.25", 0.01), schedule.get("learning_rates"));
+        assertEquals(List.of(0.2, 0.3, 0.305), ((Map<?, ?>) schedule.get("validation_ap")).get("e0 ce-a0.75"));
+        // a record made under another protocol is refused, not reused
+        Path e0 = dir.resolve("runs/e0/it4/records/ce-a0.75_s1_lr0.01.json");
+        @SuppressWarnings("unchecked")
+        Map<String, Object> m = json.readValue(e0.toFile(), Map.class);
+        ((Map<String, Object>) m.get("protocol")).put("train_canvases", 32);
+        json.writeValue(e0.toFile(), m);
+        IllegalStateException e = assertThrows(IllegalStateException.class, study::schedule);
+        assertTrue(e.getMessage().contains("train_canvases = 32"), e.getMessage());
     }
 
     @Test
@@ -117,23 +182,29 @@ class ImbalanceStudyTest {
         ObjectMapper json = new ObjectMapper();
         json.writeValue(dir.resolve("schedule.json").toFile(), Map.of("candidates", List.of(4, 8), "rule", "test",
                 "learning_rates", Map.of("e0 ce-a0.75", 0.01), "validation_ap", Map.of("e0 ce-a0.75", List.of(0.1, 0.1)),
-                "schedule", 4));
+                "schedule", 4, "grid", List.of(0.005, 0.01, 0.02), "max_halvings", 4));
         Path records = Files.createDirectories(dir.resolve("runs/e0/it4/records"));
         List<Map<String, Object>> all = List.of(
+                record("ce-a0.75", 1, 0.005, 0.05, 0.05, 40),
                 record("ce-a0.75", 1, 0.01, 0.20, 0.90, 40),          // CE's rate: 0.01 by validation, not by test
                 record("ce-a0.75", 1, 0.02, 0.10, 0.95, 40),
-                record("ce-a0.75", 1, 0.04, Double.NaN, 0, 40),       // diverged
+                record("ce-a0.75", 1, 0.00125, 0.90, 0.90, 40),       // off the rule's path (a schedule run): not chosen
                 record("ce-a0.5", 1, 0.01, 0.30, 0.30, 40),           // the best CE
                 record("ce-a0.25", 1, 0.01, 0.30, 0.99, 40),          // a tie with α 0.5: goes to the smaller α
                 record("ce-a0.25", 2, 0.01, 0.10, 0.20, 44),
+                record("fl-g2-a0.25", 1, 0.0025, 0.10, 0.10, 40),     // the halving the rule asked for
                 record("fl-g2-a0.25", 1, 0.005, 0.25, 0.40, 40),
                 record("fl-g2-a0.25", 1, 0.01, 0.25, 0.10, 40),       // a tie with 0.005: goes to the smaller rate
+                record("fl-g2-a0.25", 1, 0.02, 0.10, 0.10, 40),
                 record("fl-g2-a0.25", 2, 0.005, 0.10, 0.10, 44),
                 record("fl-g2-a0.25", 3, 0.005, 0.10, 0.10, 44));     // no CE at seed 3: not paired
-        Map<String, Object> above = new LinkedHashMap<>(record("ce-a0.75", 1, 0.08, 0.50, 0.50, 40));
-        above.put("phase", "above");                                  // trains, but chooses nothing
         all = new java.util.ArrayList<>(all);
-        all.add(above);
+        for (Map<String, Object> r : List.of(record("ce-a0.75", 1, 0.04, Double.NaN, 0, 40),   // diverged
+                record("ce-a0.75", 1, 0.08, 0.50, 0.50, 40))) {                           // trains, but chooses nothing
+            Map<String, Object> above = new LinkedHashMap<>(r);
+            above.put("phase", "above");
+            all.add(above);
+        }
         for (Map<String, Object> r : all) {
             json.writeValue(records.resolve(r.get("config") + "_s" + r.get("seed") + "_lr" + r.get("learning_rate")
                     + ".json").toFile(), r);
@@ -144,14 +215,14 @@ class ImbalanceStudyTest {
         assertTrue(ImbalanceReport.write(dir));
         String md = Files.readString(dir.resolve("table.md"), StandardCharsets.UTF_8);
         // CE α=0.25 over seeds 1, 2: 0.99, 0.20; FL at 0.005: 0.40, 0.10; FL − CE: −0.59, −0.10 → −0.345 ± 0.346
-        assertTrue(md.contains("| e0 | empty canvases | 41 | 420 | 0.01 | 0.005 | 0.08 / 0.01 | CE α=0.25 | 0.595 ± 0.559 [0.200–0.990] "
+        assertTrue(md.contains("| e0 | empty canvases | 41 | 418 | 0.01 | 0.005 | 0.08 / 0.01 | CE α=0.25 | 0.595 ± 0.559 [0.200–0.990] "
                 + "| 0.250 ± 0.212 [0.100–0.400] | -0.345 ± 0.346 [-0.590, -0.100] | 2 |"), md);
         assertTrue(md.contains("| 0.04 | diverged at 7 | — |"), md);
         assertTrue(md.contains("| 0.01 | 0.2000 ✓ | 0.2500 |"), md);
-        assertTrue(md.contains("| 0.005 | — | 0.2500 ✓ |"), md);
+        assertTrue(md.contains("| 0.005 | 0.0500 | 0.2500 ✓ |"), md);
         assertTrue(md.contains("| 1 | 0.990 / 1.980 | 0.400 / 0.800 | -0.590 / -1.180 |"), md);
         // the twin beside DL4J's same run and DL4J's seeds (0.40, 0.10, 0.10: 0.200 ± 0.173)
         assertTrue(md.contains("| e0 | FL γ=2 α=0.25 | 1 | 0.005 | 0.350 / 0.700 | 0.400 / 0.800 | 0.200 ± 0.173 "
-                + "[0.100–0.400] | -0.050 |"), md);
+                + "[0.100–0.400] | -0.050 | yes (0.150 ≤ 0.346, 3 seeds) |"), md);
     }
 }

@@ -51,6 +51,21 @@ class PlateauProbeTest {
         PlateauProbe.main(args);
         assertEquals(modified, Files.getLastModifiedTime(dir.resolve("fl-lr0.01.json")).toMillis());
         assertThrows(IllegalArgumentException.class, () -> PlateauProbe.main(new String[] {"iterations=6", "warmup=2"}));
+
+        // the probe's extra gradient computations change nothing: the experiment's own run of the same configuration
+        // (no norms measured) records the same losses (5 digits) and validation statistics (6 digits)
+        RetinaNetExperiment.Protocol p = new RetinaNetExperiment.Protocol();
+        for (String[] kv : new String[][] {{"data", "SUBSET"}, {"train", "32"}, {"val", "16"}, {"test", "16"},
+            {"pretrain", "128"}, {"iterations", "8"}, {"warmup", "2"}}) {
+            Arguments.protocol(p, kv[0], kv[1]);
+        }
+        p.figure4 = false;
+        RetinaNetExperiment.Runner runner = new RetinaNetExperiment.Runner(p, dir.resolve("plain"), dir);
+        runner.ensure(RetinaNetExperiment.FL_2, 1, 0.01, "test");
+        Map<String, Object> plain = runner.ensure(RetinaNetExperiment.FL_2, 1, 0.01, "test");   // as written
+        assertEquals(base.get("class_loss_curve"), plain.get("class_loss_curve"));
+        assertEquals(base.get("box_loss_curve"), plain.get("box_loss_curve"));
+        assertEquals(base.get("val"), plain.get("val"));
     }
 
     @Test
