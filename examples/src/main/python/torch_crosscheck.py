@@ -177,12 +177,18 @@ def learning_rate(m, it):
     return lr
 
 
+def class_logits(logits, a, k):
+    """The head's [N, A*K, M] output as [N, A, K, M]: channel a*K + k is anchor a's logit of class k."""
+    n, _, loc = logits.shape
+    return logits.reshape(n, a, k, loc)
+
+
 def losses(model, images, cls_idx, deltas, weights, m):
     """Classification and box data losses of a batch, each divided by max(1, positive anchors)."""
     k, a = m["classes"], m["anchors_per_location"]
     logits, box = model(images)                                    # [N, A*K, M], [N, 4*A, M]
     n, _, loc = logits.shape
-    logits = logits.reshape(n, a, k, loc)
+    logits = class_logits(logits, a, k)
     valid = cls_idx >= 0                                             # [N, A, M]
     positive = valid & (cls_idx < k)
     onehot = F.one_hot(cls_idx.clamp(min=0).long(), k + 1)[..., :k].permute(0, 1, 3, 2).float()   # [N, A, K, M]
