@@ -28,6 +28,8 @@ if __name__ == "__main__":
     try:
         torch_crosscheck.main()
     except AssertionError as e:
+        if "losses" not in str(e):                                   # only the loss check can see this mutation
+            raise
         print("caught:", e)
         sys.exit(0)
     print("NOT caught: the twin's checks let a (class, anchor) misreading through")

@@ -208,13 +208,13 @@ def detect(model, images, anchors, m, canvas):
     with torch.no_grad():
         for start in range(0, images.shape[0], 50):
             logits, deltas = model(images[start:start + 50])
-            probs = torch.sigmoid(logits)
+            probs = torch.sigmoid(class_logits(logits, a, k))            # [n, A, K, M]
             for i in range(probs.shape[0]):
                 boxes_all, scores_all, labels_all = [], [], []
                 offset = 0
                 for size in sizes:
                     # anchor-class entries of this level, in flat anchor order (A*m + a) then class
-                    pr = probs[i, :, offset:offset + size].reshape(a, k, size).permute(2, 0, 1).reshape(-1)
+                    pr = probs[i, :, :, offset:offset + size].permute(2, 0, 1).reshape(-1)
                     keep = torch.nonzero(pr > 0.05).flatten()
                     top = pr[keep].topk(min(1000, keep.numel())).indices
                     keep = keep[top]

@@ -49,7 +49,7 @@ public final class CrossCheckExport {
 
     /** Training steps of the network whose outputs and losses the twin must reproduce. */
     static final int CHECK_STEPS = 20;
-    /** The s.d. of the noise added to that network's classification output weights. */
+    /** The s.d. of the noise added to that network's classification output weights (the other head parameters: ¼). */
     static final double PERTURBATION = 0.2;
 
     private CrossCheckExport() {
@@ -122,16 +122,23 @@ public final class CrossCheckExport {
         } finally {
             warm.shutdown();
         }
-        // and its classification output conv perturbed, so that each anchor's K logits differ clearly: a twin reading the
-        // channels in another order then gives other losses (after 20 steps alone they differ by ~1e-5 of the loss)
-        Map<String, INDArray> head = net.getVertex("cls_head").paramTable(false);
-        INDArray last = head.get("W" + (head.size() / 2 - 1));
+        // and its heads' parameters perturbed, so that each anchor's K logits differ clearly and every head parameter
+        // shows in the outputs: a twin reading the channels in another order, or missing a bias, then gives other
+        // outputs or losses (after 20 steps alone a channel-order mistake changed the loss by ~1e-5)
         java.util.Random noise = new java.util.Random(seed);
-        double[] delta = new double[(int) last.length()];
-        for (int i = 0; i < delta.length; i++) {
-            delta[i] = PERTURBATION * noise.nextGaussian();
+        for (String vertex : List.of("cls_head", "box_head")) {
+            Map<String, INDArray> head = net.getVertex(vertex).paramTable(false);
+            String lastConv = "W" + (head.size() / 2 - 1);
+            for (Map.Entry<String, INDArray> e : new java.util.TreeMap<>(head).entrySet()) {
+                // the class output's weights by PERTURBATION, every other head parameter (biases included) by a quarter
+                double sd = vertex.equals("cls_head") && e.getKey().equals(lastConv) ? PERTURBATION : PERTURBATION / 4;
+                double[] delta = new double[(int) e.getValue().length()];
+                for (int i = 0; i < delta.length; i++) {
+                    delta[i] = sd * noise.nextGaussian();
+                }
+                e.getValue().addi(Nd4j.create(delta, e.getValue().shape(), 'c').castTo(e.getValue().dataType()));
+            }
         }
-        last.addi(Nd4j.create(delta, last.shape(), 'c').castTo(last.dataType()));
         List<Map<String, Object>> netParams = new ArrayList<>();
         try (OutputStream o = Files.newOutputStream(out.resolve("network.f32"))) {
             for (org.deeplearning4j.nn.graph.vertex.GraphVertex v : net.getVertices()) {

@@ -86,13 +86,34 @@ final class ImbalanceReport {
         }
 
         /**
-         * The largest rate at seed 1 that trains (not diverged, validation AP at least half the chosen rate's), or NaN.
+         * The largest rate that trains at seed 1: from the chosen rate up through the larger rates run (the grid's, then
+         * its doublings), the last before the first that fails (diverged, or validation AP below half the chosen rate's);
+         * "≥ r" when none of them failed; "—" before the rate is decided.
          */
-        double largestTraining(Config c) {
-            Map<String, Object> chosen = bySeed(c, rate(c)).get(1L);
-            double bestAp = chosen == null ? Double.NaN : val(chosen, "AP");
-            return runs(c).stream().filter(x -> seedOf(x) == 1 && ImbalanceStudy.trains(x, bestAp))
-                    .mapToDouble(ImbalanceReport::rateOf).max().orElse(Double.NaN);
+        String largestTraining(Config c) {
+            double chosen = rate(c);
+            if (Double.isNaN(chosen)) {
+                return "—";
+            }
+            double bestAp = val(bySeed(c, chosen).get(1L), "AP");
+            double last = chosen;
+            for (Map.Entry<Double, Map<String, Object>> e : seedOneByRate(c).tailMap(chosen, false).entrySet()) {
+                if (!ImbalanceStudy.trains(e.getValue(), bestAp)) {
+                    return RetinaNetExperiment.fmt(last);
+                }
+                last = e.getKey();
+            }
+            return "≥ " + RetinaNetExperiment.fmt(last);
+        }
+
+        private java.util.TreeMap<Double, Map<String, Object>> seedOneByRate(Config c) {
+            java.util.TreeMap<Double, Map<String, Object>> out = new java.util.TreeMap<>();
+            for (Map<String, Object> r : runs(c)) {
+                if (seedOf(r) == 1) {
+                    out.put(rateOf(r), r);
+                }
+            }
+            return out;
         }
 
         /** The mean of a record value over the runs that trained to the end (a diverged run saw only its first batches). */
@@ -191,9 +212,8 @@ final class ImbalanceReport {
             double[][] paired = paired(l, "AP");
             w.printf(Locale.ROOT, "| %s | %s | %,.0f | %,.0f | %s | %s | %s / %s | %s | %s | %s | %s | %d |%n",
                     l.level().id(), l.level().knob(), l.meanOf("neg_pos_anchors"), l.meanOf("neg_pos_entries"),
-                    RetinaNetExperiment.fmt(ceRate), RetinaNetExperiment.fmt(flRate),
-                    RetinaNetExperiment.fmt(l.largestTraining(ImbalanceStudy.CE)),
-                    RetinaNetExperiment.fmt(l.largestTraining(ImbalanceStudy.FL)), ce == null ? "—" : ce.name(),
+                    rateCell(ceRate), rateCell(flRate),
+                    l.largestTraining(ImbalanceStudy.CE), l.largestTraining(ImbalanceStudy.FL), ce == null ? "—" : ce.name(),
                     cellOf(paired[0]), cellOf(paired[1]), signedCell(paired[2]), paired[2].length);
         }
         w.println();
@@ -215,6 +235,10 @@ final class ImbalanceReport {
             out[2][i] = out[1][i] - out[0][i];
         }
         return out;
+    }
+
+    private static String rateCell(double rate) {
+        return Double.isNaN(rate) ? "—" : RetinaNetExperiment.fmt(rate);
     }
 
     private static String cellOf(double[] v) {
@@ -400,8 +424,11 @@ final class ImbalanceReport {
             Map<Long, Map<String, Object>> dl4j = l == null ? Map.of() : l.bySeed(c, rate);
             Map<String, Object> same = dl4j.get(seedOf(t));
             double[] seeds = dl4j.values().stream().mapToDouble(r -> test(r, "AP")).toArray();
-            String agrees = "—";
-            if (seeds.length > 0) {
+            String agrees = "— (needs the level's three seeds at the validated rate)";
+            boolean validated = l != null && rate == l.rate(c) && l.iterations() == ((Number) t.get("iterations")).intValue();
+            if (!validated) {
+                agrees = "— (not the level's validated rate and schedule)";
+            } else if (seeds.length >= 3) {
                 double[] sum = summary(seeds);
                 double gap = Math.abs(test(t, "AP") - sum[0]);
                 double bound = Math.max(2 * sum[1], 0.01);

@@ -28,7 +28,7 @@ import org.nd4j.shade.jackson.databind.SerializationFeature;
  * <ol>
  *   <li><b>schedule</b>: at levels e0 and e4032, CE α 0.75 and FL at the rate their grid chooses at 900 iterations,
  *       seed 1, also at 1800 and (when needed) 3600; the schedule is the shortest candidate whose doubling raises
- *       validation AP by less than max(0.005, 5 % of it) for all four, else 3600 (written to schedule.json);</li>
+ *       validation AP by less than max(0.005, 5 % of the shorter one's) for all four, else the longest (schedule.json);</li>
  *   <li><b>levels</b>: at each level, at that schedule, each family's rate on its grid (seed 1), CE α ∈ {0.25, 0.5}
  *       at CE's rate, the best CE α by validation AP and FL at seeds 2 and 3; at e4032 also FL γ ∈ {0.5, 1, 5},
  *       FL* (2, 1) at FL's rate and the best CE α without the prior at CE's rate; then, for the mechanisms, each
@@ -132,7 +132,7 @@ public final class ImbalanceStudy {
         }
         for (int i = 1; i < schedules.length; i++) {
             if (schedules[i] != 2 * schedules[i - 1]) {
-                throw new IllegalArgumentException("each schedule candidate doubles the one before; got "
+                throw new IllegalArgumentException("schedules: each candidate must double the one before; got "
                         + Arrays.toString(schedules));
             }
         }

@@ -106,7 +106,9 @@ public final class PlateauProbe {
                 Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
                         java.nio.file.StandardCopyOption.ATOMIC_MOVE);
             }
-            done.put(probe.name, json.readValue(file.toFile(), new TypeReference<Map<String, Object>>() { }));
+            Map<String, Object> record = json.readValue(file.toFile(), new TypeReference<Map<String, Object>>() { });
+            runner.checkReusable(file, record);                          // made under this protocol and backbone
+            done.put(probe.name, record);
             Object val = done.get(probe.name).get("val");
             System.out.printf(Locale.ROOT, "  %s: validation AP %s%n", probe.name, val == null ? "— (non-finite)"
                     : ((Map<?, ?>) val).get("AP"));
@@ -261,6 +263,7 @@ public final class PlateauProbe {
         m.put("warmup", warmup);
         m.put("clip_l2_per_layer", probe.clip ? threshold : null);
         m.put("protocol", p.describe());
+        m.put("backbone_sha256", RetinaNetExperiment.sha256(runner.backbonePath()));
         boolean finite = RetinaNetExperiment.finite(net.params());       // a network gone non-finite is not evaluated
         m.put("finite", finite);
         m.put("val", finite ? runner.evaluate(retinaNet, net, canvases[1]) : null);

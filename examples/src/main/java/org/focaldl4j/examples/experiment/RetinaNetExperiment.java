@@ -309,6 +309,11 @@ public final class RetinaNetExperiment {
             return p;
         }
 
+        /** The pretrained backbone's file (made by the first run that needs it when absent). */
+        Path backbonePath() {
+            return backboneDir.resolve("backbone.zip");
+        }
+
         private Runnable beforeRun = () -> { };
 
         /** {@code check} runs before each run that has no record yet (and may throw to stop it starting). */
@@ -430,7 +435,11 @@ public final class RetinaNetExperiment {
                 }
             }
             Path zip = backboneDir.resolve("backbone.zip");
-            if (record.get("backbone_sha256") != null && Files.exists(zip)
+            if (record.get("backbone_sha256") != null && !Files.exists(zip)) {
+                throw new IllegalStateException(file + " was made with a pretrained backbone, and " + zip + " is missing: "
+                        + "restore it (a new one would mix two backbones in one directory)");
+            }
+            if (record.get("backbone_sha256") != null
                     && !record.get("backbone_sha256").equals(backboneSha != null ? backboneSha : sha256(zip))) {
                 throw new IllegalStateException(file + " was made with another pretrained backbone than " + zip);
             }
@@ -555,8 +564,9 @@ public final class RetinaNetExperiment {
             } finally {
                 it.shutdown();
             }
-            if (divergedAt == null && !finite(net.params())) {
-                divergedAt = p.iterations;                       // the last update made the parameters non-finite
+            if (divergedAt == null && !(finite(net.params())
+                    && finite(net.output(false, val.images(0, Math.min(50, val.size())))[0]))) {
+                divergedAt = p.iterations;                       // the last update made the network non-finite
             }
             double trainSeconds = (System.nanoTime() - t0) / 1e9;
             long t1 = System.nanoTime();

@@ -28,7 +28,10 @@ class ImbalanceStudyTest {
     private static String[] args(Path dir, String... more) {
         List<String> a = new java.util.ArrayList<>(List.of("out=" + dir, "backbone=" + dir, "data=SUBSET", "train=32",
                 "val=16", "test=16", "pretrain=128", "grid=0.01", "schedules=3,6,12", "levels=e48"));
-        a.addAll(List.of(more));
+        for (String m : more) {                                        // a key given here replaces the default's
+            a.removeIf(x -> x.startsWith(m.substring(0, m.indexOf('=') + 1)));
+            a.add(m);
+        }
         return a.toArray(new String[0]);
     }
 
@@ -90,8 +93,7 @@ class ImbalanceStudyTest {
         ImbalanceStudy spent = new ImbalanceStudy(new RetinaNetExperiment.Protocol(), dir, dir, System.nanoTime() - 1,
                 new int[] {3, 6});
         assertThrows(ImbalanceStudy.BudgetSpent.class, spent::schedule);
-        assertFalse(Files.exists(dir.resolve("runs")) && Files.list(dir.resolve("runs")).findAny().isPresent()
-                && Files.exists(dir.resolve("runs/e0/it3/records/ce-a0.75_s1_lr0.0025.json")));
+        assertFalse(Files.exists(dir.resolve("runs")), "no run, no record directory");
         assertFalse(Files.exists(dir.resolve("schedule.json")));
         assertFalse(Files.exists(dir.resolve("backbone.zip")), "nothing was loaded or pretrained either");
     }
@@ -118,7 +120,8 @@ class ImbalanceStudyTest {
             {"e4032", "fl-g2-a0.25", 4, 0.005, 0.05},
             {"e0", "ce-a0.75", 8, 0.02, 0.30}, {"e0", "ce-a0.75", 16, 0.02, 0.305},
             {"e0", "fl-g2-a0.25", 8, 0.01, 0.31}, {"e0", "fl-g2-a0.25", 16, 0.01, 0.312},
-            {"e4032", "ce-a0.75", 8, 0.005, 0.09}, {"e4032", "ce-a0.75", 16, 0.005, 0.091},
+            // 0.05 → 0.054: 5 % of 0.05 < 0.004 < 0.005, flat only by the rule's 0.005 floor
+            {"e4032", "ce-a0.75", 8, 0.005, 0.05}, {"e4032", "ce-a0.75", 16, 0.005, 0.054},
             {"e4032", "fl-g2-a0.25", 8, 0.01, 0.12}, {"e4032", "fl-g2-a0.25", 16, 0.01, 0.121}};
         for (Object[] r : runs) {
             ImbalanceStudy.Level level = ImbalanceStudy.level((String) r[0]);
@@ -146,12 +149,47 @@ class ImbalanceStudyTest {
         assertTrue(e.getMessage().contains("train_canvases = 32"), e.getMessage());
     }
 
+    /**
+     * Above the grid with no run allowed: CE's chosen 0.02 is followed by 0.04, which fails (AP 0.1 below half of 0.3),
+     * so no 0.08 is asked for; FL's 0.01 is followed by 0.02 and 0.04, which train, then 0.08, which diverges: the cap.
+     */
+    @Test
+    void aboveTheGridStopsAtTheFirstFailureOrTheSecondDoubling(@TempDir Path dir) throws Exception {
+        RetinaNetExperiment.Protocol base = new RetinaNetExperiment.Protocol();
+        base.grid = new double[] {0.01, 0.02};
+        ImbalanceStudy study = new ImbalanceStudy(base, dir, dir, System.nanoTime() - 1, new int[] {4, 8});
+        ImbalanceStudy.Level level = ImbalanceStudy.level("e48");
+        ObjectMapper json = new ObjectMapper();
+        Object[][] runs = {{"ce-a0.75", 0.01, 0.2}, {"ce-a0.75", 0.02, 0.3}, {"ce-a0.75", 0.04, 0.1},
+            {"fl-g2-a0.25", 0.01, 0.3}, {"fl-g2-a0.25", 0.02, 0.2}, {"fl-g2-a0.25", 0.04, 0.16},
+            {"fl-g2-a0.25", 0.08, Double.NaN}};
+        for (Object[] r : runs) {
+            Map<String, Object> m = record((String) r[0], 1, (Double) r[1], (Double) r[2], 0, 40);
+            m.put("protocol", json.readValue(json.writeValueAsString(study.protocol(level, 4).describe()), Map.class));
+            Path file = dir.resolve("runs/e48/it4/records/" + RetinaNetExperiment.recordName(
+                    RetinaNetExperiment.config((String) r[0]), 1, (Double) r[1]));
+            Files.createDirectories(file.getParent());
+            json.writeValue(file.toFile(), m);
+        }
+        RetinaNetExperiment.Runner r = study.runner(level, 4);
+        study.aboveTheGrid(r, ImbalanceStudy.CE, 0.02);               // a run at 0.08 would throw BudgetSpent
+        study.aboveTheGrid(r, ImbalanceStudy.FL, 0.01);
+        // had CE chosen 0.01 (AP 0.2), 0.04's AP 0.1 would be half of it, a run that trains: 0.08 would be asked for
+        assertThrows(ImbalanceStudy.BudgetSpent.class, () -> study.aboveTheGrid(r, ImbalanceStudy.CE, 0.01));
+    }
+
     @Test
     void argumentsAreCheckedBeforeAnythingRuns(@TempDir Path dir) {
         for (String bad : List.of("levels=e7", "stage=both", "schedules=3,5", "minutes=0", "grid=0.01,-1", "bogus=1",
-                "iterations=0")) {
-            assertThrows(IllegalArgumentException.class, () -> ImbalanceStudy.main(args(dir, bad)), bad);
+                "iterations=0", "warmup=5", "report=yes")) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> ImbalanceStudy.main(args(dir, bad)), bad);
+            String value = bad.substring(bad.indexOf('=') + 1);
+            assertTrue(e.getMessage().contains(bad.substring(0, bad.indexOf('='))) || e.getMessage().contains(value),
+                    bad + ": " + e.getMessage());
+            assertFalse(e.getMessage().contains("given twice"), bad + ": " + e.getMessage());
         }
+        assertFalse(Files.exists(dir.resolve("runs")), "no argument error may start a run");
         assertThrows(IllegalArgumentException.class, () -> ImbalanceStudy.main(args(dir, "iterations=5", "stage=schedule")));
         assertThrows(IllegalStateException.class, () -> ImbalanceStudy.main(args(dir, "stage=levels")),
                 "the levels stage needs the schedule stage's decision");
@@ -211,11 +249,11 @@ class ImbalanceStudyTest {
         }
         Files.createDirectories(dir.resolve("crosscheck"));
         json.writeValue(dir.resolve("crosscheck/e0_fl.json").toFile(), Map.of("level", "e0", "config", "fl-g2-a0.25",
-                "seed", 1, "learning_rate", 0.005, "test", Map.of("AP", 0.35, "AP50", 0.7)));
+                "seed", 1, "learning_rate", 0.005, "iterations", 4, "test", Map.of("AP", 0.35, "AP50", 0.7)));
         assertTrue(ImbalanceReport.write(dir));
         String md = Files.readString(dir.resolve("table.md"), StandardCharsets.UTF_8);
         // CE α=0.25 over seeds 1, 2: 0.99, 0.20; FL at 0.005: 0.40, 0.10; FL − CE: −0.59, −0.10 → −0.345 ± 0.346
-        assertTrue(md.contains("| e0 | empty canvases | 41 | 418 | 0.01 | 0.005 | 0.08 / 0.01 | CE α=0.25 | 0.595 ± 0.559 [0.200–0.990] "
+        assertTrue(md.contains("| e0 | empty canvases | 41 | 418 | 0.01 | 0.005 | 0.02 / 0.01 | CE α=0.25 | 0.595 ± 0.559 [0.200–0.990] "
                 + "| 0.250 ± 0.212 [0.100–0.400] | -0.345 ± 0.346 [-0.590, -0.100] | 2 |"), md);
         assertTrue(md.contains("| 0.04 | diverged at 7 | — |"), md);
         assertTrue(md.contains("| 0.01 | 0.2000 ✓ | 0.2500 |"), md);

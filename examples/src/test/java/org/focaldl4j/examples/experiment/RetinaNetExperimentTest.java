@@ -58,6 +58,24 @@ class RetinaNetExperimentTest {
         assertEquals(modified, Files.getLastModifiedTime(fl).toMillis());
     }
 
+    /** A run whose last update leaves non-finite parameters is recorded as diverged there, not evaluated (no crash). */
+    @Test
+    void aRunMadeNonFiniteByItsLastUpdateIsRecordedAsDiverged(@TempDir Path dir) throws Exception {
+        RetinaNetExperiment.Protocol p = new RetinaNetExperiment.Protocol();
+        for (String[] kv : new String[][] {{"data", "SUBSET"}, {"train", "32"}, {"val", "16"}, {"test", "16"},
+            {"pretrain", "128"}, {"iterations", "1"}, {"warmup", "0"}}) {
+            Arguments.protocol(p, kv[0], kv[1]);
+        }
+        p.figure4 = false;
+        RetinaNetExperiment.Runner runner = new RetinaNetExperiment.Runner(p, dir, dir);
+        runner.ensure(RetinaNetExperiment.CE_075, 1, 1e30, "test");
+        Map<String, Object> r = runner.ensure(RetinaNetExperiment.CE_075, 1, 1e30, "test");       // as written
+        assertEquals(1, r.get("diverged_at"));
+        assertEquals(null, r.get("val"));
+        assertEquals(1, ((List<?>) r.get("class_loss_curve")).size());
+        assertTrue(Double.isFinite(((Number) ((List<?>) r.get("class_loss_curve")).get(0)).doubleValue()));
+    }
+
     @Test
     void argumentsAreCheckedBeforeAnythingRuns(@TempDir Path dir) {
         assertThrows(IllegalArgumentException.class, () -> RetinaNetExperiment.main(new String[] {"out=" + dir, "bogus=1"}));
