@@ -33,6 +33,8 @@ import org.nd4j.shade.jackson.databind.SerializationFeature;
  *       at CE's rate, the best CE α by validation AP and FL at seeds 2 and 3; at e4032 also FL γ ∈ {0.5, 1, 5},
  *       FL* (2, 1) at FL's rate and the best CE α without the prior at CE's rate; then, for the mechanisms, each
  *       family's rate doubled above the grid while it trains ({@link #aboveTheGrid}).</li>
+ *   <li><b>convergence</b> (after the levels): when no candidate was flat, the schedule stage's four runs at twice the
+ *       longest candidate ({@link #convergenceCheck}); it chooses nothing.</li>
  * </ol>
  * Records: {@code out}/runs/LEVEL/itN/records/CONFIG_sSEED_lrRATE.json.
  *
@@ -116,8 +118,9 @@ public final class ImbalanceStudy {
                 case "out" -> out = Paths.get(v);
                 case "backbone" -> backbone = Paths.get(v);
                 case "stage" -> stage = switch (v) {
-                    case "all", "schedule", "levels" -> v;
-                    default -> throw new IllegalArgumentException("stage is all, schedule or levels; got \"" + v + "\"");
+                    case "all", "schedule", "levels", "convergence" -> v;
+                    default -> throw new IllegalArgumentException("stage is all, schedule, levels or convergence; got \""
+                            + v + "\"");
                 };
                 case "levels" -> levels = Arrays.stream(v.split(",")).map(ImbalanceStudy::level).toList();
                 case "minutes" -> minutes = Arguments.positive(k, v);
@@ -145,12 +148,15 @@ public final class ImbalanceStudy {
             return;
         }
         try {
-            int schedule = iterations != null ? iterations : stage.equals("levels") ? study.decidedSchedule()
-                    : study.schedule();
-            if (!stage.equals("schedule")) {
+            int schedule = iterations != null ? iterations : stage.equals("levels") || stage.equals("convergence")
+                    ? study.decidedSchedule() : study.schedule();
+            if (stage.equals("all") || stage.equals("levels")) {
                 for (Level level : levels) {
                     study.level(level, schedule);
                 }
+            }
+            if (iterations == null && (stage.equals("all") || stage.equals("convergence"))) {
+                study.convergenceCheck();                            // after the levels: it chooses nothing
             }
             System.out.println("the study's runs are all recorded");
         } catch (BudgetSpent e) {
@@ -242,6 +248,33 @@ public final class ImbalanceStudy {
         json.writeValue(out.resolve("schedule.json").toFile(), m);
         System.out.println("schedule: " + chosen + " iterations");
         return chosen;
+    }
+
+    /**
+     * When no candidate was flat (the schedule is the longest), the four pairs of the schedule stage once more at twice
+     * the longest candidate, seed 1, validation only (protocol.json, "convergence_check"): how far from converged the
+     * study's schedule is. Changes no choice; written to convergence.json.
+     */
+    void convergenceCheck() throws IOException {
+        Path file = out.resolve("schedule.json");
+        Map<?, ?> schedule = json.readValue(file.toFile(), Map.class);
+        int longest = schedules[schedules.length - 1];
+        if (((Number) schedule.get("schedule")).intValue() != longest) {
+            return;                                                        // a shorter schedule was flat already
+        }
+        Map<String, Object> ap = new LinkedHashMap<>();
+        for (Map.Entry<?, ?> e : ((Map<?, ?>) schedule.get("learning_rates")).entrySet()) {
+            String[] key = ((String) e.getKey()).split(" ");
+            double lr = ((Number) e.getValue()).doubleValue();
+            Map<String, Object> r = runner(level(key[0]), 2 * longest).ensure(RetinaNetExperiment.config(key[1]), 1, lr,
+                    "convergence");
+            ap.put((String) e.getKey(), Runner.valAp(r));
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("iterations", 2 * longest);
+        m.put("validation_ap", ap);
+        m.put("validation_ap_at_the_schedule", schedule.get("validation_ap"));
+        json.writeValue(out.resolve("convergence.json").toFile(), m);
     }
 
     private double apAt(String level, Config c, double lr, int candidate) throws IOException {

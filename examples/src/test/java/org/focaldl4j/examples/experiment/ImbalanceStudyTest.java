@@ -139,6 +139,13 @@ class ImbalanceStudyTest {
         assertEquals(Map.of("e0 ce-a0.75", 0.02, "e0 fl-g2-a0.25", 0.01, "e4032 ce-a0.75", 0.005,
                 "e4032 fl-g2-a0.25", 0.01), schedule.get("learning_rates"));
         assertEquals(List.of(0.2, 0.3, 0.305), ((Map<?, ?>) schedule.get("validation_ap")).get("e0 ce-a0.75"));
+        study.convergenceCheck();                                     // the schedule was flat at 8: nothing to run
+        assertFalse(Files.exists(dir.resolve("convergence.json")));
+        // had nothing been flat, the check would ask for the four runs at 32 iterations
+        Map<String, Object> none = json.readValue(dir.resolve("schedule.json").toFile(), Map.class);
+        none.put("schedule", 16);
+        json.writeValue(dir.resolve("schedule.json").toFile(), none);
+        assertThrows(ImbalanceStudy.BudgetSpent.class, study::convergenceCheck);
         // a record made under another protocol is refused, not reused
         Path e0 = dir.resolve("runs/e0/it4/records/ce-a0.75_s1_lr0.01.json");
         @SuppressWarnings("unchecked")
