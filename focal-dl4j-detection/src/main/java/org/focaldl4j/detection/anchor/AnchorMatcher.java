@@ -16,7 +16,13 @@ import org.focaldl4j.detection.box.Boxes;
  * and, when {@code keepBestAnchor} (default), the anchor(s) with a box's highest IoU (ties: all of them;
  * IoU &gt; 0) are matched too, each to its own best box, so no box is left without an anchor — Detectron's
  * "low-quality matches". The result is torchvision's and detectron2's {@code Matcher}'s: per anchor, the
- * index of its box or a negative code. Immutable.
+ * index of its box or a negative code.
+ * <p>
+ * Crowd regions (COCO's {@code iscrowd} boxes, which label a group of objects without telling them apart): a
+ * background anchor that lies at least {@code crowdIoa} (0.7) inside one — its intersection with the region over
+ * its own area — is {@link #IGNORED}, since it may well cover an object; matched anchors stay matched. 0.7 is
+ * Detectron's {@code CROWD_FILTER_THRESH}, its rule for proposals inside crowds (detectron2 drops crowd boxes from
+ * training instead, which makes such anchors background). Immutable.
  */
 public final class AnchorMatcher {
 
@@ -28,20 +34,51 @@ public final class AnchorMatcher {
     private final double positiveIou;
     private final double negativeIou;
     private final boolean keepBestAnchor;
+    private final double crowdIoa;
 
-    /** The paper's thresholds: matched ≥ 0.5, background &lt; 0.4, each box keeps its best anchor. */
+    /** The paper's thresholds: matched ≥ 0.5, background &lt; 0.4, each box keeps its best anchor; crowd IoA 0.7. */
     public AnchorMatcher() {
         this(0.5, 0.4, true);
     }
 
+    /** These thresholds, with crowd IoA 0.7. */
     public AnchorMatcher(double positiveIou, double negativeIou, boolean keepBestAnchor) {
+        this(positiveIou, negativeIou, keepBestAnchor, 0.7);
+    }
+
+    /** @param crowdIoa in (0, 1]: a background anchor at least this much inside a crowd region is ignored */
+    public AnchorMatcher(double positiveIou, double negativeIou, boolean keepBestAnchor, double crowdIoa) {
         if (!(negativeIou >= 0 && negativeIou <= positiveIou && positiveIou <= 1)) {
             throw new IllegalArgumentException("need 0 <= negativeIou <= positiveIou <= 1; got negativeIou = "
                     + negativeIou + ", positiveIou = " + positiveIou);
         }
+        if (!(crowdIoa > 0 && crowdIoa <= 1)) {
+            throw new IllegalArgumentException("crowdIoa must be in (0, 1]; got " + crowdIoa);
+        }
         this.positiveIou = positiveIou;
         this.negativeIou = negativeIou;
         this.keepBestAnchor = keepBestAnchor;
+        this.crowdIoa = crowdIoa;
+    }
+
+    /**
+     * {@link #match(Boxes, Boxes)}, then every {@link #BACKGROUND} anchor at least {@code crowdIoa} inside one of
+     * {@code crowd} made {@link #IGNORED}.
+     */
+    public int[] match(Boxes anchors, Boxes boxes, Boxes crowd) {
+        if (crowd == null) {
+            throw new IllegalArgumentException("match needs crowd regions (Boxes.of(new double[0][], …) for none); "
+                    + "got null");
+        }
+        int[] matched = match(anchors, boxes);
+        for (int i = 0; i < matched.length; i++) {
+            for (int r = 0; r < crowd.size() && matched[i] == BACKGROUND; r++) {
+                if (anchors.ioa(i, crowd, r) >= crowdIoa) {
+                    matched[i] = IGNORED;
+                }
+            }
+        }
+        return matched;
     }
 
     /** For every anchor, the index of the box it is matched to, {@link #BACKGROUND} or {@link #IGNORED}. */
@@ -93,6 +130,6 @@ public final class AnchorMatcher {
     @Override
     public String toString() {
         return "AnchorMatcher(positiveIou=" + positiveIou + ", negativeIou=" + negativeIou + ", keepBestAnchor="
-                + keepBestAnchor + ")";
+                + keepBestAnchor + ", crowdIoa=" + crowdIoa + ")";
     }
 }

@@ -92,9 +92,22 @@ public final class AnchorTargets {
      * classes {@code classes[n]} in [0, K).
      */
     public INDArray[] batch(double[][][] boxes, int[][] classes) {
+        return batch(boxes, classes, null);
+    }
+
+    /**
+     * {@link #batch(double[][][], int[][])} for images with crowd regions: image n's anchors that the matcher finds
+     * inside {@code crowd[n]} (boxes {x1, y1, x2, y2}) are ignored ({@link AnchorMatcher#match(Boxes, Boxes, Boxes)});
+     * {@code crowd} null means none.
+     */
+    public INDArray[] batch(double[][][] boxes, int[][] classes, double[][][] crowd) {
         if (boxes == null || classes == null || boxes.length != classes.length || boxes.length == 0) {
             throw new IllegalArgumentException("a batch needs boxes and classes for each of at least one image; got "
                     + (boxes == null ? "null" : boxes.length) + " and " + (classes == null ? "null" : classes.length));
+        }
+        if (crowd != null && crowd.length != boxes.length) {
+            throw new IllegalArgumentException("a batch of " + boxes.length + " images needs " + boxes.length
+                    + " lists of crowd regions; got " + crowd.length);
         }
         int a = anchorsPerLocation;
         int m = locations();
@@ -107,7 +120,7 @@ public final class AnchorTargets {
         float[] deltas = new float[n * 4 * a * m];
         float[] positive = new float[n * a * m];
         for (int i = 0; i < n; i++) {
-            write(i, boxes[i], classes[i], cls, deltas, positive);
+            write(i, boxes[i], classes[i], crowd == null ? null : crowd[i], cls, deltas, positive);
         }
         return new INDArray[] {Nd4j.create(cls, new long[] {n, a, m}, 'c'),
             Nd4j.create(deltas, new long[] {n, 4L * a, m}, 'c'), Nd4j.create(positive, new long[] {n, a, m}, 'c')};
@@ -121,7 +134,8 @@ public final class AnchorTargets {
     }
 
     /** Image {@code n}'s targets into the batch's row-major arrays (all zero there before). */
-    private void write(int n, double[][] boxes, int[] classes, float[] cls, float[] deltas, float[] positive) {
+    private void write(int n, double[][] boxes, int[] classes, double[][] crowd, float[] cls, float[] deltas,
+                       float[] positive) {
         String image = "image " + n;
         Boxes valid = Boxes.of(boxes, image + "'s box");
         int flat = valid.firstWithoutArea();
@@ -139,7 +153,8 @@ public final class AnchorTargets {
                         + ", outside [0, " + numClasses + ")");
             }
         }
-        int[] match = matcher.match(anchors, valid);
+        int[] match = crowd == null ? matcher.match(anchors, valid)
+                : matcher.match(anchors, valid, Boxes.of(crowd, image + "'s crowd region"));
         int a = anchorsPerLocation;
         int m = locations();
         int classBase = n * a * m;

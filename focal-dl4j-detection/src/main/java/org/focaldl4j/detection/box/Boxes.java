@@ -104,6 +104,24 @@ public final class Boxes {
         return overlap(boxes[i], other.boxes[j]);
     }
 
+    /**
+     * Intersection over the area of box {@code i} of these boxes, with box {@code j} of {@code other}: how much of box
+     * i lies inside box j (1 when wholly inside); 0 when box i has no area.
+     */
+    public double ioa(int i, Boxes other, int j) {
+        if (other == null) {
+            throw new IllegalArgumentException("ioa needs other boxes; got null");
+        }
+        if (i < 0 || i >= boxes.length || j < 0 || j >= other.boxes.length) {
+            throw new IllegalArgumentException("ioa needs box i in [0, " + boxes.length + ") and box j in [0, "
+                    + other.boxes.length + "); got i = " + i + ", j = " + j);
+        }
+        double[] a = boxes[i];
+        double[] b = other.boxes[j];
+        double inter = intersection(a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3]);
+        return inter == 0 ? 0.0 : inter / ((a[2] - a[0]) * (a[3] - a[1]));
+    }
+
     /** IoU of every box of {@code a} (rows) with every box of {@code b} (columns). */
     public static double[][] pairwiseIou(Boxes a, Boxes b) {
         if (a == null || b == null) {

@@ -11,6 +11,8 @@ import org.focaldl4j.detection.data.CocoDataset.Annotation;
 import org.focaldl4j.detection.data.CocoDataset.Category;
 import org.focaldl4j.detection.data.CocoDataset.Image;
 import org.focaldl4j.detection.data.CocoDataset.Result;
+import org.nd4j.shade.jackson.core.JsonProcessingException;
+import org.nd4j.shade.jackson.databind.DeserializationFeature;
 import org.nd4j.shade.jackson.databind.JsonNode;
 import org.nd4j.shade.jackson.databind.ObjectMapper;
 import org.nd4j.shade.jackson.databind.SerializationFeature;
@@ -31,15 +33,60 @@ public final class CocoJson {
     private CocoJson() {
     }
 
-    private static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    private static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+
+    /** Deepest nesting of arrays and objects read (COCO needs 5, for polygon segmentations). */
+    static final int MAX_DEPTH = 64;
 
     /** Reads a COCO ground-truth file (other fields, e.g. segmentations, are not used). */
     public static CocoDataset read(Path file) throws IOException {
-        return fromJson(MAPPER.readTree(Files.readString(file, StandardCharsets.UTF_8)), file.toString());
+        return fromJson(parse(file), file.toString());
+    }
+
+    /**
+     * A file's one JSON value: content after it, or nesting deeper than {@value #MAX_DEPTH} (which would overflow
+     * the parser's stack), is refused with the file's name.
+     */
+    static JsonNode parse(Path file) throws IOException {
+        String text = Files.readString(file, StandardCharsets.UTF_8);
+        int depth = 0;
+        boolean inString = false;
+        for (int k = 0; k < text.length(); k++) {
+            char c = text.charAt(k);
+            if (inString) {
+                if (c == '\\') {
+                    k++;
+                } else if (c == '"') {
+                    inString = false;
+                }
+            } else if (c == '"') {
+                inString = true;
+            } else if ((c == '[' || c == '{') && ++depth > MAX_DEPTH) {
+                throw new IOException(file + ": JSON nested deeper than " + MAX_DEPTH + " levels (at character " + k
+                        + "); COCO files need 5");
+            } else if (c == ']' || c == '}') {
+                depth--;
+            }
+        }
+        try {
+            return MAPPER.readTree(text);
+        } catch (JsonProcessingException e) {
+            throw new IOException(file + ": not one JSON value (" + e.getOriginalMessage() + ")", e);
+        }
     }
 
     /** Parses COCO ground truth from a JSON tree; {@code where} names the source in messages. */
     public static CocoDataset fromJson(JsonNode root, String where) {
+        try {
+            return groundTruth(root, where);
+        } catch (IllegalArgumentException e) {
+            throw e.getMessage() != null && e.getMessage().startsWith(where) ? e
+                    : new IllegalArgumentException(where + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static CocoDataset groundTruth(JsonNode root, String where) {
         List<Image> images = new ArrayList<>();
         for (JsonNode n : array(root, "images", where)) {
             images.add(new Image(longField(n, "id", where), intField(n, "width", where), intField(n, "height", where)));
@@ -68,7 +115,7 @@ public final class CocoJson {
 
     /** Reads a COCO results file: a JSON array of {image_id, category_id, bbox, score}. */
     public static List<Result> readResults(Path file) throws IOException {
-        JsonNode root = MAPPER.readTree(Files.readString(file, StandardCharsets.UTF_8));
+        JsonNode root = parse(file);
         if (!root.isArray()) {
             throw new IllegalArgumentException(file + ": a COCO results file is a JSON array");
         }
@@ -82,13 +129,22 @@ public final class CocoJson {
 
     /** {@code dataset} as COCO ground-truth JSON. */
     public static String write(CocoDataset dataset) {
+        return write(dataset, null);
+    }
+
+    /** {@code dataset} as COCO ground truth, image i with {@code "file_name": fileNames.get(i)} unless null. */
+    static String write(CocoDataset dataset, List<String> fileNames) {
         if (dataset == null) {
             throw new IllegalArgumentException("write needs a COCO dataset; got null");
         }
         ObjectNode root = MAPPER.createObjectNode();
         ArrayNode is = root.putArray("images");
-        for (Image i : dataset.images()) {
-            is.addObject().put("id", i.id()).put("width", i.width()).put("height", i.height());
+        for (int k = 0; k < dataset.images().size(); k++) {
+            Image i = dataset.images().get(k);
+            ObjectNode o = is.addObject().put("id", i.id()).put("width", i.width()).put("height", i.height());
+            if (fileNames != null) {
+                o.put("file_name", fileNames.get(k));
+            }
         }
         ArrayNode as = root.putArray("annotations");
         for (Annotation a : dataset.annotations()) {

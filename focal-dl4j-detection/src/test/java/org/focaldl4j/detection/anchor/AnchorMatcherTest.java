@@ -67,4 +67,30 @@ class AnchorMatcherTest {
         assertEquals("box 0 must be a finite {x1, y1, x2, y2} with x2 >= x1 and y2 >= y1; got [2.0, 0.0, 1.0, 1.0]",
                 e.getMessage());
     }
+
+    @Test
+    void backgroundAnchorsInsideACrowdRegionAreIgnored() {
+        Boxes box = Boxes.of(new double[][] {{0, 0, 4, 4}}, "box");
+        Boxes crowd = Boxes.of(new double[][] {{10, 0, 20, 10}, {0, 0, 5, 5}}, "crowd");
+        Boxes anchors = Boxes.of(new double[][] {
+                {0, 0, 4, 4},        // IoU 1 with the box: matched, although wholly inside crowd region 1
+                {12, 2, 16, 6},      // background, wholly inside region 0 (IoA 1)        → ignored
+                {17, 0, 22, 2},      // background, IoA 3·2 / 5·2 = 0.6 with region 0      → background
+                {16, 0, 26, 2},      // IoA 4·2 / 10·2 = 0.4                                → background
+                {13, 3, 23, 5},      // IoA 7·2 / 10·2 = 0.7, exactly the threshold          → ignored
+                {30, 30, 31, 31},    // far from everything                                  → background
+        }, "anchor");
+        AnchorMatcher m = new AnchorMatcher(0.5, 0.4, false);
+        assertArrayEquals(new int[] {0, AnchorMatcher.IGNORED, AnchorMatcher.BACKGROUND, AnchorMatcher.BACKGROUND,
+            AnchorMatcher.IGNORED, AnchorMatcher.BACKGROUND}, m.match(anchors, box, crowd));
+        // Without crowd regions, the plain match; with a stricter threshold, only the wholly-inside anchor.
+        assertArrayEquals(m.match(anchors, box), m.match(anchors, box, Boxes.of(new double[0][], "crowd")));
+        assertArrayEquals(new int[] {0, AnchorMatcher.IGNORED, AnchorMatcher.BACKGROUND, AnchorMatcher.BACKGROUND,
+            AnchorMatcher.BACKGROUND, AnchorMatcher.BACKGROUND},
+                new AnchorMatcher(0.5, 0.4, false, 0.95).match(anchors, box, crowd));
+        assertEquals(0.6, anchors.ioa(2, crowd, 0), 1e-15);
+        assertThrows(IllegalArgumentException.class, () -> new AnchorMatcher(0.5, 0.4, true, 0));
+        assertThrows(IllegalArgumentException.class, () -> new AnchorMatcher(0.5, 0.4, true, Double.NaN));
+        assertThrows(IllegalArgumentException.class, () -> m.match(anchors, box, null));
+    }
 }

@@ -79,4 +79,30 @@ class AnchorTargetsTest {
         assertThrows(IllegalArgumentException.class, () -> new AnchorTargets(PYRAMID, 64, 64, 0, new AnchorMatcher(),
                 new BoxCoder()));
     }
+
+    @Test
+    void crowdRegionsTurnTheBackgroundInsideThemIntoIgnoredAnchors() {
+        AnchorMatcher matcher = new AnchorMatcher();
+        AnchorTargets targets = new AnchorTargets(PYRAMID, 64, 64, K, matcher, new BoxCoder());
+        double[][] crowd = {{32, 32, 64, 64}};
+        INDArray plain = targets.batch(BOXES, CLASSES)[0];
+        INDArray withCrowd = targets.batch(BOXES, CLASSES, new double[][][] {crowd, {}})[0];
+        Boxes anchors = targets.anchors();
+        int[] expected = matcher.match(anchors, Boxes.of(BOXES[0], "box"), Boxes.of(crowd, "crowd"));
+        int a = targets.anchorsPerLocation();
+        int m = targets.locations();
+        int changed = 0;
+        for (int i = 0; i < expected.length; i++) {
+            float got = withCrowd.getFloat(0, i % a, i / a);
+            if (expected[i] == AnchorMatcher.IGNORED) {
+                assertEquals(AnchorLossLayer.IGNORE, got, 0f);
+                changed += plain.getFloat(0, i % a, i / a) == K ? 1 : 0;
+            } else {
+                assertEquals(plain.getFloat(0, i % a, i / a), got, 0f);
+            }
+        }
+        assertTrue(changed > 0, "some background anchors became ignored");
+        assertEquals(plain.get(NDArrayIndex.point(1)), withCrowd.get(NDArrayIndex.point(1)));
+        assertEquals(m * a, expected.length);
+    }
 }
