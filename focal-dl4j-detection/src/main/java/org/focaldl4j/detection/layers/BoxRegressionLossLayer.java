@@ -1,5 +1,6 @@
 package org.focaldl4j.detection.layers;
 
+import java.util.Arrays;
 import java.util.Objects;
 
 import org.deeplearning4j.nn.conf.CNN2DFormat;
@@ -22,13 +23,16 @@ import org.nd4j.linalg.api.buffer.DataType;
  * </pre>
  * with the normaliser n of {@link PositiveNormaliser} over P = Σ_a [m_a ≠ 0] (the number of positive
  * anchors, the classification layer's P), per minibatch or as a moving average. Identity activation; no learned
- * parameters. detectron2's RetinaNet uses β = 0.1, torchvision's L1.
+ * parameters. detectron2's RetinaNet uses β = 0.1, torchvision's L1. {@link Builder#giou} replaces the sum over
+ * the four coordinates by the anchor's GIoU loss, 1 − GIoU of the predicted and target boxes ({@link GiouLoss}),
+ * for a box coder with the given weights.
  */
 public class BoxRegressionLossLayer extends AnchorOutputLayer {
 
     private static final long serialVersionUID = 1L;
 
     private double beta = 0.1;
+    private double[] giouWeights;           // null: smooth-L1; else GIoU for a coder with these (wx, wy, ww, wh)
 
     /** For JSON. */
     public BoxRegressionLossLayer() {
@@ -39,6 +43,7 @@ public class BoxRegressionLossLayer extends AnchorOutputLayer {
         super(builder, builder.format, builder.normaliser);
         setActivationFn(builder.activation() != null ? builder.activation() : Activation.IDENTITY.getActivationFunction());
         setBeta(builder.beta);
+        setGiouWeights(builder.giouWeights);
     }
 
     @Override
@@ -54,6 +59,7 @@ public class BoxRegressionLossLayer extends AnchorOutputLayer {
     @Override
     void checkFields() {
         setBeta(beta);
+        setGiouWeights(giouWeights);
         setActivationFn(getActivationFn());
     }
 
@@ -76,6 +82,23 @@ public class BoxRegressionLossLayer extends AnchorOutputLayer {
         this.beta = checkBeta(beta);
     }
 
+    /** The box coder's weights (wx, wy, ww, wh) when the loss is GIoU; null for smooth-L1 (a copy). */
+    public double[] getGiouWeights() {
+        return giouWeights == null ? null : giouWeights.clone();
+    }
+
+    public void setGiouWeights(double[] giouWeights) {
+        this.giouWeights = checkWeights(giouWeights);
+    }
+
+    private static double[] checkWeights(double[] w) {
+        if (w != null && (w.length != 4 || !Arrays.stream(w).allMatch(v -> v > 0 && Double.isFinite(v)))) {
+            throw new IllegalArgumentException("GIoU needs the box coder's four weights (wx, wy, ww, wh), each finite and "
+                    + "> 0; got " + Arrays.toString(w));
+        }
+        return w == null ? null : w.clone();
+    }
+
     private static double checkBeta(double beta) {
         if (!(beta >= 0) || Double.isInfinite(beta)) {
             throw new IllegalArgumentException("the smooth-L1 beta must be finite and >= 0; got " + beta);
@@ -85,22 +108,25 @@ public class BoxRegressionLossLayer extends AnchorOutputLayer {
 
     @Override
     public boolean equals(Object o) {
-        return super.equals(o) && Double.compare(beta, ((BoxRegressionLossLayer) o).beta) == 0;
+        return super.equals(o) && Double.compare(beta, ((BoxRegressionLossLayer) o).beta) == 0
+                && Arrays.equals(giouWeights, ((BoxRegressionLossLayer) o).giouWeights);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(super.hashCode(), beta);
+        return Objects.hash(super.hashCode(), beta, Arrays.hashCode(giouWeights));
     }
 
     @Override
     public String toString() {
-        return "BoxRegressionLossLayer(smoothL1 beta=" + beta + ", " + getFormat() + ", normaliser " + getNormaliser() + ")";
+        return "BoxRegressionLossLayer(" + (giouWeights == null ? "smoothL1 beta=" + beta
+                : "GIoU, coder weights " + Arrays.toString(giouWeights)) + ", " + getFormat() + ", normaliser " + getNormaliser() + ")";
     }
 
     /** Builder: β = 0.1 (detectron2's RetinaNet), NCHW, per-batch normaliser unless set; identity activation. */
     public static class Builder extends FeedForwardLayer.Builder<Builder> {
         private double beta = 0.1;
+        private double[] giouWeights;
         private CNN2DFormat format;                 // null: the input type's
         private PositiveNormaliser normaliser = PositiveNormaliser.perBatch();
 
@@ -111,6 +137,15 @@ public class BoxRegressionLossLayer extends AnchorOutputLayer {
         /** β ≥ 0 of the smooth-L1 loss; 0 is L1. */
         public Builder beta(double beta) {
             this.beta = checkBeta(beta);
+            return this;
+        }
+
+        /**
+         * The GIoU loss instead of smooth-L1, for deltas of a box coder with weights (wx, wy, ww, wh) (RetinaNet's:
+         * 1, 1, 1, 1).
+         */
+        public Builder giou(double wx, double wy, double ww, double wh) {
+            this.giouWeights = checkWeights(new double[] {wx, wy, ww, wh});
             return this;
         }
 

@@ -13,7 +13,8 @@ import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * Runtime side of {@link BoxRegressionLossLayer}: smooth-L1 on the 2-D rows [rows, 4·A] of predictions and
- * targets, weighted by the positive-anchor mask [rows, A] repeated on each anchor's 4 channels.
+ * targets, weighted by the positive-anchor mask [rows, A] repeated on each anchor's 4 channels; or {@link GiouLoss}
+ * per anchor, weighted by the mask.
  */
 class BoxRegressionLossLayerImpl extends AnchorOutputLayerImpl<BoxRegressionLossLayer> {
 
@@ -54,14 +55,23 @@ class BoxRegressionLossLayerImpl extends AnchorOutputLayerImpl<BoxRegressionLoss
         }
         INDArray maskC = maskArray.castTo(input.dataType());
         Finite.checkMask(maskC, "BoxRegressionLossLayer", layerId());
+        INDArray pred = AnchorLayout.to2d(input, format);
+        INDArray target = AnchorLayout.to2d(labelsC, format);
+        INDArray perAnchor = AnchorLayout.to2d(maskC, format);                                  // [rows, A]
+        INDArray positives = perAnchor.neq(0.0).castTo(perAnchor.dataType()).sum(true, 1);
+        double[] giou = layerConf().getGiouWeights();
+        if (giou != null) {
+            INDArray[] lg = GiouLoss.compute(pred, target, giou, wantScore, wantGradient);
+            INDArray rowLoss = wantScore ? lg[0].muli(perAnchor).sum(true, 1) : null;
+            INDArray gradient = wantGradient ? lg[1].muli(OneHotLabels.perClass(perAnchor, 4)) : null;
+            return new Loss2d(rowLoss, rowLoss == null ? Double.NaN : rowLoss.sumNumber().doubleValue(), gradient,
+                    positives);
+        }
         double beta = layerConf().getBeta();
         if (beta > 0 && Nd4j.scalar(input.dataType(), beta).getDouble(0) == 0) {
             throw new IllegalArgumentException("BoxRegressionLossLayer beta " + beta + " is 0 in the network's "
                     + input.dataType() + "; use a larger beta, or beta 0 for L1 " + layerId());
         }
-        INDArray pred = AnchorLayout.to2d(input, format);
-        INDArray target = AnchorLayout.to2d(labelsC, format);
-        INDArray perAnchor = AnchorLayout.to2d(maskC, format);                                  // [rows, A]
         INDArray weight = OneHotLabels.perClass(perAnchor, 4);                                 // [rows, 4·A]
         // With c = min(|d|, β): smoothL1 = ½·c·(c/β) + (|d| − c) and its derivative clamp(d/β, −1, 1) — both
         // branches in one expression; c/β ≤ 1, so neither c² nor 1/β can overflow for huge |d|, huge β or tiny β.
@@ -86,7 +96,7 @@ class BoxRegressionLossLayerImpl extends AnchorOutputLayerImpl<BoxRegressionLoss
             gradient.muli(weight);
         }
         return new Loss2d(rowLoss, rowLoss == null ? Double.NaN : rowLoss.sumNumber().doubleValue(), gradient,
-                perAnchor.neq(0.0).castTo(perAnchor.dataType()).sum(true, 1));
+                positives);
     }
 
     @Override

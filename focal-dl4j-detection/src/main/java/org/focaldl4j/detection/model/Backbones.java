@@ -5,16 +5,21 @@ import java.util.List;
 import java.util.Map;
 
 import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.layers.FrozenLayerWithBackprop;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.focaldl4j.detection.model.Backbone.FeatureMap;
 import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
- * Backbones for {@link RetinaNet}: {@link #tiny} for small images, and {@link #copyWeights} to carry a pretrained
- * backbone's parameters (layers named "backbone_*") into a detector.
+ * Backbones for {@link RetinaNet}: {@link #tiny} for small images, {@link #resnet} (ResNet-18, 34, 50 with taps
+ * C3–C5) for photographs; {@link #copyWeights} carries a pretrained backbone's parameters (layers named
+ * "backbone_*") into a detector, and {@link #loadZooResNet50} a DL4J zoo ResNet-50's ImageNet weights.
  */
 public final class Backbones {
 
@@ -44,6 +49,84 @@ public final class Backbones {
             }
             return List.of(new FeatureMap("backbone_conv3", 4 * width, 8), new FeatureMap("backbone_conv4", 4 * width, 16));
         };
+    }
+
+    /**
+     * ResNet-{@code depth} (18, 34 or 50) with feature maps C3, C4, C5 at strides 8, 16, 32 (64·2^(s−2) channels, ×4
+     * for depth 50), as the paper's RetinaNet uses it ({@link ResNetBackbone} has the layout). {@code frozenNorm}:
+     * norm layers are fixed per-channel affines (for loaded ImageNet weights, as detectron2 freezes them);
+     * otherwise DL4J batch normalisation, trained with the network on each minibatch's statistics.
+     */
+    public static Backbone resnet(int depth, boolean frozenNorm) {
+        ResNetBackbone.blocks(depth);                                       // validates the depth
+        return (g, input, inputChannels) -> ResNetBackbone.addTo(g, input, inputChannels, depth, frozenNorm);
+    }
+
+    /**
+     * Loads the ImageNet weights of a DL4J zoo ResNet-50 ({@code org.deeplearning4j.zoo.model.ResNet50}, e.g. restored
+     * from its model file with {@code ModelSerializer.restoreComputationGraph}) into the {@link #resnet}(50, …)
+     * backbone of {@code detector}, by layer name: every conv's weights and biases as they are; every batch
+     * normalisation's γ, β, mean and variance as they are into a trainable norm, or folded into a frozen one
+     * (a = γ/√(var + ε), b = β − a·mean). The zoo's classifier is left out. Returns the layers loaded; a backbone
+     * layer without a zoo counterpart, or a shape that differs, is refused. The zoo's weights expect its own input
+     * convention (Caffe's: B, G, R pixel values 0–255 less the ImageNet channel means), which the caller provides.
+     */
+    public static int loadZooResNet50(ComputationGraph zoo, ComputationGraph detector) {
+        if (zoo == null || detector == null) {
+            throw new IllegalArgumentException("loadZooResNet50 needs the zoo network and the detector");
+        }
+        int loaded = 0;
+        for (Layer target : detector.getLayers()) {
+            String name = target.conf().getLayer().getLayerName();
+            if (name == null || !name.startsWith(ResNetBackbone.PREFIX) || target.numParams() == 0) {
+                continue;
+            }
+            String zooName = name.substring(ResNetBackbone.PREFIX.length());
+            Layer source = zoo.getLayer(zooName);
+            if (source == null) {
+                throw new IllegalArgumentException("backbone layer " + name + " has no zoo layer " + zooName
+                        + "; is the detector's backbone Backbones.resnet(50, …)?");
+            }
+            if (source.conf().getLayer() instanceof org.deeplearning4j.nn.conf.layers.BatchNormalization bn
+                    && target instanceof FrozenLayerWithBackprop) {
+                INDArray gamma = source.getParam("gamma").castTo(DataType.DOUBLE).reshape(-1);
+                INDArray beta = source.getParam("beta").castTo(DataType.DOUBLE).reshape(-1);
+                INDArray mean = source.getParam("mean").castTo(DataType.DOUBLE).reshape(-1);
+                INDArray var = source.getParam(bn.isUseLogStd() ? "log10stdev" : "var").castTo(DataType.DOUBLE)
+                        .reshape(-1);
+                if (bn.isUseLogStd()) {                                     // var = (10^log10(std))²
+                    var = Transforms.pow(Nd4j.valueArrayOf(var.shape(), 10.0, DataType.DOUBLE), var);
+                    var.muli(var);
+                }
+                INDArray scale = gamma.div(Transforms.sqrt(var.add(bn.getEps()), false));
+                INDArray bias = beta.sub(scale.mul(mean));
+                set(target, "W", scale, name);
+                set(target, "b", bias, name);
+            } else {
+                if (!target.paramTable().keySet().equals(source.paramTable().keySet())) {
+                    throw new IllegalArgumentException("backbone layer " + name + " has parameters "
+                            + target.paramTable().keySet() + " but zoo layer " + zooName + " has "
+                            + source.paramTable().keySet());
+                }
+                for (Map.Entry<String, INDArray> p : source.paramTable().entrySet()) {
+                    set(target, p.getKey(), p.getValue(), name);
+                }
+            }
+            loaded++;
+        }
+        return loaded;
+    }
+
+    /** Assigns {@code value} (any shape with the same length) to {@code layer}'s parameter {@code key}. */
+    private static void set(Layer layer, String key, INDArray value, String name) {
+        INDArray param = layer.getParam(key);
+        if (param == null || param.length() != value.length()
+                || value.rank() > 1 && !Arrays.equals(param.shape(), value.shape())) {
+            throw new IllegalArgumentException("backbone layer " + name + " parameter " + key + " has shape "
+                    + (param == null ? "none" : Arrays.toString(param.shape())) + "; the zoo gives "
+                    + Arrays.toString(value.shape()));
+        }
+        param.assign(value.reshape(param.shape()).castTo(param.dataType()));
     }
 
     /**
