@@ -5,6 +5,7 @@
 #   bash notebook-kernel/run-notebooks.sh           re-execute in place (refreshes the committed outputs)
 #   bash notebook-kernel/run-notebooks.sh --check   execute into a temporary directory; fail on a cell error
 #                                                   or on text output that differs from the committed one
+#   either followed by notebook file names (e.g. 06-train-from-a-folder.ipynb): only those
 #
 # Needs: `mvn -pl notebook-kernel -am package -DskipTests` (kernel classpath and notebook-lib/), and the
 # Debian packages jupyter-nbconvert python3-nbclient python3-ipykernel jupyter-client.
@@ -12,7 +13,9 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 notebooks="$(cd "$here/../examples/notebooks" && pwd)"
 classpath_file="$here/target/kernel-classpath.txt"
-mode="${1:-refresh}"
+mode="refresh"
+if [ "${1:-}" = "--check" ]; then mode="--check"; shift; fi
+selected=("$@")
 
 [ -f "$classpath_file" ] || { echo "missing $classpath_file: run 'mvn -pl notebook-kernel -am package -DskipTests'" >&2; exit 2; }
 [ -d "$here/target/notebook-lib" ] || { echo "missing $here/target/notebook-lib: run 'mvn -pl notebook-kernel -am package -DskipTests'" >&2; exit 2; }
@@ -48,6 +51,9 @@ mkdir -p "$out"
 status=0
 for nb in "$notebooks"/*.ipynb; do
     name="$(basename "$nb")"
+    if [ ${#selected[@]} -gt 0 ] && ! printf '%s\n' "${selected[@]}" | grep -qxF "$name"; then
+        continue
+    fi
     start=$(date +%s)
     if ! jupyter nbconvert --to notebook --execute --ExecutePreprocessor.kernel_name=java \
             --ExecutePreprocessor.timeout=900 --ExecutePreprocessor.record_timing=False \

@@ -57,10 +57,18 @@ final class FolderIterator implements MultiDataSetIterator {
                     return t;
                 });
         pool.allowCoreThreadTimeOut(true);
-        startEpoch();
+        long perEpoch = (data.size() + how.batchSize() - 1) / how.batchSize();
+        for (long e = 0; e < how.skip() / perEpoch; e++) {
+            drawEpoch();                                   // the permutations and flips of the epochs passed over
+        }
+        drawEpoch();
+        submitted = (int) (how.skip() % perEpoch) * how.batchSize();
+        taken = submitted;
+        fill();
     }
 
-    private void startEpoch() {
+    /** This epoch's order and flips, drawn from the seed. */
+    private void drawEpoch() {
         int n = data.size();
         order = shuffler == null ? identity(n) : TargetIterator.permutation(n, shuffler);
         flips = new boolean[n];
@@ -69,6 +77,10 @@ final class FolderIterator implements MultiDataSetIterator {
         }
         submitted = 0;
         taken = 0;
+    }
+
+    private void fill() {
+        int n = data.size();
         while (ahead.size() < how.prefetch() && submitted < n) {
             submitNext();
         }
@@ -161,7 +173,8 @@ final class FolderIterator implements MultiDataSetIterator {
             f.cancel(false);
         }
         ahead.clear();
-        startEpoch();
+        drawEpoch();
+        fill();
     }
 
     @Override

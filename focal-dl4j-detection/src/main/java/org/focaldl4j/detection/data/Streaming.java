@@ -5,10 +5,11 @@ package org.focaldl4j.detection.data;
  * conversions), {@code batchSize} images per batch (the last of an epoch may be smaller), the order (file order, or
  * a new permutation each epoch drawn from {@code seed}), horizontal flips (each image of each epoch flipped with
  * probability ½, drawn from the seed too), and {@code workers} background threads decoding up to {@code prefetch}
- * batches ahead. Immutable; {@link #of} gives file order, no flip, 2 workers, 2 batches ahead.
+ * batches ahead; {@code skip} batches of the stream are passed over first, without decoding them (to resume
+ * training where a checkpoint left it). Immutable; {@link #of} gives file order, no flip, 2 workers, 2 batches ahead.
  */
 public record Streaming(int channels, int batchSize, boolean shuffle, long seed, boolean flip, int workers,
-                        int prefetch) {
+                        int prefetch, long skip) {
 
     public Streaming {
         if (channels != 1 && channels != 3) {
@@ -26,11 +27,14 @@ public record Streaming(int channels, int batchSize, boolean shuffle, long seed,
         if (prefetch < 1 || prefetch > 64) {
             throw new IllegalArgumentException("prefetch must be in [1, 64] batches; got " + prefetch);
         }
+        if (skip < 0) {
+            throw new IllegalArgumentException("skip must be >= 0 batches; got " + skip);
+        }
     }
 
     /** File order, no flip, 2 workers, 2 batches ahead. */
     public static Streaming of(int channels, int batchSize) {
-        return new Streaming(channels, batchSize, false, 0, false, 2, 2);
+        return new Streaming(channels, batchSize, false, 0, false, 2, 2, 0);
     }
 
     /**
@@ -38,7 +42,7 @@ public record Streaming(int channels, int batchSize, boolean shuffle, long seed,
      * permutations drawn from {@code new java.util.Random(seed)}, as {@link DetectionImages#shuffledIterator} draws them.
      */
     public Streaming shuffled(long seed) {
-        return new Streaming(channels, batchSize, true, seed, flip, workers, prefetch);
+        return new Streaming(channels, batchSize, true, seed, flip, workers, prefetch, skip);
     }
 
     /**
@@ -46,11 +50,20 @@ public record Streaming(int channels, int batchSize, boolean shuffle, long seed,
      * flips are the next n booleans of {@code new java.util.Random(~seed)}, drawn in the epoch's order.
      */
     public Streaming flipped() {
-        return new Streaming(channels, batchSize, shuffle, seed, true, workers, prefetch);
+        return new Streaming(channels, batchSize, shuffle, seed, true, workers, prefetch, skip);
     }
 
     /** {@code workers} decoding threads, up to {@code prefetch} batches ahead. */
     public Streaming background(int workers, int prefetch) {
-        return new Streaming(channels, batchSize, shuffle, seed, flip, workers, prefetch);
+        return new Streaming(channels, batchSize, shuffle, seed, flip, workers, prefetch, skip);
+    }
+
+    /**
+     * The stream after its first {@code batches} batches (epochs included: an epoch of n images has ⌈n/B⌉ batches),
+     * which are passed over without being read: the batches that follow are those a stream from the start would
+     * give after {@code batches} calls of {@code next()}, with a {@code reset()} at each epoch's end.
+     */
+    public Streaming skipping(long batches) {
+        return new Streaming(channels, batchSize, shuffle, seed, flip, workers, prefetch, batches);
     }
 }

@@ -150,4 +150,33 @@ class FolderIteratorTest {
         assertThrows(IllegalArgumentException.class, () -> Streaming.of(1, 2).flipped());
         assertThrows(IllegalArgumentException.class, () -> coco.iterator(null, Streaming.of(1, 2)));
     }
+
+    @Test
+    void skippingResumesTheStreamWhereItWas(@TempDir Path tmp) throws IOException {
+        DetectionImages canvases = TinyDetection.canvases(21, 6);
+        ImageFolders.writeCoco(canvases, NAMES, tmp.resolve("coco"));
+        LabelledImages coco = LabelledImages.readCoco(tmp.resolve("coco/images"), tmp.resolve("coco/annotations.json"));
+        AnchorTargets targets = TinyDetection.detector().targets();
+        Streaming how = Streaming.of(1, 8).shuffled(11).flipped();
+        MultiDataSetIterator straight = coco.iterator(targets, how);
+        java.util.List<MultiDataSet> batches = new java.util.ArrayList<>();
+        for (int b = 0; b < 8; b++) {                       // 3 batches per epoch: 8 batches cross two epoch ends
+            if (!straight.hasNext()) {
+                straight.reset();
+            }
+            batches.add(straight.next());
+        }
+        for (int skip : new int[] {1, 3, 4, 7}) {
+            MultiDataSetIterator resumed = coco.iterator(targets, how.skipping(skip));
+            for (int b = skip; b < 8; b++) {
+                if (!resumed.hasNext()) {
+                    resumed.reset();
+                }
+                MultiDataSet got = resumed.next();
+                assertEquals(batches.get(b).getFeatures(0), got.getFeatures(0), "skip " + skip + ", batch " + b);
+                assertEquals(batches.get(b).getLabels(1), got.getLabels(1), "skip " + skip + ", batch " + b);
+            }
+        }
+        assertThrows(IllegalArgumentException.class, () -> how.skipping(-1));
+    }
 }

@@ -1,0 +1,207 @@
+package org.focaldl4j.detection.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.focaldl4j.detection.data.CocoJson;
+import org.focaldl4j.detection.data.LabelledImages;
+import org.focaldl4j.detection.data.Streaming;
+import org.focaldl4j.detection.model.RetinaNet;
+import org.nd4j.linalg.dataset.api.iterator.MultiDataSetIterator;
+
+import me.tongfei.progressbar.DelegatingProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code train}: reads a COCO or VOC folder ({@link LabelledImages}), streams it letterboxed to S×S with flips in a
+ * seeded order ({@link Streaming}), trains for {@code --iterations} minibatches with Adam, and writes the detector
+ * ({@link DetectorFile}). {@code --resume MODEL.zip} continues a detector's training to {@code --iterations} in
+ * total, bit for bit as if it had not stopped: the same settings, the same data (its SHA-256 is checked), the
+ * stream resumed after the batches already trained on.
+ */
+@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Train a detector on a COCO or Pascal VOC folder.")
+final class TrainCommand implements Callable<Integer> {
+
+    @Option(names = "--images", required = true, paramLabel = "DIR",
+            description = "COCO: the image folder; VOC: the VOC root (Annotations/, JPEGImages/, ImageSets/Main/).")
+    Path images;
+
+    @Option(names = "--annotations", required = true, paramLabel = "FILE",
+            description = "COCO: the annotations JSON; VOC: the image-set list, ROOT/ImageSets/Main/<set>.txt.")
+    Path annotations;
+
+    @Option(names = "--format", defaultValue = "coco", paramLabel = "coco|voc", description = "Default: ${DEFAULT-VALUE}.")
+    String format;
+
+    @Option(names = "--out", required = true, paramLabel = "MODEL.zip", description = "The detector file to write.")
+    Path out;
+
+    @Option(names = "--resume", paramLabel = "MODEL.zip", description = "Continue this detector's training.")
+    Path resume;
+
+    @Option(names = "--iterations", defaultValue = "1000", description = "Minibatches in total. Default: ${DEFAULT-VALUE}.")
+    int iterations;
+
+    @Option(names = "--batch", description = "Images per minibatch. Default: 16.")
+    Integer batch;
+
+    @Option(names = "--image-size", paramLabel = "S", description = "Letterbox side: a multiple of 16 (tiny) or 128 "
+            + "(resnet). Default: 64 (tiny), 256 (resnet).")
+    Integer imageSize;
+
+    @Option(names = "--channels", description = "1 (grey) or 3 (RGB). Default: 3.")
+    Integer channels;
+
+    @Option(names = "--lr", description = "Adam's learning rate. Default: 0.001.")
+    Double lr;
+
+    @Option(names = "--loss", paramLabel = "focal|ce", description = "Focal loss or α-balanced cross-entropy. Default: focal.")
+    String loss;
+
+    @Option(names = "--alpha", description = "α. Default: 0.25.")
+    Double alpha;
+
+    @Option(names = "--gamma", description = "γ of the focal loss. Default: 2.")
+    Double gamma;
+
+    @Option(names = "--backbone", paramLabel = "tiny|resnet18|resnet34|resnet50", description = "Default: tiny.")
+    String backbone;
+
+    @Option(names = "--seed", description = "Initialisation, order and flips. Default: 1.")
+    Long seed;
+
+    @Option(names = "--checkpoint-every", defaultValue = "0", paramLabel = "N",
+            description = "Also write the detector every N iterations (0: only at the end).")
+    int checkpointEvery;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec command;
+
+    @Override
+    public Integer call() throws IOException {
+        PrintWriter log = command.commandLine().getOut();
+        LabelledImages data = read();
+        String digest = sha256(CocoJson.write(data.groundTruth()));
+        DetectorFile.Spec spec;
+        ComputationGraph net;
+        if (resume != null) {
+            spec = DetectorFile.spec(resume);
+            checkSame(spec, digest);
+            net = DetectorFile.network(resume);
+        } else {
+            String bb = backbone == null ? "tiny" : backbone;
+            spec = new DetectorFile.Spec(imageSize != null ? imageSize : bb.equals("tiny") ? 64 : 256,
+                    channels == null ? 3 : channels, bb, data.categories(), loss == null ? "focal" : loss,
+                    alpha == null ? 0.25 : alpha, gamma == null ? 2 : gamma, lr == null ? 1e-3 : lr,
+                    batch == null ? 16 : batch, seed == null ? 1 : seed, 0, digest);
+            net = spec.retinaNet().network();
+        }
+        if (iterations < spec.done() || iterations < 1) {
+            throw new IllegalArgumentException("--iterations " + iterations + " must be >= 1 and >= the "
+                    + spec.done() + " iterations the detector has done");
+        }
+        if (!spec.categories().equals(data.categories())) {
+            throw new IllegalArgumentException("the dataset's categories " + data.categories() + " are not the "
+                    + "detector's " + spec.categories());
+        }
+        RetinaNet retinaNet = spec.retinaNet();
+        MultiDataSetIterator it = data.iterator(retinaNet.targets(), Streaming.of(spec.channels(), spec.batch())
+                .shuffled(spec.seed()).flipped().skipping(spec.done()));
+        log.printf(Locale.ROOT, "%d images, %d categories; %s at %d×%d, batch %d, iterations %d → %d%n", data.size(),
+                data.categories().size(), spec.backbone(), spec.imageSize(), spec.imageSize(), spec.batch(),
+                spec.done(), iterations);
+        log.flush();
+        long start = System.nanoTime();
+        double first = Double.NaN;
+        ProgressBarBuilder bar = new ProgressBarBuilder().setTaskName("train").setInitialMax(iterations)
+                .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(1000).continuousUpdate()
+                .setConsumer(new DelegatingProgressBarConsumer(line -> {
+                    command.commandLine().getErr().print("\r" + line);
+                    command.commandLine().getErr().flush();
+                }));
+        try (ProgressBar pb = bar.build()) {
+            pb.stepTo(spec.done());
+            for (int i = spec.done(); i < iterations; i++) {
+                if (!it.hasNext()) {
+                    it.reset();
+                }
+                net.fit(it.next());
+                first = Double.isNaN(first) ? net.score() : first;
+                pb.step();
+                pb.setExtraMessage(String.format(Locale.ROOT, "loss %.4f", net.score()));
+                if (checkpointEvery > 0 && (i + 1) % checkpointEvery == 0 && i + 1 < iterations) {
+                    DetectorFile.write(net, spec.withDone(i + 1), out);
+                }
+            }
+        }
+        command.commandLine().getErr().println();
+        DetectorFile.write(net, spec.withDone(iterations), out);
+        log.printf(Locale.ROOT, "loss (data, no regularisation) %.4f → %.4f in %.0f s; wrote %s%n", first, net.score(),
+                (System.nanoTime() - start) / 1e9, out);
+        log.flush();
+        return 0;
+    }
+
+    private LabelledImages read() throws IOException {
+        if (format.equals("coco")) {
+            return LabelledImages.readCoco(images, annotations);
+        }
+        if (!format.equals("voc")) {
+            throw new IllegalArgumentException("--format must be coco or voc; got " + format);
+        }
+        Path list = annotations.toAbsolutePath().normalize();
+        String name = list.getFileName().toString();
+        if (!name.endsWith(".txt") || !list.getParent().equals(images.toAbsolutePath().normalize()
+                .resolve("ImageSets").resolve("Main"))) {
+            throw new IllegalArgumentException("--annotations for VOC must be " + images + "/ImageSets/Main/<set>.txt; "
+                    + "got " + annotations);
+        }
+        return LabelledImages.readVoc(images, name.substring(0, name.length() - ".txt".length()));
+    }
+
+    /** On resume, every setting given must be the detector's, and the data the data it trained on. */
+    private void checkSame(DetectorFile.Spec s, String digest) {
+        same("--batch", batch, s.batch());
+        same("--image-size", imageSize, s.imageSize());
+        same("--channels", channels, s.channels());
+        same("--lr", lr, s.lr());
+        same("--loss", loss, s.loss());
+        same("--alpha", alpha, s.alpha());
+        same("--gamma", gamma, s.gamma());
+        same("--backbone", backbone, s.backbone());
+        same("--seed", seed, s.seed());
+        if (!digest.equals(s.dataset())) {
+            throw new IllegalArgumentException(annotations + " does not hold the annotations " + resume
+                    + " was trained on (SHA-256 of the ground truth " + digest + ", expected " + s.dataset() + ")");
+        }
+    }
+
+    private void same(String flag, Object given, Object stored) {
+        if (given != null && !given.equals(stored)) {
+            throw new IllegalArgumentException(flag + " " + given + " differs from the resumed detector's " + stored);
+        }
+    }
+
+    /** The ground truth's digest: the same annotations, however they were formatted on disk. */
+    static String sha256(String groundTruth) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(
+                    groundTruth.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
