@@ -104,38 +104,117 @@ class DetectionCliTest {
         assertEquals(0, r[0], String.valueOf(r[2]));
     }
 
-    @Test
-    void badInputExitsWithTwoAndOneLineAndWritesNothing() throws IOException {
-        Path never = tmp.resolve("never.zip");
-        String[][] cases = {
-            {"train", "--images", images.toString(), "--out", never.toString()},                   // --annotations missing
-            train(never, 2, "--format", "yolo"),
-            train(never, 2, "--lr", "-1"),
-            train(never, 2, "--image-size", "40"),                                                  // not a multiple of 16
-            train(never, 2, "--backbone", "vgg"),
-            {"train", "--images", images.toString(), "--annotations", tmp.resolve("absent.json").toString(), "--out",
-                never.toString()},
-            {"detect", "--model", tmp.resolve("absent.zip").toString(), "--images", images.toString(), "--out",
-                tmp.resolve("never.json").toString()},
-            {"evaluate", "--annotations", annotations.toString(), "--results", tmp.resolve("absent.json").toString()},
-            {"frobnicate"},
-            {},
-        };
-        for (String[] args : cases) {
-            Object[] r = cli(args);
-            assertEquals(2, r[0], String.join(" ", args) + " → " + r[2]);
-            String err = ((String) r[2]).strip();
-            assertFalse(err.isEmpty(), String.join(" ", args));
+    /** Exit status 2, a reason on standard error mentioning each of {@code mustMention}, nothing on {@code never}. */
+    private static void refused(String[] args, Path never, String... mustMention) {
+        Object[] r = cli(args);
+        assertEquals(2, r[0], String.join(" ", args) + " → " + r[2]);
+        String err = ((String) r[2]).strip();
+        assertFalse(err.isEmpty(), String.join(" ", args));
+        for (String m : mustMention) {
+            assertTrue(err.contains(m), "'" + err + "' should mention '" + m + "'");
         }
-        assertFalse(Files.exists(never));
-        assertFalse(Files.exists(tmp.resolve("never.json")));
-        // A resumed detector refuses other settings, and other data.
-        Path m = tmp.resolve("m.zip");
+        assertFalse(never != null && Files.exists(never), never + " was written");
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
+    @Test
+    void c01NoCommandUnknownCommandOrMissingFlag() {
+        Path never = tmp.resolve("c01.zip");
+        refused(new String[] {}, null, "name a command");
+        refused(new String[] {"frobnicate"}, null, "frobnicate");
+        refused(new String[] {"train", "--images", images.toString(), "--out", never.toString()}, never,
+                "--annotations");
+    }
+
+    @Test
+    void c02FlagValuesOutsideTheirRange() {
+        Path never = tmp.resolve("c02.zip");
+        refused(train(never, 2, "--format", "yolo"), never, "--format must be coco or voc; got yolo");
+        refused(train(never, 2, "--lr", "-1"), never, "-1.0");
+        String[] base = {"train", "--images", images.toString(), "--annotations", annotations.toString(), "--out",
+            never.toString(), "--iterations", "2"};
+        refused(concat(base, "--image-size", "40"), never, "40", "coarsest stride 16");
+        refused(train(never, 2, "--backbone", "vgg"), never, "vgg");
+        refused(concat(base, "--channels", "2"), never, "channels must be 1 or 3; got 2");
+        refused(train(never, 0), never, "--iterations 0");
+        refused(new String[] {"train", "--images", images.toString(), "--annotations", annotations.toString(), "--out",
+            never.toString(), "--batch", "many"}, never, "many");
+        refused(new String[] {"detect", "--model", "m.zip", "--images", images.toString(), "--out", "r.json",
+            "--min-score", "1.5"}, null, "--min-score must be in [0, 1); got 1.5");
+    }
+
+    @Test
+    void c03MissingFiles() {
+        Path never = tmp.resolve("c03.zip");
+        refused(new String[] {"train", "--images", images.toString(), "--annotations",
+            tmp.resolve("absent.json").toString(), "--out", never.toString()}, never, "absent.json");
+        refused(new String[] {"detect", "--model", tmp.resolve("absent.zip").toString(), "--images", images.toString(),
+            "--out", tmp.resolve("c03.json").toString()}, tmp.resolve("c03.json"), "absent.zip", "no such model file");
+        refused(new String[] {"evaluate", "--annotations", annotations.toString(), "--results",
+            tmp.resolve("absent.json").toString()}, null, "absent.json", "no such JSON file");
+        refused(new String[] {"detect", "--model", tmp.resolve("absent.zip").toString(), "--images",
+            tmp.resolve("nowhere").toString(), "--out", "r.json"}, null, "absent.zip");
+    }
+
+    @Test
+    void c04AFileThatIsNotADetector() throws IOException {
+        Path text = Files.writeString(tmp.resolve("c04.zip"), "not a zip");
+        refused(new String[] {"detect", "--model", text.toString(), "--images", images.toString(), "--out",
+            tmp.resolve("c04.json").toString()}, tmp.resolve("c04.json"), "c04.zip");
+        Path plain = tmp.resolve("c04-plain.zip");
+        org.deeplearning4j.util.ModelSerializer.writeModel(TinyDetection.detector().network(), plain.toFile(), false);
+        refused(new String[] {"detect", "--model", plain.toString(), "--images", images.toString(), "--out",
+            tmp.resolve("c04.json").toString()}, tmp.resolve("c04.json"), "not a focal-dl4j detector");
+    }
+
+    @Test
+    void c05ResumingWithOtherSettingsOrOtherData() throws IOException {
+        Path m = tmp.resolve("c05.zip");
         assertEquals(0, cli(train(m, 1))[0]);
-        Object[] r = cli("train", "--resume", m.toString(), "--images", images.toString(), "--annotations",
-                annotations.toString(), "--out", never.toString(), "--iterations", "2", "--lr", "0.5");
-        assertEquals(2, r[0]);
-        assertTrue(((String) r[2]).contains("--lr 0.5 differs from the resumed detector's 0.001"), (String) r[2]);
-        assertFalse(Files.exists(never));
+        Path never = tmp.resolve("c05-never.zip");
+        refused(new String[] {"train", "--resume", m.toString(), "--images", images.toString(), "--annotations",
+            annotations.toString(), "--out", never.toString(), "--iterations", "2", "--lr", "0.5"}, never,
+                "--lr 0.5 differs from the resumed detector's 0.001");
+        Path other = tmp.resolve("c05-other");
+        ImageFolders.writeCoco(TinyDetection.canvases(24, 99), List.of("wide", "tall"), other);
+        refused(new String[] {"train", "--resume", m.toString(), "--images", other.resolve("images").toString(),
+            "--annotations", other.resolve("annotations.json").toString(), "--out", never.toString(), "--iterations",
+            "2"}, never, "does not hold the annotations", "SHA-256");
+        refused(new String[] {"train", "--resume", m.toString(), "--images", images.toString(), "--annotations",
+            annotations.toString(), "--out", never.toString(), "--iterations", "0"}, never, "--iterations 0");
+    }
+
+    @Test
+    void c06ABadDatasetIsRefusedBeforeTrainingWithItsRow() throws IOException {
+        Path folder = tmp.resolve("c06");
+        ImageFolders.writeCoco(TinyDetection.canvases(4, 1), List.of("wide", "tall"), folder);
+        Files.delete(folder.resolve("images/000002.png"));
+        Path never = tmp.resolve("c06.zip");
+        refused(new String[] {"train", "--images", folder.resolve("images").toString(), "--annotations",
+            folder.resolve("annotations.json").toString(), "--out", never.toString(), "--iterations", "1",
+            "--image-size", "32", "--channels", "1"}, never, "image 2", "000002.png", "no such image file");
+    }
+
+    @Test
+    void everyCRowHasATestAndEveryTestARow() throws IOException {
+        String text = Files.readString(Path.of("..", "docs", "bad-input.md"));
+        java.util.Set<String> documented = new java.util.TreeSet<>();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("^\\| (C\\d\\d) \\|", java.util.regex.Pattern.MULTILINE)
+                .matcher(text);
+        while (m.find()) {
+            documented.add(m.group(1));
+        }
+        java.util.Set<String> tested = new java.util.TreeSet<>();
+        for (java.lang.reflect.Method method : getClass().getDeclaredMethods()) {
+            if (method.getName().matches("c\\d\\d.*")) {
+                tested.add("C" + method.getName().substring(1, 3));
+            }
+        }
+        assertEquals(documented, tested);
     }
 }

@@ -49,6 +49,9 @@ public final class CocoJson {
      * the parser's stack), is refused with the file's name.
      */
     static JsonNode parse(Path file) throws IOException {
+        if (file == null || !Files.isRegularFile(file)) {
+            throw new IOException(file + ": no such JSON file");
+        }
         String text = Files.readString(file, StandardCharsets.UTF_8);
         int depth = 0;
         boolean inString = false;
