@@ -11,14 +11,7 @@ import java.io.InvalidObjectException;
 import java.io.ObjectInputStream;
 import java.io.ObjectOutputStream;
 import java.lang.reflect.Field;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Paths;
 import java.util.List;
-import java.util.Set;
-import java.util.TreeSet;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import org.deeplearning4j.nn.api.OptimizationAlgorithm;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
@@ -44,6 +37,7 @@ import org.focaldl4j.detection.layers.SharedHeadVertex;
 import org.focaldl4j.detection.model.Backbones;
 import org.focaldl4j.detection.model.RetinaNet;
 import org.focaldl4j.loss.LossFocal;
+import org.focaldl4j.testing.BadInputRows;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -390,18 +384,6 @@ class AnchorBadInputTest {
     /** The document and this class list the same A rows. */
     @Test
     void documentListsEveryRow() throws IOException {
-        String text = Files.readString(Paths.get("..", "docs", "bad-input.md"), StandardCharsets.UTF_8);
-        Set<String> documented = new TreeSet<>();
-        Matcher m = Pattern.compile("^\\| (A\\d\\d) \\|", Pattern.MULTILINE).matcher(text);
-        while (m.find()) {
-            documented.add(m.group(1));
-        }
-        Set<String> tested = new TreeSet<>();
-        for (java.lang.reflect.Method method : getClass().getDeclaredMethods()) {
-            if (method.getName().matches("a\\d\\d.*")) {
-                tested.add("A" + method.getName().substring(1, 3));
-            }
-        }
-        assertEquals(tested, documented);
+        assertEquals(BadInputRows.tested(getClass(), 'A'), BadInputRows.documented('A'));
     }
 }

@@ -8,16 +8,12 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.List;
-import java.util.Set;
-import java.util.TreeSet;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import org.focaldl4j.detection.data.DetectionImages;
 import org.focaldl4j.detection.data.ImageFolders;
 import org.focaldl4j.detection.data.LabelledImages;
+import org.focaldl4j.testing.BadInputRows;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.api.io.TempDir;
@@ -216,18 +212,6 @@ class DatasetBadInputTest {
 
     @Test
     void everyDRowHasATestAndEveryTestARow() throws IOException {
-        String text = Files.readString(Paths.get("..", "docs", "bad-input.md"), StandardCharsets.UTF_8);
-        Set<String> documented = new TreeSet<>();
-        Matcher m = Pattern.compile("^\\| (D\\d\\d) \\|", Pattern.MULTILINE).matcher(text);
-        while (m.find()) {
-            documented.add(m.group(1));
-        }
-        Set<String> tested = new TreeSet<>();
-        for (java.lang.reflect.Method method : getClass().getDeclaredMethods()) {
-            if (method.getName().matches("d\\d\\d.*")) {
-                tested.add("D" + method.getName().substring(1, 3));
-            }
-        }
-        assertEquals(documented, tested);
+        assertEquals(BadInputRows.documented('D'), BadInputRows.tested(getClass(), 'D'));
     }
 }

@@ -16,6 +16,7 @@ import org.focaldl4j.detection.TinyDetection;
 import org.focaldl4j.detection.data.CocoDataset;
 import org.focaldl4j.detection.data.CocoJson;
 import org.focaldl4j.detection.data.ImageFolders;
+import org.focaldl4j.testing.BadInputRows;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -202,19 +203,6 @@ class DetectionCliTest {
 
     @Test
     void everyCRowHasATestAndEveryTestARow() throws IOException {
-        String text = Files.readString(Path.of("..", "docs", "bad-input.md"));
-        java.util.Set<String> documented = new java.util.TreeSet<>();
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("^\\| (C\\d\\d) \\|", java.util.regex.Pattern.MULTILINE)
-                .matcher(text);
-        while (m.find()) {
-            documented.add(m.group(1));
-        }
-        java.util.Set<String> tested = new java.util.TreeSet<>();
-        for (java.lang.reflect.Method method : getClass().getDeclaredMethods()) {
-            if (method.getName().matches("c\\d\\d.*")) {
-                tested.add("C" + method.getName().substring(1, 3));
-            }
-        }
-        assertEquals(documented, tested);
+        assertEquals(BadInputRows.documented('C'), BadInputRows.tested(getClass(), 'C'));
     }
 }

@@ -94,14 +94,18 @@ public final class Boxes {
 
     /** IoU of box {@code i} of these boxes with box {@code j} of {@code other} (both valid since they were made). */
     public double iou(int i, Boxes other, int j) {
+        checkPair("iou", i, other, j);
+        return overlap(boxes[i], other.boxes[j]);
+    }
+
+    private void checkPair(String what, int i, Boxes other, int j) {
         if (other == null) {
-            throw new IllegalArgumentException("iou needs other boxes; got null");
+            throw new IllegalArgumentException(what + " needs other boxes; got null");
         }
         if (i < 0 || i >= boxes.length || j < 0 || j >= other.boxes.length) {
-            throw new IllegalArgumentException("iou needs box i in [0, " + boxes.length + ") and box j in [0, "
+            throw new IllegalArgumentException(what + " needs box i in [0, " + boxes.length + ") and box j in [0, "
                     + other.boxes.length + "); got i = " + i + ", j = " + j);
         }
-        return overlap(boxes[i], other.boxes[j]);
     }
 
     /**
@@ -109,13 +113,7 @@ public final class Boxes {
      * i lies inside box j (1 when wholly inside); 0 when box i has no area.
      */
     public double ioa(int i, Boxes other, int j) {
-        if (other == null) {
-            throw new IllegalArgumentException("ioa needs other boxes; got null");
-        }
-        if (i < 0 || i >= boxes.length || j < 0 || j >= other.boxes.length) {
-            throw new IllegalArgumentException("ioa needs box i in [0, " + boxes.length + ") and box j in [0, "
-                    + other.boxes.length + "); got i = " + i + ", j = " + j);
-        }
+        checkPair("ioa", i, other, j);
         double[] a = boxes[i];
         double[] b = other.boxes[j];
         double inter = intersection(a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3]);
