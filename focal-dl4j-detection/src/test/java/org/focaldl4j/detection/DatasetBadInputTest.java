@@ -129,6 +129,20 @@ class DatasetBadInputTest {
         Files.writeString(c.resolve("images/000002.png"), "not a PNG");
         refuses(IOException.class, () -> LabelledImages.readCoco(c.resolve("images"), c.resolve("annotations.json")),
                 "image 2", "000002.png", "not an image format");
+        // A header that reads with pixels that do not: found by checkPixels, before any training.
+        Path d = tmp.resolve("d05b");
+        ImageFolders.writeCoco(small(), NAMES, d);
+        byte[] png = Files.readAllBytes(d.resolve("images/000001.png"));
+        Files.write(d.resolve("images/000001.png"), java.util.Arrays.copyOf(png, png.length / 2));
+        LabelledImages read = LabelledImages.readCoco(d.resolve("images"), d.resolve("annotations.json"));
+        refuses(IOException.class, () -> read.checkPixels(1), "image 1", "000001.png");
+        // More pixels than the reader decodes (50 million): refused from the header.
+        java.awt.image.BufferedImage huge = new java.awt.image.BufferedImage(7100, 7100,
+                java.awt.image.BufferedImage.TYPE_BYTE_BINARY);
+        Path big = tmp.resolve("huge.png");
+        javax.imageio.ImageIO.write(huge, "png", big.toFile());
+        refuses(IOException.class, () -> org.focaldl4j.detection.data.ImageFiles.size(big), "huge.png",
+                "7100×7100 pixels is more than the 50000000");
     }
 
     @Test
@@ -198,6 +212,40 @@ class DatasetBadInputTest {
                 "000001.xml (object 1)", "<difficult> must be 0 or 1");
         refuses(IllegalArgumentException.class, vocWith("<width>20</width>", "<width>0</width>"), "000001.xml",
                 "<width> must be a positive integer");
+        refuses(IllegalArgumentException.class, vocWith("<name>a</name>", "<name>a<b>c</b></name>"),
+                "000001.xml (object 1)", "<name> must hold text only");
+        refuses(IOException.class, vocWith("<name>a</name>", "<name>" + "<x>".repeat(10_000) + "a"
+                + "</x>".repeat(10_000) + "</name>"), "000001.xml", "not a well-formed XML");
+    }
+
+    @Test
+    void d13IscrowdOtherThanZeroOrOne() throws IOException {
+        refuses(IllegalArgumentException.class, cocoWith("\"iscrowd\" : 0", "\"iscrowd\" : 2"), "annotations.json",
+                "annotation 1", "\"iscrowd\" must be 0, 1, false or true; got 2");
+        Path c = tmp.resolve("d13");
+        ImageFolders.writeCoco(small(), NAMES, c);
+        Path json = c.resolve("annotations.json");
+        Files.writeString(json, Files.readString(json).replace("\"iscrowd\" : 0", "\"iscrowd\" : false"));
+        assertEquals(2, LabelledImages.readCoco(c.resolve("images"), json).size());     // booleans, as pycocotools
+    }
+
+    @Test
+    void d14FilesThatAreNotUtf8() throws IOException {
+        Path c = coco();
+        Path json = c.resolve("annotations.json");
+        String text = Files.readString(json).replace("\"name\" : \"a\"", "\"name\" : \"café\"");
+        Files.write(json, text.getBytes(StandardCharsets.ISO_8859_1));
+        refuses(IOException.class, () -> LabelledImages.readCoco(c.resolve("images"), json), "annotations.json",
+                "not UTF-8 text");
+        Path v = voc();
+        Files.write(v.resolve("ImageSets/Main/train.txt"), "000001\ncafé\n".getBytes(StandardCharsets.ISO_8859_1));
+        refuses(IOException.class, () -> LabelledImages.readVoc(v, "train"), "train.txt", "not UTF-8 text");
+    }
+
+    @Test
+    void d15TwoImagesOneFile() throws IOException {
+        refuses(IllegalArgumentException.class, cocoWith("\"000002.png\"", "\"000001.png\""), "annotations.json",
+                "images 1 and 2 are both", "000001.png");
     }
 
     @Test

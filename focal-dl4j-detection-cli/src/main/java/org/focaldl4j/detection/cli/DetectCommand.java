@@ -35,7 +35,10 @@ import picocli.CommandLine.Option;
  * {@code detect}: every image of a folder (PNG, JPEG, BMP, GIF; by file name) letterboxed as in training, the
  * paper's inference ({@link RetinaNet#detect}), and each detection mapped back to the original image's pixels, as
  * COCO results with the detector's own category ids. Image ids: those of {@code --annotations} (a COCO file whose
- * {@code file_name}s are the folder's images; every one must be there), otherwise 1…N in file-name order.
+ * {@code file_name}s are the folder's images; every one must be there, and its categories must be the detector's),
+ * otherwise 1…N in file-name order. The results, and the pictures asked for, are written only when every image has
+ * been detected in (the pictures to a temporary folder moved into place); pictures go to a folder outside the
+ * images', one per image, named after it.
  */
 @Command(name = "detect", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Detect objects in a folder of images with a trained detector; write COCO results.")
@@ -68,55 +71,75 @@ final class DetectCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--min-score must be in [0, 1); got " + minScore);
         }
         DetectorFile.Spec spec = DetectorFile.spec(model);
-        RetinaNet retinaNet = spec.retinaNet();
-        ComputationGraph net = DetectorFile.network(model);
-        Map<Path, Long> ids = imageIds();
-        Letterbox letterbox = new Letterbox(spec.imageSize());
-        List<Category> categories = spec.categories();
-        List<Result> results = new ArrayList<>();
-        List<Map.Entry<Path, Long>> all = new ArrayList<>(ids.entrySet());
-        int s = spec.imageSize();
-        int c = spec.channels();
-        for (int from = 0; from < all.size(); from += 16) {
-            List<Map.Entry<Path, Long>> batch = all.subList(from, Math.min(all.size(), from + 16));
-            float[] pixels = new float[batch.size() * c * s * s];
-            List<Letterbox.Placement> placements = new ArrayList<>();
-            for (int k = 0; k < batch.size(); k++) {
-                Path file = batch.get(k).getKey();
-                int[] size = ImageFiles.size(file);
-                Letterbox.Placement p = letterbox.place(size[0], size[1]);
-                placements.add(p);
-                System.arraycopy(letterbox.apply(ImageFiles.decode(file, c), c, p, false), 0, pixels, k * c * s * s,
-                        c * s * s);
-            }
-            INDArray input = Nd4j.create(pixels, new long[] {batch.size(), c, s, s}, 'c');
-            List<List<Detection>> found = retinaNet.detect(net, input, minScore, 1000, 0.5, 100);
-            for (int k = 0; k < batch.size(); k++) {
-                for (Detection d : found.get(k)) {
-                    results.add(new Result(batch.get(k).getValue(), categories.get(d.classIndex()).id(),
-                            CocoDataset.fromCorners(letterbox.toOriginal(d.box(), placements.get(k))), d.score()));
-                }
-                if (pictures != null) {
-                    draw(input, k, found.get(k), batch.get(k).getKey(), categories);
-                }
-            }
-        }
-        Path tmp = Files.createTempFile(out.toAbsolutePath().getParent(), out.getFileName().toString(), ".part");
+        Map<Path, Long> ids = imageIds(spec.categories());
+        Path drawn = pictures == null ? null : pictureFolder(ids.keySet());
         try {
-            Files.writeString(tmp, CocoJson.resultsToJson(results), StandardCharsets.UTF_8);
-            Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            RetinaNet retinaNet = spec.retinaNet();
+            ComputationGraph net = DetectorFile.network(model);
+            Letterbox letterbox = new Letterbox(spec.imageSize());
+            List<Category> categories = spec.categories();
+            List<Result> results = new ArrayList<>();
+            List<Map.Entry<Path, Long>> all = new ArrayList<>(ids.entrySet());
+            int s = spec.imageSize();
+            int c = spec.channels();
+            for (int from = 0; from < all.size(); from += 16) {
+                List<Map.Entry<Path, Long>> batch = all.subList(from, Math.min(all.size(), from + 16));
+                float[] pixels = new float[batch.size() * c * s * s];
+                List<Letterbox.Placement> placements = new ArrayList<>();
+                for (int k = 0; k < batch.size(); k++) {
+                    Path file = batch.get(k).getKey();
+                    int[] size = ImageFiles.size(file);
+                    Letterbox.Placement p = letterbox.place(size[0], size[1]);
+                    placements.add(p);
+                    System.arraycopy(letterbox.apply(ImageFiles.decode(file, c), c, p, false), 0, pixels, k * c * s * s,
+                            c * s * s);
+                }
+                INDArray input = Nd4j.create(pixels, new long[] {batch.size(), c, s, s}, 'c');
+                List<List<Detection>> found = retinaNet.detect(net, input, minScore, 1000, 0.5, 100);
+                for (int k = 0; k < batch.size(); k++) {
+                    for (Detection d : found.get(k)) {
+                        results.add(new Result(batch.get(k).getValue(), categories.get(d.classIndex()).id(),
+                                CocoDataset.fromCorners(letterbox.toOriginal(d.box(), placements.get(k))), d.score()));
+                    }
+                    if (drawn != null) {
+                        draw(drawn, input, k, found.get(k), batch.get(k).getKey(), categories);
+                    }
+                }
+            }
+            Path tmp = Files.createTempFile(out.toAbsolutePath().getParent(), out.getFileName().toString(), ".part");
+            try {
+                Files.writeString(tmp, CocoJson.resultsToJson(results), StandardCharsets.UTF_8);
+                Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            } finally {
+                Files.deleteIfExists(tmp);
+            }
+            if (drawn != null) {
+                Files.createDirectories(pictures);
+                try (Stream<Path> files = Files.list(drawn)) {
+                    for (Path f : files.toList()) {
+                        Files.move(f, pictures.resolve(f.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+                    }
+                }
+                Files.delete(drawn);
+            }
+            PrintWriter log = command.commandLine().getOut();
+            log.printf(Locale.ROOT, "%d detections (score >= %s) on %d images; wrote %s%n", results.size(), minScore,
+                    ids.size(), out);
+            log.flush();
+            return 0;
         } finally {
-            Files.deleteIfExists(tmp);
+            if (drawn != null && Files.exists(drawn)) {                // a failure part-way: no pictures at all
+                try (Stream<Path> left = Files.walk(drawn)) {
+                    for (Path f : left.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                        Files.delete(f);
+                    }
+                }
+            }
         }
-        PrintWriter log = command.commandLine().getOut();
-        log.printf(Locale.ROOT, "%d detections (score >= %s) on %d images; wrote %s%n", results.size(), minScore,
-                ids.size(), out);
-        log.flush();
-        return 0;
     }
 
     /** The images to detect in, each with its COCO id. */
-    private Map<Path, Long> imageIds() throws IOException {
+    private Map<Path, Long> imageIds(List<Category> categories) throws IOException {
         if (!Files.isDirectory(images)) {
             throw new IOException(images + ": no such image folder");
         }
@@ -124,6 +147,10 @@ final class DetectCommand implements Callable<Integer> {
         if (annotations != null) {
             org.focaldl4j.detection.data.LabelledImages truth =
                     org.focaldl4j.detection.data.LabelledImages.readCoco(images, annotations);
+            if (!truth.categories().equals(categories)) {
+                throw new IllegalArgumentException(annotations + ": its categories " + truth.categories()
+                        + " are not the detector's " + categories + " (ids and names, in order)");
+            }
             for (int i = 0; i < truth.size(); i++) {
                 ids.put(truth.file(i), truth.image(i).id());
             }
@@ -143,12 +170,37 @@ final class DetectCommand implements Callable<Integer> {
         return ids;
     }
 
-    private void draw(INDArray input, int k, List<Detection> found, Path file, List<Category> categories)
+    /**
+     * A new temporary folder beside {@code --pictures} for the pictures, once the folder is known to lie outside the
+     * images' and no two images would give the same picture name.
+     */
+    private Path pictureFolder(java.util.Set<Path> files) throws IOException {
+        Path target = pictures.toAbsolutePath().normalize();
+        if (target.startsWith(images.toAbsolutePath().normalize())) {
+            throw new IllegalArgumentException("--pictures " + pictures + " must lie outside the image folder " + images);
+        }
+        Map<String, Path> names = new java.util.HashMap<>();
+        for (Path f : files) {
+            Path other = names.put(pictureName(f), f);
+            if (other != null) {
+                throw new IllegalArgumentException("--pictures: " + other + " and " + f + " would both be drawn as "
+                        + pictureName(f));
+            }
+        }
+        Path parent = target.getParent();
+        Files.createDirectories(parent);
+        return Files.createTempDirectory(parent, target.getFileName() + ".part");
+    }
+
+    private static String pictureName(Path file) {
+        return file.getFileName().toString().replaceAll("\\.[^.]*$", "") + ".png";
+    }
+
+    private void draw(Path folder, INDArray input, int k, List<Detection> found, Path file, List<Category> categories)
             throws IOException {
-        Files.createDirectories(pictures);
         List<String> names = categories.stream().map(Category::name).toList();
         List<Detection> mine = found.stream().map(d -> new Detection(0, d.classIndex(), d.score(), d.box())).toList();
-        DetectionPicture.write(pictures.resolve(file.getFileName().toString().replaceAll("\\.[^.]*$", "") + ".png"),
+        DetectionPicture.write(folder.resolve(pictureName(file)),
                 DetectionPicture.draw(input.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(k, k + 1)).dup(),
                         List.of(mine), new double[][][] {{}}, new int[][] {{}}, names, 1, 1));
     }

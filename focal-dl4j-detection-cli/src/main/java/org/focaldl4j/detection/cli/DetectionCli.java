@@ -40,6 +40,11 @@ public final class DetectionCli implements Callable<Integer> {
         CommandLine cli = new CommandLine(new DetectionCli());
         cli.setOut(out);
         cli.setErr(err);
+        cli.setParameterExceptionHandler((e, ignored) -> {
+            e.getCommandLine().getErr().println("error: " + e.getMessage() + " (--help for usage)");
+            e.getCommandLine().getErr().flush();
+            return 2;
+        });
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             Throwable t = e instanceof UncheckedIOException u ? u.getCause() : e;
             if (t instanceof IllegalArgumentException || t instanceof IOException) {

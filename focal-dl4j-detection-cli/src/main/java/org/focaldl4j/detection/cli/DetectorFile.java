@@ -1,7 +1,6 @@
 package org.focaldl4j.detection.cli;
 
 import java.io.IOException;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystem;
 import java.nio.file.FileSystems;
@@ -62,9 +61,15 @@ final class DetectorFile {
             if (!loss.equals("focal") && !loss.equals("ce")) {
                 throw new IllegalArgumentException("loss must be focal or ce; got " + loss);
             }
-            if (!(lr > 0) || Double.isInfinite(lr) || batch < 1 || done < 0 || dataset == null) {
-                throw new IllegalArgumentException("need lr > 0 finite, batch >= 1, done >= 0 and a dataset digest; got "
-                        + lr + ", " + batch + ", " + done + ", " + dataset);
+            if (!(lr > 0) || Double.isInfinite(lr)) {
+                throw new IllegalArgumentException("lr must be finite and > 0; got " + lr);
+            }
+            if (batch < 1 || batch > 1024 || done < 0 || dataset == null) {
+                throw new IllegalArgumentException("need batch in [1, 1024], iterations done >= 0 and a dataset digest; "
+                        + "got " + batch + ", " + done + ", " + dataset);
+            }
+            if (imageSize > 2048) {
+                throw new IllegalArgumentException("image size must be at most 2048; got " + imageSize);
             }
             build(imageSize, channels, backbone, categories.size(), loss, alpha, gamma, lr, seed);       // validates
         }
@@ -100,7 +105,7 @@ final class DetectorFile {
         Path tmp = Files.createTempFile(dir, file.getFileName().toString(), ".part");
         try {
             ModelSerializer.writeModel(net, tmp.toFile(), true);
-            try (FileSystem zip = FileSystems.newFileSystem(URI.create("jar:" + tmp.toUri()), Map.of())) {
+            try (FileSystem zip = FileSystems.newFileSystem(tmp, Map.of())) {
                 Files.writeString(zip.getPath(ENTRY), toJson(spec), StandardCharsets.UTF_8);
             }
             Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
@@ -114,7 +119,7 @@ final class DetectorFile {
         if (!Files.isRegularFile(file)) {
             throw new IOException(file + ": no such model file");
         }
-        try (FileSystem zip = FileSystems.newFileSystem(URI.create("jar:" + file.toAbsolutePath().toUri()), Map.of())) {
+        try (FileSystem zip = FileSystems.newFileSystem(file, Map.of())) {
             Path entry = zip.getPath(ENTRY);
             if (!Files.isRegularFile(entry)) {
                 throw new IOException(file + ": not a focal-dl4j detector (no " + ENTRY + ")");
@@ -145,21 +150,52 @@ final class DetectorFile {
 
     static Spec fromJson(JsonNode o, String where) {
         try {
-            if (o == null || !o.isObject() || o.path("format").asInt(-1) != 1) {
+            if (o == null || !o.isObject() || !o.path("format").isIntegralNumber() || o.path("format").asInt() != 1) {
                 throw new IllegalArgumentException("format must be 1");
             }
             List<Category> categories = new ArrayList<>();
             for (JsonNode c : required(o, "categories")) {
-                categories.add(new Category(required(c, "id").asLong(), required(c, "name").asText()));
+                categories.add(new Category(longInteger(c, "id"), text(c, "name")));
             }
-            return new Spec(required(o, "image_size").asInt(), required(o, "channels").asInt(),
-                    required(o, "backbone").asText(), categories, required(o, "loss").asText(),
-                    required(o, "alpha").asDouble(), required(o, "gamma").asDouble(), required(o, "lr").asDouble(),
-                    required(o, "batch").asInt(), required(o, "seed").asLong(), required(o, "iterations_done").asInt(),
-                    required(o, "annotations_sha256").asText());
+            return new Spec(integer(o, "image_size"), integer(o, "channels"), text(o, "backbone"), categories,
+                    text(o, "loss"), number(o, "alpha"), number(o, "gamma"), number(o, "lr"), integer(o, "batch"),
+                    longInteger(o, "seed"),
+                    integer(o, "iterations_done"), text(o, "annotations_sha256"));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(where + ": " + e.getMessage(), e);
         }
+    }
+
+    private static long longInteger(JsonNode o, String field) {
+        JsonNode v = required(o, field);
+        if (!v.isIntegralNumber() || !v.canConvertToLong()) {
+            throw new IllegalArgumentException("\"" + field + "\" must be an integer; got " + v);
+        }
+        return v.asLong();
+    }
+
+    private static int integer(JsonNode o, String field) {
+        JsonNode v = required(o, field);
+        if (!v.isIntegralNumber() || !v.canConvertToInt()) {
+            throw new IllegalArgumentException("\"" + field + "\" must be an integer; got " + v);
+        }
+        return v.asInt();
+    }
+
+    private static double number(JsonNode o, String field) {
+        JsonNode v = required(o, field);
+        if (!v.isNumber()) {
+            throw new IllegalArgumentException("\"" + field + "\" must be a number; got " + v);
+        }
+        return v.asDouble();
+    }
+
+    private static String text(JsonNode o, String field) {
+        JsonNode v = required(o, field);
+        if (!v.isTextual()) {
+            throw new IllegalArgumentException("\"" + field + "\" must be a string; got " + v);
+        }
+        return v.asText();
     }
 
     private static JsonNode required(JsonNode o, String field) {

@@ -2,10 +2,12 @@ package org.focaldl4j.detection.cli;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
@@ -28,8 +30,9 @@ import picocli.CommandLine.Option;
  * {@code train}: reads a COCO or VOC folder ({@link LabelledImages}), streams it letterboxed to S×S with flips in a
  * seeded order ({@link Streaming}), trains for {@code --iterations} minibatches with Adam, and writes the detector
  * ({@link DetectorFile}). {@code --resume MODEL.zip} continues a detector's training to {@code --iterations} in
- * total, bit for bit as if it had not stopped: the same settings, the same data (its SHA-256 is checked), the
- * stream resumed after the batches already trained on.
+ * total, bit for bit as if it had not stopped: the same settings, the same ground truth (the SHA-256 of the
+ * annotations as read is checked; the pixels are not), the stream resumed after the batches already trained on.
+ * Flags are checked before the dataset is read, and every image is decoded once before training starts.
  */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Train a detector on a COCO or Pascal VOC folder.")
@@ -90,8 +93,63 @@ final class TrainCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec command;
 
+    /** Each flag given, checked on its own before anything is read, so that a refusal names the flag. */
+    private void checkFlags() {
+        if (!format.equals("coco") && !format.equals("voc")) {
+            throw new IllegalArgumentException("--format must be coco or voc; got " + format);
+        }
+        if (backbone != null && !List.of("tiny", "resnet18", "resnet34", "resnet50").contains(backbone)) {
+            throw new IllegalArgumentException("--backbone must be tiny, resnet18, resnet34 or resnet50; got " + backbone);
+        }
+        range("--iterations", iterations, 1, Integer.MAX_VALUE);
+        range("--checkpoint-every", checkpointEvery, 0, Integer.MAX_VALUE);
+        if (batch != null) {
+            range("--batch", batch, 1, 1024);
+        }
+        if (imageSize != null) {
+            range("--image-size", imageSize, 16, 2048);
+            int coarsest = backbone == null || backbone.equals("tiny") ? 16 : 128;
+            if (imageSize % coarsest != 0) {
+                throw new IllegalArgumentException("--image-size " + imageSize + " must be a multiple of " + coarsest
+                        + ", the " + (coarsest == 16 ? "tiny backbone's" : "ResNet pyramid's") + " coarsest stride");
+            }
+        }
+        if (channels != null && channels != 1 && channels != 3) {
+            throw new IllegalArgumentException("--channels must be 1 or 3; got " + channels);
+        }
+        if (lr != null && (!(lr > 0) || Double.isInfinite(lr))) {
+            throw new IllegalArgumentException("--lr must be finite and > 0; got " + lr);
+        }
+        if (alpha != null && !(alpha >= 0 && alpha <= 1)) {
+            throw new IllegalArgumentException("--alpha must be in [0, 1]; got " + alpha);
+        }
+        if (gamma != null && !(gamma >= 0 && gamma <= 1000)) {
+            throw new IllegalArgumentException("--gamma must be in [0, 1000]; got " + gamma);
+        }
+        if (loss != null && !loss.equals("focal") && !loss.equals("ce")) {
+            throw new IllegalArgumentException("--loss must be focal or ce; got " + loss);
+        }
+        if (gamma != null && "ce".equals(loss)) {
+            throw new IllegalArgumentException("--gamma has no effect with --loss ce (α-balanced cross-entropy)");
+        }
+        if (Files.isDirectory(out)) {
+            throw new IllegalArgumentException("--out " + out + " is a folder; give a file name");
+        }
+        Path parent = out.toAbsolutePath().getParent();
+        if (parent == null || Files.exists(parent) && !Files.isWritable(parent)) {
+            throw new IllegalArgumentException("--out " + out + ": cannot write in " + parent);
+        }
+    }
+
+    private static void range(String flag, long value, long min, long max) {
+        if (value < min || value > max) {
+            throw new IllegalArgumentException(flag + " must be in [" + min + ", " + max + "]; got " + value);
+        }
+    }
+
     @Override
     public Integer call() throws IOException {
+        checkFlags();
         PrintWriter log = command.commandLine().getOut();
         LabelledImages data = read();
         String digest = sha256(CocoJson.write(data.groundTruth()));
@@ -109,14 +167,17 @@ final class TrainCommand implements Callable<Integer> {
                     batch == null ? 16 : batch, seed == null ? 1 : seed, 0, digest);
             net = spec.retinaNet().network();
         }
-        if (iterations < spec.done() || iterations < 1) {
-            throw new IllegalArgumentException("--iterations " + iterations + " must be >= 1 and >= the "
-                    + spec.done() + " iterations the detector has done");
+        if (iterations < spec.done()) {
+            throw new IllegalArgumentException("--iterations " + iterations + " must be >= the " + spec.done()
+                    + " iterations the detector has done");
         }
         if (!spec.categories().equals(data.categories())) {
             throw new IllegalArgumentException("the dataset's categories " + data.categories() + " are not the "
                     + "detector's " + spec.categories());
         }
+        log.printf(Locale.ROOT, "checking the pixels of %d images…%n", data.size());
+        log.flush();
+        data.checkPixels(spec.channels());
         RetinaNet retinaNet = spec.retinaNet();
         MultiDataSetIterator it = data.iterator(retinaNet.targets(), Streaming.of(spec.channels(), spec.batch())
                 .shuffled(spec.seed()).flipped().skipping(spec.done()));
@@ -159,13 +220,10 @@ final class TrainCommand implements Callable<Integer> {
         if (format.equals("coco")) {
             return LabelledImages.readCoco(images, annotations);
         }
-        if (!format.equals("voc")) {
-            throw new IllegalArgumentException("--format must be coco or voc; got " + format);
-        }
         Path list = annotations.toAbsolutePath().normalize();
-        String name = list.getFileName().toString();
-        if (!name.endsWith(".txt") || !list.getParent().equals(images.toAbsolutePath().normalize()
-                .resolve("ImageSets").resolve("Main"))) {
+        String name = list.getFileName() == null ? "" : list.getFileName().toString();
+        if (!name.endsWith(".txt") || !images.toAbsolutePath().normalize().resolve("ImageSets").resolve("Main")
+                .equals(list.getParent())) {
             throw new IllegalArgumentException("--annotations for VOC must be " + images + "/ImageSets/Main/<set>.txt; "
                     + "got " + annotations);
         }

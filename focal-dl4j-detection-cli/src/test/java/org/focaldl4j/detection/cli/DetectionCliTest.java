@@ -136,15 +136,21 @@ class DetectionCliTest {
     void c02FlagValuesOutsideTheirRange() {
         Path never = tmp.resolve("c02.zip");
         refused(train(never, 2, "--format", "yolo"), never, "--format must be coco or voc; got yolo");
-        refused(train(never, 2, "--lr", "-1"), never, "-1.0");
+        refused(train(never, 2, "--lr", "-1"), never, "--lr must be finite and > 0; got -1.0");
         String[] base = {"train", "--images", images.toString(), "--annotations", annotations.toString(), "--out",
             never.toString(), "--iterations", "2"};
-        refused(concat(base, "--image-size", "40"), never, "40", "coarsest stride 16");
-        refused(train(never, 2, "--backbone", "vgg"), never, "vgg");
+        refused(concat(base, "--image-size", "40"), never, "--image-size 40 must be a multiple of 16");
+        refused(concat(base, "--image-size", "192", "--backbone", "resnet18"), never,
+                "--image-size 192 must be a multiple of 128");
+        refused(train(never, 2, "--backbone", "vgg"), never, "--backbone must be", "got vgg");
+        refused(train(never, 2, "--checkpoint-every", "-5"), never, "--checkpoint-every must be in [0,");
+        refused(train(never, 2, "--loss", "ce", "--gamma", "3"), never, "--gamma has no effect with --loss ce");
+        refused(concat(base, "--batch", "5000"), never, "--batch must be in [1, 1024]; got 5000");
+        refused(train(tmp, 2), null, "is a folder");
         refused(concat(base, "--channels", "2"), never, "channels must be 1 or 3; got 2");
-        refused(train(never, 0), never, "--iterations 0");
+        refused(train(never, 0), never, "--iterations must be in [1,");
         refused(new String[] {"train", "--images", images.toString(), "--annotations", annotations.toString(), "--out",
-            never.toString(), "--batch", "many"}, never, "many");
+            never.toString(), "--batch", "many"}, never, "'many' is not an int", "(--help for usage)");
         refused(new String[] {"detect", "--model", "m.zip", "--images", images.toString(), "--out", "r.json",
             "--min-score", "1.5"}, null, "--min-score must be in [0, 1); got 1.5");
     }
@@ -187,7 +193,7 @@ class DetectionCliTest {
             "--annotations", other.resolve("annotations.json").toString(), "--out", never.toString(), "--iterations",
             "2"}, never, "does not hold the annotations", "SHA-256");
         refused(new String[] {"train", "--resume", m.toString(), "--images", images.toString(), "--annotations",
-            annotations.toString(), "--out", never.toString(), "--iterations", "0"}, never, "--iterations 0");
+            annotations.toString(), "--out", never.toString(), "--iterations", "0"}, never, "--iterations must be");
     }
 
     @Test
@@ -199,6 +205,33 @@ class DetectionCliTest {
         refused(new String[] {"train", "--images", folder.resolve("images").toString(), "--annotations",
             folder.resolve("annotations.json").toString(), "--out", never.toString(), "--iterations", "1",
             "--image-size", "32", "--channels", "1"}, never, "image 2", "000002.png", "no such image file");
+        // A file whose header reads but whose pixels do not: refused before training, naming the image.
+        Path broken = tmp.resolve("c06-broken");
+        ImageFolders.writeCoco(TinyDetection.canvases(4, 1), List.of("wide", "tall"), broken);
+        byte[] png = Files.readAllBytes(broken.resolve("images/000003.png"));
+        Files.write(broken.resolve("images/000003.png"), java.util.Arrays.copyOf(png, png.length / 2));
+        Object[] r = cli("train", "--images", broken.resolve("images").toString(), "--annotations",
+                broken.resolve("annotations.json").toString(), "--out", never.toString(), "--iterations", "1",
+                "--image-size", "32", "--channels", "1");
+        assertEquals(2, r[0]);
+        assertTrue(((String) r[2]).contains("image 3") && ((String) r[2]).contains("000003.png"), (String) r[2]);
+        assertFalse(((String) r[1]).contains("loss"), "no training started: " + r[1]);
+        assertFalse(Files.exists(never));
+    }
+
+    @Test
+    void c07DetectPicturesInsideTheImagesOrOtherCategories() throws IOException {
+        Path m = tmp.resolve("c07.zip");
+        assertEquals(0, cli(train(m, 1))[0]);
+        Path never = tmp.resolve("c07.json");
+        refused(new String[] {"detect", "--model", m.toString(), "--images", images.toString(), "--out",
+            never.toString(), "--pictures", images.resolve("drawn").toString()}, never, "must lie outside the image folder");
+        Path other = tmp.resolve("c07-other");
+        ImageFolders.writeCoco(TinyDetection.canvases(4, 5), List.of("tall", "wide"), other);
+        refused(new String[] {"detect", "--model", m.toString(), "--images", other.resolve("images").toString(),
+            "--annotations", other.resolve("annotations.json").toString(), "--out", never.toString()}, never,
+                "are not the detector's");
+        assertFalse(Files.exists(images.resolve("drawn")));
     }
 
     @Test

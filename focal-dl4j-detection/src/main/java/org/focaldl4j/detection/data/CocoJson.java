@@ -52,7 +52,12 @@ public final class CocoJson {
         if (file == null || !Files.isRegularFile(file)) {
             throw new IOException(file + ": no such JSON file");
         }
-        String text = Files.readString(file, StandardCharsets.UTF_8);
+        String text;
+        try {
+            text = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new IOException(file + ": not UTF-8 text (JSON files are UTF-8)", e);
+        }
         int depth = 0;
         boolean inString = false;
         for (int k = 0; k < text.length(); k++) {
@@ -98,7 +103,7 @@ public final class CocoJson {
         for (JsonNode n : array(root, "categories", where)) {
             JsonNode name = n.get("name");
             if (name == null || !name.isTextual()) {
-                throw new IllegalArgumentException(where + " (" + n + "): \"name\" must be a string; got " + name);
+                throw new IllegalArgumentException(where + " (" + brief(n) + "): \"name\" must be a string; got " + name);
             }
             categories.add(new Category(longField(n, "id", where), name.asText()));
         }
@@ -111,7 +116,7 @@ public final class CocoJson {
             // "area" and "iscrowd" are required: COCOeval reads both (and pycocotools fails without them).
             annotations.add(new Annotation(id, longField(n, "image_id", where), longField(n, "category_id", where),
                     bbox, number(area, "area", where + " (annotation " + id + ")"),
-                    longValue(crowd, "iscrowd", where + " (annotation " + id + ")") != 0));
+                    crowd(crowd, where + " (annotation " + id + ")")));
         }
         return new CocoDataset(images, annotations, categories);
     }
@@ -203,7 +208,7 @@ public final class CocoJson {
     private static double[] box(JsonNode n, String where) {
         JsonNode b = n.get("bbox");
         if (b == null || !b.isArray() || b.size() != 4) {
-            throw new IllegalArgumentException(where + ": \"bbox\" must be [x, y, w, h]; got " + b + " in " + n);
+            throw new IllegalArgumentException(where + ": \"bbox\" must be [x, y, w, h]; got " + b + " in " + brief(n));
         }
         double[] out = new double[4];
         for (int i = 0; i < 4; i++) {
@@ -223,7 +228,24 @@ public final class CocoJson {
     private static long longField(JsonNode n, String field, String where) {
         JsonNode v = n.get(field);
         // The message names the whole object, which is costly to print: only made when the value is refused.
-        return isLong(v) ? v.asLong() : longValue(v, field, where + " (" + n + ")");
+        return isLong(v) ? v.asLong() : longValue(v, field, where + " (" + brief(n) + ")");
+    }
+
+    /** {@code iscrowd}: 0 or 1, or false or true. */
+    private static boolean crowd(JsonNode v, String where) {
+        if (v != null && v.isBoolean()) {
+            return v.asBoolean();
+        }
+        if (isLong(v) && (v.asLong() == 0 || v.asLong() == 1)) {
+            return v.asLong() == 1;
+        }
+        throw new IllegalArgumentException(where + ": \"iscrowd\" must be 0, 1, false or true; got " + v);
+    }
+
+    /** A JSON object's text for a message, cut at 200 characters (a segmentation can be long). */
+    static String brief(JsonNode n) {
+        String t = String.valueOf(n);
+        return t.length() <= 200 ? t : t.substring(0, 200) + "…";
     }
 
     private static boolean isLong(JsonNode v) {

@@ -41,6 +41,7 @@ final class FolderIterator implements MultiDataSetIterator {
     private boolean[] flips;
     private int submitted;          // images of this epoch handed to the workers
     private int taken;              // images of this epoch returned
+    private boolean failed;         // a batch of this epoch failed: no more until reset()
 
     /** Arguments checked by {@link LabelledImages#iterator}. */
     FolderIterator(LabelledImages data, AnchorTargets targets, Streaming how) {
@@ -57,12 +58,12 @@ final class FolderIterator implements MultiDataSetIterator {
                     return t;
                 });
         pool.allowCoreThreadTimeOut(true);
-        long perEpoch = (data.size() + how.batchSize() - 1) / how.batchSize();
+        long perEpoch = ((long) data.size() + how.batchSize() - 1) / how.batchSize();
         for (long e = 0; e < how.skip() / perEpoch; e++) {
             drawEpoch();                                   // the permutations and flips of the epochs passed over
         }
         drawEpoch();
-        submitted = (int) (how.skip() % perEpoch) * how.batchSize();
+        submitted = (int) Math.min(data.size(), (how.skip() % perEpoch) * how.batchSize());
         taken = submitted;
         fill();
     }
@@ -105,7 +106,12 @@ final class FolderIterator implements MultiDataSetIterator {
     private MultiDataSet batch(int[] indices, boolean[] flipped) throws IOException {
         int c = how.channels();
         int s = letterbox.size();
-        float[] images = new float[indices.length * c * s * s];
+        long length = (long) indices.length * c * s * s;
+        if (length > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("a batch of " + indices.length + " images of " + c + "×" + s + "×" + s
+                    + " values is more than a Java array holds; use smaller batches");
+        }
+        float[] images = new float[(int) length];
         double[][][] boxes = new double[indices.length][][];
         int[][] classes = new int[indices.length][];
         double[][][] crowd = new double[indices.length][][];
@@ -138,6 +144,10 @@ final class FolderIterator implements MultiDataSetIterator {
         if (!hasNext()) {
             throw new NoSuchElementException("no more batches in this epoch");
         }
+        if (failed) {
+            throw new IllegalStateException("a batch of this epoch failed (the exception next() threw); reset() to "
+                    + "start the epoch again");
+        }
         Future<MultiDataSet> head = ahead.poll();
         if (submitted < data.size()) {
             submitNext();
@@ -149,6 +159,7 @@ final class FolderIterator implements MultiDataSetIterator {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while waiting for a batch", e);
         } catch (ExecutionException e) {
+            failed = true;
             Throwable cause = e.getCause();
             if (cause instanceof IOException io) {
                 throw new UncheckedIOException(io.getMessage(), io);
@@ -173,6 +184,7 @@ final class FolderIterator implements MultiDataSetIterator {
             f.cancel(false);
         }
         ahead.clear();
+        failed = false;
         drawEpoch();
         fill();
     }

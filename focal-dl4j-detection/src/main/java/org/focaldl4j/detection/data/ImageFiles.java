@@ -26,10 +26,15 @@ import javax.imageio.stream.ImageInputStream;
  *   <li>an alpha channel is accepted only when every pixel is opaque;</li>
  *   <li>palette images are read through their palette.</li>
  * </ul>
- * Anything else (CMYK JPEG, a file ImageIO cannot read, a truncated file) is refused with an {@link IOException}
- * naming the file. Stateless.
+ * Anything else (CMYK JPEG, a file ImageIO cannot read, a truncated file, an image of more than
+ * {@value #MAX_PIXELS} pixels) is refused with an {@link IOException} naming the file. The reader is the JDK's own
+ * for every format it has one for, whatever other ImageIO plug-ins (e.g. TwelveMonkeys, which DataVec brings) the
+ * class path registers, so the pixels do not depend on the class path. Stateless.
  */
 public final class ImageFiles {
+
+    /** The largest image read: 50 million pixels (7071²; 600 MB as RGB floats). */
+    public static final long MAX_PIXELS = 50_000_000L;
 
     private ImageFiles() {
     }
@@ -41,7 +46,7 @@ public final class ImageFiles {
             ImageReader reader = readerOf(in, file);
             try {
                 reader.setInput(in, true, true);
-                return new int[] {reader.getWidth(0), reader.getHeight(0)};
+                return checkedSize(reader, file);
             } finally {
                 reader.dispose();
             }
@@ -61,6 +66,7 @@ public final class ImageFiles {
             ImageReader reader = readerOf(in, file);
             try {
                 reader.setInput(in, true, true);
+                checkedSize(reader, file);
                 image = reader.read(0);
             } finally {
                 reader.dispose();
@@ -101,13 +107,32 @@ public final class ImageFiles {
         return in;
     }
 
+    /** The JDK's own reader for the stream's format where there is one, else the first registered. */
     private static ImageReader readerOf(ImageInputStream in, Path file) throws IOException {
         Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
         if (!readers.hasNext()) {
             in.close();
             throw new IOException(file + ": not an image format ImageIO reads (PNG, JPEG, BMP, GIF)");
         }
-        return readers.next();
+        ImageReader chosen = null;
+        while (readers.hasNext()) {
+            ImageReader r = readers.next();
+            if (chosen == null || r.getClass().getName().startsWith("com.sun.imageio.")
+                    && !chosen.getClass().getName().startsWith("com.sun.imageio.")) {
+                chosen = r;
+            }
+        }
+        return chosen;
+    }
+
+    private static int[] checkedSize(ImageReader reader, Path file) throws IOException {
+        int w = reader.getWidth(0);
+        int h = reader.getHeight(0);
+        if ((long) w * h > MAX_PIXELS) {
+            throw new IOException(file + ": " + w + "×" + h + " pixels is more than the " + MAX_PIXELS
+                    + " this reader decodes; scale the image down first");
+        }
+        return new int[] {w, h};
     }
 
     private static IOException unreadable(Path file, Exception e) {

@@ -19,7 +19,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * {@code images/} folder of PNG files and {@code annotations.json}) or {@link #writeVoc} ({@code JPEGImages/} — PNG
  * files, as VOC's {@code <filename>} allows —, {@code Annotations/*.xml}, {@code ImageSets/Main/<set>.txt}).
  * Image i is {@code <i + 1, six digits>.png}, COCO image id i + 1; class k is category k + 1 named
- * {@code classNames[k]}. PNG holds 8 bits per sample, so each pixel is written as round(255·v) of its value v in
+ * {@code classNames[k]} (read back from VOC, categories are numbered in sorted name order: the same classes when
+ * the names are sorted). PNG holds 8 bits per sample, so each pixel is written as round(255·v) of its value v in
  * [0, 1] (values outside are refused): the folder reads back exactly as {@link #quantised} of the dataset. VOC's
  * 1-based corners are written as {x1 + 1, y1 + 1, x2, y2}, which reads back exactly for integral boxes.
  */

@@ -25,10 +25,11 @@ import org.nd4j.linalg.dataset.api.iterator.MultiDataSetIterator;
  *   <li>{@link #crowdRegions}: its crowd boxes (COCO {@code iscrowd}), regions where anchors are neither positive
  *       nor negative.</li>
  * </ul>
- * Everything is checked when read, before any training: each image's file exists inside the image folder and its
- * header has the width and height the annotations give; ids are unique; every annotation names a listed image and
- * category. Refusals name the file and the annotation (docs/bad-input.md, rows D). Pixels are decoded only when
- * asked for ({@link #pixels}), so the dataset never holds the images in memory. Immutable.
+ * Everything but the pixels is checked when read: each image's file exists inside the image folder, no two images
+ * share a file, and its header has the width and height the annotations give; ids are unique; every annotation
+ * names a listed image and category. {@link #checkPixels} decodes every image once, to find a broken file before
+ * training rather than when its batch is made. Refusals name the file and the annotation (docs/bad-input.md, rows
+ * D). Pixels are decoded only when asked for, so the dataset never holds the images in memory. Immutable.
  */
 public final class LabelledImages {
 
@@ -54,9 +55,15 @@ public final class LabelledImages {
         this.files = List.copyOf(files);
         int n = truth.images().size();
         Map<Long, Integer> indexOfImage = new HashMap<>();
+        Map<Path, Long> imageOfFile = new HashMap<>();
         for (int i = 0; i < n; i++) {
             Image image = truth.images().get(i);
             indexOfImage.put(image.id(), i);
+            Long other = imageOfFile.putIfAbsent(this.files.get(i), image.id());
+            if (other != null) {
+                throw new IllegalArgumentException(where + ": images " + other + " and " + image.id() + " are both "
+                        + this.files.get(i));
+            }
             int[] size;
             try {
                 size = ImageFiles.size(this.files.get(i));
@@ -184,6 +191,21 @@ public final class LabelledImages {
                     + "letterboxed inputs of this dataset's " + categories().size() + " classes");
         }
         return new FolderIterator(this, targets, how);
+    }
+
+    /**
+     * Decodes every image once as a network of {@code channels} reads it (the checks of {@link ImageFiles#decode}),
+     * holding one at a time; the first that fails is refused naming the image's id and file. Costs one decode per
+     * image.
+     */
+    public void checkPixels(int channels) throws IOException {
+        for (int i = 0; i < files.size(); i++) {
+            try {
+                ImageFiles.decode(files.get(i), channels);
+            } catch (IOException e) {
+                throw new IOException("image " + image(i).id() + ": " + e.getMessage(), e);
+            }
+        }
     }
 
     /** Image i's pixels, decoded now: [channels, H, W] in [0, 1] ({@link ImageFiles#decode}). */

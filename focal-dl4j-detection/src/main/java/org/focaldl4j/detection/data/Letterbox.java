@@ -21,10 +21,10 @@ public final class Letterbox {
 
     private final int size;
 
-    /** @param size S ≥ 8, the network's input side */
+    /** @param size S in [8, 8192], the network's input side */
     public Letterbox(int size) {
-        if (size < 8) {
-            throw new IllegalArgumentException("the letterbox side must be >= 8 pixels; got " + size);
+        if (size < 8 || size > 8192) {
+            throw new IllegalArgumentException("the letterbox side must be in [8, 8192] pixels; got " + size);
         }
         this.size = size;
     }
@@ -45,6 +45,13 @@ public final class Letterbox {
 
     /** An image's placement: its original size W×H and its scaled size w′×h′ (each in [1, S]). */
     public record Placement(int width, int height, int scaledWidth, int scaledHeight) {
+        public Placement {
+            if (width < 1 || height < 1 || scaledWidth < 1 || scaledHeight < 1) {
+                throw new IllegalArgumentException("a placement needs sizes >= 1; got " + width + "×" + height + " → "
+                        + scaledWidth + "×" + scaledHeight);
+            }
+        }
+
         /** w′/W. */
         public double scaleX() {
             return (double) scaledWidth / width;
@@ -61,6 +68,7 @@ public final class Letterbox {
      * left–right when {@code flip}.
      */
     public float[] apply(float[] image, int channels, Placement p, boolean flip) {
+        check(p);
         if (image == null || channels < 1 || p == null || image.length != (long) channels * p.height() * p.width()) {
             throw new IllegalArgumentException("apply needs an image of " + channels + " × " + (p == null ? "?"
                     : p.height() + " × " + p.width()) + " values; got " + (image == null ? "null" : image.length));
@@ -82,6 +90,7 @@ public final class Letterbox {
 
     /** Boxes {x1, y1, x2, y2} in the original image's pixels as they land on the canvas (new arrays). */
     public double[][] boxes(double[][] boxes, Placement p, boolean flip) {
+        check(p);
         Boxes valid = Boxes.of(boxes, "box");
         double[][] out = new double[valid.size()][];
         double sx = p.scaleX();
@@ -99,10 +108,18 @@ public final class Letterbox {
      * clipped to [0, W] × [0, H].
      */
     public double[] toOriginal(double[] box, Placement p) {
+        check(p);
         double[] v = Boxes.checked(box, "the box");
         double sx = p.scaleX();
         double sy = p.scaleY();
         return Boxes.clip(new double[] {v[0] / sx, v[1] / sy, v[2] / sx, v[3] / sy}, p.width(), p.height());
+    }
+
+    /** A placement on this letterbox: scaled sizes at most S. */
+    private void check(Placement p) {
+        if (p == null || p.scaledWidth() > size || p.scaledHeight() > size) {
+            throw new IllegalArgumentException("need a placement on this " + size + "×" + size + " letterbox; got " + p);
+        }
     }
 
     /** One plane of w×h resized to w2×h2: horizontal pass, then vertical (Pillow's order). */

@@ -30,7 +30,8 @@ import org.xml.sax.SAXException;
  * reading). Image i of the list gets COCO id i + 1; annotations are numbered 1, 2, … in reading order; categories
  * are the object names, sorted, with ids 1…K. {@code difficult} (0 or 1; absent means 0) is read and validated,
  * and difficult objects are kept as ordinary objects, in training as detectron2 does and in the COCO evaluation.
- * Documents with a DOCTYPE are refused (no external entities are ever fetched).
+ * Documents with a DOCTYPE are refused (no external entities are ever fetched), and so are elements nested deeper
+ * than 64 and text fields that hold elements.
  */
 final class VocFolder {
 
@@ -49,7 +50,12 @@ final class VocFolder {
         }
         List<String> ids = new ArrayList<>();
         Set<String> seen = new HashSet<>();
-        List<String> lines = Files.readAllLines(list, StandardCharsets.UTF_8);
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(list, StandardCharsets.UTF_8);
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new IOException(list + ": not UTF-8 text", e);
+        }
         for (int l = 0; l < lines.size(); l++) {
             String id = lines.get(l).strip();
             if (id.isEmpty()) {
@@ -119,6 +125,8 @@ final class VocFolder {
             f.setFeature("http://apache.org/xml/features/disallow-doctype-decl", true);
             f.setXIncludeAware(false);
             f.setExpandEntityReferences(false);
+            // VOC files nest 3 deep; a deeper file would overflow the stack of the DOM's recursive walks.
+            f.setAttribute("http://www.oracle.com/xml/jaxp/properties/maxElementDepth", "64");
             return f.newDocumentBuilder();
         } catch (ParserConfigurationException e) {
             throw new IllegalStateException("the JDK's XML parser cannot be configured safely", e);
@@ -155,7 +163,14 @@ final class VocFolder {
     }
 
     private static String text(Element e, String tag, String where) {
-        String t = child(e, tag, where).getTextContent().strip();
+        Element c = child(e, tag, where);
+        for (Node n = c.getFirstChild(); n != null; n = n.getNextSibling()) {
+            if (n instanceof Element) {
+                throw new IllegalArgumentException(where + ": <" + tag + "> must hold text only; it holds <"
+                        + ((Element) n).getTagName() + ">");
+            }
+        }
+        String t = c.getTextContent().strip();
         if (t.isEmpty()) {
             throw new IllegalArgumentException(where + ": <" + tag + "> is empty");
         }

@@ -146,6 +146,10 @@ class FolderIteratorTest {
         it.next();
         UncheckedIOException e = assertThrows(UncheckedIOException.class, it::next);
         assertTrue(e.getMessage().contains("000003.png"), e.getMessage());
+        IllegalStateException after = assertThrows(IllegalStateException.class, it::next);
+        assertTrue(after.getMessage().contains("reset()"), after.getMessage());
+        it.reset();
+        it.next();                                  // the epoch starts again: its first batch is fine
         assertThrows(IllegalArgumentException.class, () -> it.next(3));
         assertThrows(IllegalArgumentException.class, () -> Streaming.of(1, 2).flipped());
         assertThrows(IllegalArgumentException.class, () -> coco.iterator(null, Streaming.of(1, 2)));
