@@ -12,7 +12,6 @@ import me.tongfei.progressbar.ProgressBarStyle;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.optimize.api.BaseTrainingListener;
-import org.deeplearning4j.optimize.listeners.ScoreIterationListener;
 import org.focaldl4j.detection.box.Detection;
 import org.focaldl4j.detection.data.CocoDataset;
 import org.focaldl4j.detection.data.DetectionImages;
@@ -128,9 +127,6 @@ public final class FashionDetectionDemo {
                     pb.setExtraMessage(String.format(Locale.ROOT, "loss %.3f", model.score()));
                 }
             });
-            if (s.verbose) {
-                net.addListeners(new ScoreIterationListener(50));
-            }
             AsyncMultiDataSetIterator it = train.prefetching(retinaNet.targets(), s.batch, 4);
             try {
                 for (int step = 0; step < s.iterations; step++) {
