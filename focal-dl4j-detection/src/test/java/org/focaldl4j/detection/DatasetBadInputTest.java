@@ -173,6 +173,17 @@ class DatasetBadInputTest {
                 "[1.0, 2.0, 8.0, 14.5]");
         refuses(IllegalArgumentException.class, cocoWith("8\\.0, 8\\.0 \\]", "8.0, -1.0 ]"), "annotation 1",
                 "w, h >= 0");
+        // On request, a box of zero height is left out of training and listed; one outside the image is still refused.
+        Path c = coco();
+        Path json = c.resolve("annotations.json");
+        Files.writeString(json, Files.readString(json).replaceFirst("8\\.0, 8\\.0 \\]", "8.0, 0.0 ]"));
+        LabelledImages dropped = LabelledImages.readCoco(c.resolve("images"), json, LabelledImages.EmptyBoxes.DROP);
+        assertEquals(List.of(1L), dropped.droppedAnnotations());
+        assertEquals(1, dropped.boxes(0).length);
+        assertEquals(3, dropped.groundTruth().annotations().size());
+        Files.writeString(json, Files.readString(json).replaceFirst("8\\.0, 0\\.0 \\]", "8.0, 14.5 ]"));
+        refuses(IllegalArgumentException.class, () -> LabelledImages.readCoco(c.resolve("images"), json,
+                LabelledImages.EmptyBoxes.DROP), "annotation 1", "[1.0, 2.0, 8.0, 14.5]");
         refuses(IllegalArgumentException.class, vocWith("<xmax>18.0</xmax>", "<xmax>21.0</xmax>"),
                 "000001.xml (object 2)", "inside the 20×16 image");
         refuses(IllegalArgumentException.class, vocWith("<xmin>5.0</xmin>", "<xmin>19.0</xmin>"),

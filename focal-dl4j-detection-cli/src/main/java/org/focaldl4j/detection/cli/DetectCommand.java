@@ -145,8 +145,9 @@ final class DetectCommand implements Callable<Integer> {
         }
         Map<Path, Long> ids = new LinkedHashMap<>();
         if (annotations != null) {
-            org.focaldl4j.detection.data.LabelledImages truth =
-                    org.focaldl4j.detection.data.LabelledImages.readCoco(images, annotations);
+            // Only the images and their ids are used: boxes without area are passed over, not refused.
+            org.focaldl4j.detection.data.LabelledImages truth = org.focaldl4j.detection.data.LabelledImages.readCoco(
+                    images, annotations, org.focaldl4j.detection.data.LabelledImages.EmptyBoxes.DROP);
             if (!truth.categories().equals(categories)) {
                 throw new IllegalArgumentException(annotations + ": its categories " + truth.categories()
                         + " are not the detector's " + categories + " (ids and names, in order)");

@@ -86,6 +86,10 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--seed", description = "Initialisation, order and flips. Default: 1.")
     Long seed;
 
+    @Option(names = "--drop-empty-boxes", description = "COCO: leave boxes of zero width or height out of training "
+            + "(listed), instead of refusing the dataset.")
+    boolean dropEmptyBoxes;
+
     @Option(names = "--checkpoint-every", defaultValue = "0", paramLabel = "N",
             description = "Also write the detector every N iterations (0: only at the end).")
     int checkpointEvery;
@@ -218,7 +222,16 @@ final class TrainCommand implements Callable<Integer> {
 
     private LabelledImages read() throws IOException {
         if (format.equals("coco")) {
-            return LabelledImages.readCoco(images, annotations);
+            LabelledImages data = LabelledImages.readCoco(images, annotations, dropEmptyBoxes
+                    ? LabelledImages.EmptyBoxes.DROP : LabelledImages.EmptyBoxes.REFUSE);
+            if (!data.droppedAnnotations().isEmpty()) {
+                command.commandLine().getOut().println("left out of training " + data.droppedAnnotations().size()
+                        + " annotations without area: " + data.droppedAnnotations());
+            }
+            return data;
+        }
+        if (dropEmptyBoxes) {
+            throw new IllegalArgumentException("--drop-empty-boxes is for COCO; a VOC box is at least one pixel wide");
         }
         Path list = annotations.toAbsolutePath().normalize();
         String name = list.getFileName() == null ? "" : list.getFileName().toString();

@@ -96,6 +96,25 @@ class DetectionCliTest {
     }
 
     @Test
+    void leavesBoxesWithoutAreaOutOfTrainingOnRequest() throws IOException {
+        Path folder = tmp.resolve("empty-box");
+        ImageFolders.writeCoco(TinyDetection.canvases(8, 2), List.of("wide", "tall"), folder);
+        Path json = folder.resolve("annotations.json");
+        String text = Files.readString(json);
+        String changed = text.replaceFirst("(\"bbox\" : \\[ [^,]+, [^,]+, [^,]+, )[^ ]+ \\]", "$10.0 ]");
+        assertFalse(changed.equals(text));
+        Files.writeString(json, changed);
+        String[] args = {"train", "--images", folder.resolve("images").toString(), "--annotations", json.toString(),
+            "--out", tmp.resolve("empty-box.zip").toString(), "--iterations", "1", "--batch", "4", "--image-size", "32",
+            "--channels", "1"};
+        Object[] r = cli(args);
+        assertEquals(2, r[0], "refused without the flag");
+        r = cli(concat(args, "--drop-empty-boxes"));
+        assertEquals(0, r[0], String.valueOf(r[2]));
+        assertTrue(((String) r[1]).contains("left out of training 1 annotations without area: [1]"), (String) r[1]);
+    }
+
+    @Test
     void trainsFromAVocFolder() throws IOException {
         Path voc = tmp.resolve("voc");
         ImageFolders.writeVoc(TinyDetection.canvases(10, 3), List.of("tall", "wide"), "train", voc);

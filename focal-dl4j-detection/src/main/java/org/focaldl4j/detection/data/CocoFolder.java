@@ -17,7 +17,7 @@ final class CocoFolder {
     private CocoFolder() {
     }
 
-    static LabelledImages read(Path imageFolder, Path annotations) throws IOException {
+    static LabelledImages read(Path imageFolder, Path annotations, LabelledImages.EmptyBoxes empty) throws IOException {
         if (imageFolder == null || annotations == null) {
             throw new IllegalArgumentException("readCoco needs an image folder and an annotations file; got "
                     + imageFolder + " and " + annotations);
@@ -37,7 +37,7 @@ final class CocoFolder {
             files.add(resolve(imageFolder, images.get(i).get("file_name"), where + " (image "
                     + truth.images().get(i).id() + ")"));
         }
-        return new LabelledImages(truth, files, where, id -> where + " (annotation " + id + ")");
+        return new LabelledImages(truth, files, where, id -> where + " (annotation " + id + ")", empty);
     }
 
     /** {@code folder/name}, refused when the name is missing, absolute, or leads outside the folder. */

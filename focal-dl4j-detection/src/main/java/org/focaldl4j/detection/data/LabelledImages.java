@@ -38,6 +38,15 @@ public final class LabelledImages {
     private final double[][][] boxes;
     private final int[][] classes;
     private final double[][][] crowd;
+    private final List<Long> dropped;
+
+    /** What a COCO reader does with a box of zero width or height. */
+    public enum EmptyBoxes {
+        /** Refuse the dataset (row D08). */
+        REFUSE,
+        /** Leave the annotation out of training and list its id in {@link #droppedAnnotations()}. */
+        DROP
+    }
 
     /**
      * @param truth      the ground truth
@@ -45,8 +54,8 @@ public final class LabelledImages {
      * @param where      the annotations' file or folder, for messages
      * @param annotation where annotation {@code id} was read, for messages
      */
-    LabelledImages(CocoDataset truth, List<Path> files, String where, LongFunction<String> annotation)
-            throws IOException {
+    LabelledImages(CocoDataset truth, List<Path> files, String where, LongFunction<String> annotation,
+                   EmptyBoxes empty) throws IOException {
         if (truth.images().isEmpty() || truth.categories().isEmpty()) {
             throw new IllegalArgumentException(where + ": a dataset needs at least one image and one category; got "
                     + truth.images().size() + " images and " + truth.categories().size() + " categories");
@@ -88,15 +97,21 @@ public final class LabelledImages {
             objectClasses.add(new ArrayList<>());
             crowdBoxes.add(new ArrayList<>());
         }
+        List<Long> droppedIds = new ArrayList<>();
         for (Annotation a : truth.annotations()) {
             int i = indexOfImage.get(a.imageId());
             Image image = truth.images().get(i);
             double[] corners = CocoDataset.toCorners(a.bbox());
+            if (empty == EmptyBoxes.DROP && (a.bbox()[2] == 0 || a.bbox()[3] == 0) && corners[0] >= 0
+                    && corners[1] >= 0 && corners[2] <= image.width() && corners[3] <= image.height()) {
+                droppedIds.add(a.id());
+                continue;
+            }
             if (!(corners[2] > corners[0]) || !(corners[3] > corners[1]) || corners[0] < 0 || corners[1] < 0
                     || corners[2] > image.width() || corners[3] > image.height()) {
-                throw new IllegalArgumentException(annotation.apply(a.id()) + " has bbox [x, y, w, h] = " + Arrays.toString(a.bbox()) + ", which is not a box of positive "
-                        + "width and height inside the " + image.width() + "×" + image.height() + " image (boxes are "
-                        + "refused, not clipped)");
+                throw new IllegalArgumentException(annotation.apply(a.id()) + " has bbox [x, y, w, h] = "
+                        + Arrays.toString(a.bbox()) + ", which is not a box of positive width and height inside the "
+                        + image.width() + "×" + image.height() + " image (boxes are refused, not clipped)");
             }
             if (a.crowd()) {
                 crowdBoxes.get(i).add(corners);
@@ -105,6 +120,7 @@ public final class LabelledImages {
                 objectClasses.get(i).add(classOfCategory.get(a.categoryId()));
             }
         }
+        this.dropped = List.copyOf(droppedIds);
         this.boxes = new double[n][][];
         this.classes = new int[n][];
         this.crowd = new double[n][][];
@@ -120,7 +136,24 @@ public final class LabelledImages {
      * relative to {@code imageFolder}. Class k is the k-th category in the file's order.
      */
     public static LabelledImages readCoco(Path imageFolder, Path annotations) throws IOException {
-        return CocoFolder.read(imageFolder, annotations);
+        return CocoFolder.read(imageFolder, annotations, EmptyBoxes.REFUSE);
+    }
+
+    /**
+     * {@link #readCoco(Path, Path)}, with boxes of zero width or height inside their image dropped from training when
+     * {@code empty} is {@link EmptyBoxes#DROP} (COCO's own train2017 file has two), their ids listed in
+     * {@link #droppedAnnotations()}; the ground truth keeps them.
+     */
+    public static LabelledImages readCoco(Path imageFolder, Path annotations, EmptyBoxes empty) throws IOException {
+        if (empty == null) {
+            throw new IllegalArgumentException("readCoco needs an EmptyBoxes policy; got null");
+        }
+        return CocoFolder.read(imageFolder, annotations, empty);
+    }
+
+    /** The ids of the annotations {@link EmptyBoxes#DROP} left out of training, in file order. */
+    public List<Long> droppedAnnotations() {
+        return dropped;
     }
 
     /**

@@ -115,7 +115,8 @@ final class VocFolder {
             annotations.add(Annotation.box(a + 1, image + 1, categoryIds.get(o[1]), boxes.get(a)));
         }
         return new LabelledImages(new CocoDataset(images, annotations, categories), files,
-                root.resolve("Annotations").toString(), id -> objects.get((int) id - 1)[2]);
+                root.resolve("Annotations").toString(), id -> objects.get((int) id - 1)[2],
+                LabelledImages.EmptyBoxes.REFUSE);
     }
 
     private static DocumentBuilder parser() {
