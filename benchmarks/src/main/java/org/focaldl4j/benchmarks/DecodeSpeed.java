@@ -45,7 +45,7 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * </ul>
  * Inputs, written once into a temporary folder from one photograph ({@code grace_hopper.jpg}, 512×600, from
  * Debian's python3-matplotlib sample data): the photo as JPEG and as PNG (RGB), and a 64×64 grey PNG, the demo
- * canvas's size. Run: {@code mvn -B -q -pl benchmarks exec:java -Dexec.mainClass=org.focaldl4j.benchmarks.DecodeSpeed}.
+ * canvas's size. Run: {@code mvn -B -q -pl benchmarks exec:exec -Dexec.mainClass=org.focaldl4j.benchmarks.DecodeSpeed}.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SampleTime)

@@ -17,7 +17,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * The training step of the command line's {@code --backbone resnet18} detector at 256×256 (RGB, 10 classes, P3–P7,
  * FPN and heads of 64 channels, Adam): median wall time of 10 steps after 3 warm-up steps, at batch 16 and 4, on
  * random images with 1–4 random boxes each. ND4J's default build and thread count. Run:
- * {@code mvn -B -q -pl benchmarks exec:java -Dexec.mainClass=org.focaldl4j.benchmarks.ResNetStep}.
+ * {@code mvn -B -q -pl benchmarks exec:java@step -Dexec.mainClass=org.focaldl4j.benchmarks.ResNetStep}.
  */
 public final class ResNetStep {
 

@@ -26,12 +26,12 @@ import org.nd4j.linalg.dataset.api.iterator.MultiDataSetIterator;
  * <ul>
  *   <li>"canvas": 512 Fashion-MNIST canvases of the demo (64×64 grey PNG, 1–4 items) exported as a COCO folder,
  *       batches of 16 for the demo's detector (strides 8 and 16, base 2·stride, 9 anchors per location);</li>
- *   <li>"photo": one photograph (512×600 RGB JPEG, {@code grace_hopper.jpg} of python3-matplotlib) listed 128 times
- *       with one box, letterboxed to 256×256 for the paper's pyramid P3–P7 (9 anchors per location).</li>
+ *   <li>"photo": 128 copies of one photograph (512×600 RGB JPEG, {@code grace_hopper.jpg} of python3-matplotlib)
+ *       with one box each, letterboxed to 256×256 for the paper's pyramid P3–P7 (9 anchors per location).</li>
  * </ul>
  * The caller's thread only takes batches, as a training loop would; a step that takes longer than a batch's
  * share of this time never waits for data. Run:
- * {@code mvn -B -q -pl benchmarks exec:java -Dexec.mainClass=org.focaldl4j.benchmarks.StreamSpeed}.
+ * {@code mvn -B -q -pl benchmarks exec:java@step -Dexec.mainClass=org.focaldl4j.benchmarks.StreamSpeed}.
  */
 public final class StreamSpeed {
 
@@ -79,20 +79,20 @@ public final class StreamSpeed {
         System.out.printf(Locale.ROOT, "| %s | %d | %.0f | %.1f |%n", what, workers, median, 16_000 / median);
     }
 
-    /** A COCO folder listing the photograph {@code n} times, each with one box around the face. */
+    /** A COCO folder of {@code n} copies of the photograph, each with one box around the face. */
     private static LabelledImages photoFolder(Path folder, int n) throws IOException {
         Path photo = DecodeSpeed.PHOTO;
         if (!Files.isRegularFile(photo)) {
             throw new IllegalStateException(photo + " is missing: apt-get install python3-matplotlib");
         }
         Files.createDirectories(folder.resolve("images"));
-        Files.copy(photo, folder.resolve("images/photo.jpg"));
         int[] size = ImageFiles.size(photo);
         StringBuilder images = new StringBuilder();
         StringBuilder annotations = new StringBuilder();
         for (int i = 1; i <= n; i++) {
+            Files.copy(photo, folder.resolve("images/photo" + i + ".jpg"));
             images.append(i > 1 ? "," : "").append(String.format(Locale.ROOT,
-                    "{\"id\": %d, \"width\": %d, \"height\": %d, \"file_name\": \"photo.jpg\"}", i, size[0], size[1]));
+                    "{\"id\": %d, \"width\": %d, \"height\": %d, \"file_name\": \"photo%d.jpg\"}", i, size[0], size[1], i));
             annotations.append(i > 1 ? "," : "").append(String.format(Locale.ROOT, "{\"id\": %d, \"image_id\": %d, "
                     + "\"category_id\": 1, \"bbox\": [150, 80, 220, 280], \"area\": 61600, \"iscrowd\": 0}", i, i));
         }
