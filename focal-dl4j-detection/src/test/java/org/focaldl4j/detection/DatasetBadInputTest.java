@@ -136,13 +136,13 @@ class DatasetBadInputTest {
         Files.write(d.resolve("images/000001.png"), java.util.Arrays.copyOf(png, png.length / 2));
         LabelledImages read = LabelledImages.readCoco(d.resolve("images"), d.resolve("annotations.json"));
         refuses(IOException.class, () -> read.checkPixels(1), "image 1", "000001.png");
-        // More pixels than the reader decodes (50 million): refused from the header.
-        java.awt.image.BufferedImage huge = new java.awt.image.BufferedImage(7100, 7100,
+        // More pixels than the reader decodes (4096²): refused from the header.
+        java.awt.image.BufferedImage huge = new java.awt.image.BufferedImage(4100, 4100,
                 java.awt.image.BufferedImage.TYPE_BYTE_BINARY);
         Path big = tmp.resolve("huge.png");
         javax.imageio.ImageIO.write(huge, "png", big.toFile());
         refuses(IOException.class, () -> org.focaldl4j.detection.data.ImageFiles.size(big), "huge.png",
-                "7100×7100 pixels is more than the 50000000");
+                "4100×4100 pixels is more than the 16777216");
     }
 
     @Test

@@ -70,6 +70,17 @@ final class DetectCommand implements Callable<Integer> {
         if (!(minScore >= 0 && minScore < 1)) {
             throw new IllegalArgumentException("--min-score must be in [0, 1); got " + minScore);
         }
+        Outputs.checkFile("--out", out);
+        Outputs.notInside("--out", out, "--images", images);
+        Outputs.notInside("--out", out, "--model", model);
+        Outputs.notInside("--out", out, "--annotations", annotations);
+        if (pictures != null) {
+            if (Files.exists(pictures) && !Files.isDirectory(pictures)) {
+                throw new IllegalArgumentException("--pictures " + pictures + " is a file; give a folder");
+            }
+            Outputs.checkFolder("--pictures", pictures, pictures.toAbsolutePath().getParent());
+            Outputs.notInside("--pictures", pictures, "--images", images);
+        }
         DetectorFile.Spec spec = DetectorFile.spec(model);
         Map<Path, Long> ids = imageIds(spec.categories());
         Path drawn = pictures == null ? null : pictureFolder(ids.keySet());
@@ -106,13 +117,6 @@ final class DetectCommand implements Callable<Integer> {
                     }
                 }
             }
-            Path tmp = Files.createTempFile(out.toAbsolutePath().getParent(), out.getFileName().toString(), ".part");
-            try {
-                Files.writeString(tmp, CocoJson.resultsToJson(results), StandardCharsets.UTF_8);
-                Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            } finally {
-                Files.deleteIfExists(tmp);
-            }
             if (drawn != null) {
                 Files.createDirectories(pictures);
                 try (Stream<Path> files = Files.list(drawn)) {
@@ -121,6 +125,14 @@ final class DetectCommand implements Callable<Integer> {
                     }
                 }
                 Files.delete(drawn);
+            }
+            Files.createDirectories(out.toAbsolutePath().getParent());
+            Path tmp = Files.createTempFile(out.toAbsolutePath().getParent(), out.getFileName().toString(), ".part");
+            try {
+                Files.writeString(tmp, CocoJson.resultsToJson(results), StandardCharsets.UTF_8);
+                Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            } finally {
+                Files.deleteIfExists(tmp);
             }
             PrintWriter log = command.commandLine().getOut();
             log.printf(Locale.ROOT, "%d detections (score >= %s) on %d images; wrote %s%n", results.size(), minScore,
@@ -131,8 +143,10 @@ final class DetectCommand implements Callable<Integer> {
             if (drawn != null && Files.exists(drawn)) {                // a failure part-way: no pictures at all
                 try (Stream<Path> left = Files.walk(drawn)) {
                     for (Path f : left.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                        Files.delete(f);
+                        Files.deleteIfExists(f);
                     }
+                } catch (IOException e) {
+                    // the run's own error is the one to report; a leftover "<pictures>.part…" folder holds nothing needed
                 }
             }
         }
@@ -177,9 +191,6 @@ final class DetectCommand implements Callable<Integer> {
      */
     private Path pictureFolder(java.util.Set<Path> files) throws IOException {
         Path target = pictures.toAbsolutePath().normalize();
-        if (target.startsWith(images.toAbsolutePath().normalize())) {
-            throw new IllegalArgumentException("--pictures " + pictures + " must lie outside the image folder " + images);
-        }
         Map<String, Path> names = new java.util.HashMap<>();
         for (Path f : files) {
             Path other = names.put(pictureName(f), f);

@@ -35,7 +35,9 @@ import org.nd4j.shade.jackson.databind.node.ObjectNode;
 final class DetectorFile {
 
     static final String ENTRY = "focal-dl4j-detector.json";     // at the root: ModelSerializer refuses directory entries
-    private static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    private static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
+            .enable(org.nd4j.shade.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .enable(org.nd4j.shade.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
     private DetectorFile() {
     }
@@ -124,7 +126,18 @@ final class DetectorFile {
             if (!Files.isRegularFile(entry)) {
                 throw new IOException(file + ": not a focal-dl4j detector (no " + ENTRY + ")");
             }
-            return fromJson(MAPPER.readTree(Files.readString(entry, StandardCharsets.UTF_8)), file + " (" + ENTRY + ")");
+            String text;
+            try {
+                text = Files.readString(entry, StandardCharsets.UTF_8);
+            } catch (java.nio.charset.CharacterCodingException e) {
+                throw new IOException(file + " (" + ENTRY + "): not UTF-8 text", e);
+            }
+            try {
+                return fromJson(MAPPER.readTree(text), file + " (" + ENTRY + ")");
+            } catch (org.nd4j.shade.jackson.core.JsonProcessingException e) {
+                throw new IOException(file + " (" + ENTRY + "): not one JSON object (" + e.getOriginalMessage() + ")",
+                        e);
+            }
         } catch (java.util.zip.ZipException | java.nio.file.ProviderNotFoundException e) {
             throw new IOException(file + ": not a zip file (" + e.getMessage() + ")", e);
         }

@@ -136,12 +136,13 @@ final class TrainCommand implements Callable<Integer> {
         if (gamma != null && "ce".equals(loss)) {
             throw new IllegalArgumentException("--gamma has no effect with --loss ce (α-balanced cross-entropy)");
         }
-        if (Files.isDirectory(out)) {
-            throw new IllegalArgumentException("--out " + out + " is a folder; give a file name");
-        }
-        Path parent = out.toAbsolutePath().getParent();
-        if (parent == null || Files.exists(parent) && !Files.isWritable(parent)) {
-            throw new IllegalArgumentException("--out " + out + ": cannot write in " + parent);
+        Outputs.checkFile("--out", out);
+        int b = batch != null ? batch : 16;
+        int c = channels != null ? channels : 3;
+        long size = imageSize != null ? imageSize : backbone == null || backbone.equals("tiny") ? 64 : 256;
+        if ((long) b * c * size * size > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("--batch " + b + " of " + c + "×" + size + "×" + size + " images is more "
+                    + "than a Java array holds; use a smaller batch or image size");
         }
     }
 
@@ -155,13 +156,22 @@ final class TrainCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         checkFlags();
         PrintWriter log = command.commandLine().getOut();
+        DetectorFile.Spec resumed = resume == null ? null : DetectorFile.spec(resume);
+        if (resumed != null) {
+            checkSame(resumed);
+        }
+        Outputs.notInside("--out", out, "--images", images);
         LabelledImages data = read();
         String digest = sha256(CocoJson.write(data.groundTruth()));
         DetectorFile.Spec spec;
         ComputationGraph net;
-        if (resume != null) {
-            spec = DetectorFile.spec(resume);
-            checkSame(spec, digest);
+        if (resumed != null) {
+            spec = resumed;
+            if (!digest.equals(spec.dataset())) {
+                throw new IllegalArgumentException(annotations + " does not hold the annotations " + resume
+                        + " was trained on (SHA-256 of the ground truth " + digest + ", expected " + spec.dataset()
+                        + ")");
+            }
             net = DetectorFile.network(resume);
         } else {
             String bb = backbone == null ? "tiny" : backbone;
@@ -243,8 +253,8 @@ final class TrainCommand implements Callable<Integer> {
         return LabelledImages.readVoc(images, name.substring(0, name.length() - ".txt".length()));
     }
 
-    /** On resume, every setting given must be the detector's, and the data the data it trained on. */
-    private void checkSame(DetectorFile.Spec s, String digest) {
+    /** On resume, every setting given must be the detector's. */
+    private void checkSame(DetectorFile.Spec s) {
         same("--batch", batch, s.batch());
         same("--image-size", imageSize, s.imageSize());
         same("--channels", channels, s.channels());
@@ -254,10 +264,6 @@ final class TrainCommand implements Callable<Integer> {
         same("--gamma", gamma, s.gamma());
         same("--backbone", backbone, s.backbone());
         same("--seed", seed, s.seed());
-        if (!digest.equals(s.dataset())) {
-            throw new IllegalArgumentException(annotations + " does not hold the annotations " + resume
-                    + " was trained on (SHA-256 of the ground truth " + digest + ", expected " + s.dataset() + ")");
-        }
     }
 
     private void same(String flag, Object given, Object stored) {

@@ -166,6 +166,12 @@ class DetectionCliTest {
         refused(train(never, 2, "--loss", "ce", "--gamma", "3"), never, "--gamma has no effect with --loss ce");
         refused(concat(base, "--batch", "5000"), never, "--batch must be in [1, 1024]; got 5000");
         refused(train(tmp, 2), null, "is a folder");
+        Path aFile = Files.writeString(tmp.resolve("c02-file"), "x");
+        refused(train(aFile.resolve("m.zip"), 2), null, "is not a writable folder");
+        refused(concat(base, "--batch", "1024", "--image-size", "2048"), never, "more than a Java array holds");
+        refused(new String[] {"train", "--resume", tmp.resolve("absent.zip").toString(), "--images",
+            tmp.resolve("nowhere").toString(), "--annotations", tmp.resolve("nothing.json").toString(), "--out",
+            never.toString()}, never, "absent.zip", "no such model file");
         refused(concat(base, "--channels", "2"), never, "channels must be 1 or 3; got 2");
         refused(train(never, 0), never, "--iterations must be in [1,");
         refused(new String[] {"train", "--images", images.toString(), "--annotations", annotations.toString(), "--out",
@@ -244,7 +250,16 @@ class DetectionCliTest {
         assertEquals(0, cli(train(m, 1))[0]);
         Path never = tmp.resolve("c07.json");
         refused(new String[] {"detect", "--model", m.toString(), "--images", images.toString(), "--out",
-            never.toString(), "--pictures", images.resolve("drawn").toString()}, never, "must lie outside the image folder");
+            never.toString(), "--pictures", images.resolve("drawn").toString()}, never, "must lie outside --images");
+        Path link = Files.createSymbolicLink(tmp.resolve("c07-link"), images);
+        refused(new String[] {"detect", "--model", m.toString(), "--images", images.toString(), "--out",
+            never.toString(), "--pictures", link.toString()}, never, "must lie outside --images");
+        refused(new String[] {"detect", "--model", m.toString(), "--images", images.toString(), "--out",
+            never.toString(), "--pictures", annotations.toString()}, never, "is a file; give a folder");
+        String before = Files.readString(annotations);
+        refused(new String[] {"detect", "--model", m.toString(), "--images", images.toString(), "--annotations",
+            annotations.toString(), "--out", annotations.toString()}, null, "must lie outside --annotations");
+        assertEquals(before, Files.readString(annotations));
         Path other = tmp.resolve("c07-other");
         ImageFolders.writeCoco(TinyDetection.canvases(4, 5), List.of("tall", "wide"), other);
         refused(new String[] {"detect", "--model", m.toString(), "--images", other.resolve("images").toString(),

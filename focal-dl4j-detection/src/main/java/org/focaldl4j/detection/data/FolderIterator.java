@@ -156,6 +156,7 @@ final class FolderIterator implements MultiDataSetIterator {
         try {
             ds = head.get();
         } catch (InterruptedException e) {
+            failed = true;
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while waiting for a batch", e);
         } catch (ExecutionException e) {

@@ -27,14 +27,17 @@ import javax.imageio.stream.ImageInputStream;
  *   <li>palette images are read through their palette.</li>
  * </ul>
  * Anything else (CMYK JPEG, a file ImageIO cannot read, a truncated file, an image of more than
- * {@value #MAX_PIXELS} pixels) is refused with an {@link IOException} naming the file. The reader is the JDK's own
+ * {@link #MAX_PIXELS} pixels) is refused with an {@link IOException} naming the file. The reader is the JDK's own
  * for every format it has one for, whatever other ImageIO plug-ins (e.g. TwelveMonkeys, which DataVec brings) the
  * class path registers, so the pixels do not depend on the class path. Stateless.
  */
 public final class ImageFiles {
 
-    /** The largest image read: 50 million pixels (7071²; 600 MB as RGB floats). */
-    public static final long MAX_PIXELS = 50_000_000L;
+    /**
+     * The largest image read: 4096² = 16.8 million pixels (a 12-megapixel photo fits). Decoding one as RGB holds
+     * about 0.5 GB at its peak (the decoded image, one band's samples, the three float planes and the output).
+     */
+    public static final long MAX_PIXELS = 4096L * 4096;
 
     private ImageFiles() {
     }

@@ -128,7 +128,19 @@ final class VocFolder {
             f.setExpandEntityReferences(false);
             // VOC files nest 3 deep; a deeper file would overflow the stack of the DOM's recursive walks.
             f.setAttribute("http://www.oracle.com/xml/jaxp/properties/maxElementDepth", "64");
-            return f.newDocumentBuilder();
+            DocumentBuilder parser = f.newDocumentBuilder();
+            parser.setErrorHandler(new org.xml.sax.helpers.DefaultHandler() {
+                @Override
+                public void fatalError(org.xml.sax.SAXParseException e) throws SAXException {
+                    throw e;                             // reported once, in the refusal, not also on stderr
+                }
+
+                @Override
+                public void error(org.xml.sax.SAXParseException e) throws SAXException {
+                    throw e;
+                }
+            });
+            return parser;
         } catch (ParserConfigurationException e) {
             throw new IllegalStateException("the JDK's XML parser cannot be configured safely", e);
         }
