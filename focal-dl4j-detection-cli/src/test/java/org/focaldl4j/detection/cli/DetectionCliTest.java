@@ -152,7 +152,7 @@ class DetectionCliTest {
     }
 
     @Test
-    void c02FlagValuesOutsideTheirRange() {
+    void c02FlagValuesOutsideTheirRange() throws IOException {
         Path never = tmp.resolve("c02.zip");
         refused(train(never, 2, "--format", "yolo"), never, "--format must be coco or voc; got yolo");
         refused(train(never, 2, "--lr", "-1"), never, "--lr must be finite and > 0; got -1.0");
