@@ -419,8 +419,15 @@ class BadInputCatalogueTest {
                         .computeScoreArray(y(), x(), new ActivationSigmoid(), null);      // k.loss()'s α, column 1 off
                 assertEquals(weightedRow.getDouble(0, 0), masked.getDouble(0, 0), 1e-12);
             }),
-            new Row("B43", EnumSet.of(Kind.SAMEDIFF_CATEGORICAL), k -> rejects(() -> k.loss().computeScore(y(), x(),
-                    new ActivationSigmoid(), null, false), "SOFTMAX")),
+            new Row("B43", EnumSet.of(Kind.SAMEDIFF_CATEGORICAL), k -> {
+                // The probability path of LossCategoricalFocal, by the twin's second graph: equal to it.
+                ILossFunction direct = make(Kind.CATEGORICAL, 0.25, 2, 1);
+                IActivation sigmoid = new ActivationSigmoid();
+                assertArrayEquals(direct.computeScoreArray(y(), x(), sigmoid, null).toDoubleVector(),
+                        k.loss().computeScoreArray(y(), x(), sigmoid, null).toDoubleVector(), 1e-12);
+                assertArrayEquals(direct.computeGradient(y(), x(), sigmoid, null).reshape(6).toDoubleVector(),
+                        k.loss().computeGradient(y(), x(), sigmoid, null).reshape(6).toDoubleVector(), 1e-12);
+            }),
             new Row("B44", ALL, k -> {
                 // A contiguous view of a range of rows (offset ≠ 0, default strides) takes the fused kernels, which read it
                 // from its offset: the same results as a copy.
@@ -438,7 +445,71 @@ class BadInputCatalogueTest {
                     ? new LossCategoricalFocal(new double[] {1e39, 1, 1}, 2)
                     : SameDiffFocalLoss.categorical(new double[] {1e39, 1, 1}, 2))
                     .computeScore(y().castTo(DataType.FLOAT), x().castTo(DataType.FLOAT), new ActivationSoftmax(), null,
-                            false), "alpha must fit", "FLOAT", "alpha[0] = 1.0E39")));
+                            false), "alpha must fit", "FLOAT", "alpha[0] = 1.0E39")),
+            new Row("B46", ALL, BadInputCatalogueTest::exactLabelsWithoutClipping));
+
+    /**
+     * B46: clipEpsilon 0, an activation (identity) whose output equals the label exactly: the loss there is 0 and
+     * the gradient the slope's limit, hand-worked; before, 0·log 0 and 0/0 made them NaN.
+     */
+    static void exactLabelsWithoutClipping(Kind k) {
+        IActivation identity = new ActivationIdentity();
+        if (k.categorical()) {
+            INDArray z = Nd4j.create(new double[][] {{1, 0, 0.5}, {1, 0.5, 0}});
+            INDArray yc = Nd4j.create(new double[][] {{1, 0, 0}, {0, 1, 0}});
+            ILossFunction g2 = unclipped(k, 2, 1);
+            assertArrayEquals(new double[] {0, 0.25 * Math.log(2)}, g2.computeScoreArray(yc, z, identity, null)
+                    .toDoubleVector(), 1e-12);
+            assertArrayEquals(new double[] {0, 0, 0, 0, -1.1931471805599454, 0}, g2.computeGradient(yc, z, identity, null)
+                    .reshape(6).toDoubleVector(), 1e-12);
+            assertArrayEquals(new double[] {-1, 0, 0, 0, -2, 0}, unclipped(k, 0, 1).computeGradient(yc, z, identity, null)
+                    .reshape(6).toDoubleVector(), 1e-12);
+            return;
+        }
+        INDArray z = Nd4j.create(new double[][] {{1, 0, 0.5}});
+        INDArray ye = Nd4j.create(new double[][] {{1, 0, 1}});
+        if (k.star()) {
+            // Near its label FL*'s loss is α_t·e^−β·((1 − p_t)/p_t)^γ/γ: slope 0 (γ = 2), ∓α_t·e^−β (γ = 1), unbounded (γ < 1).
+            assertEquals(0.03915771093977786, unclipped(k, 2, 1).computeScore(ye, z, identity, null, false), 1e-12);
+            assertArrayEquals(new double[] {0, 0, -0.2689414213699951}, unclipped(k, 2, 1).computeGradient(ye, z,
+                    identity, null).toDoubleVector(), 1e-12);
+            assertArrayEquals(new double[] {-0.09196986029286058, 0.27590958087858175, -0.2689414213699951},
+                    unclipped(k, 1, 1).computeGradient(ye, z, identity, null).toDoubleVector(), 1e-12);
+            assertEquals(0.15663084375911143, unclipped(k, 0.5, 1).computeScore(ye, z, identity, null, false), 1e-12);
+            rejects(() -> unclipped(k, 0.5, 1).computeGradient(ye, z, identity, null), "no finite gradient",
+                    "p = y = 1.0 at [0, 0]", "clipEpsilon");
+            return;
+        }
+        // ℓ = α_t·(1 − p_t)^γ·(−log p_t), α = 0.25: only the entry at p = 0.5 counts.
+        assertEquals(0.04332169878499658, unclipped(k, 2, 1).computeScore(ye, z, identity, null, false), 1e-12);
+        assertArrayEquals(new double[] {0, 0, -0.29828679513998635}, unclipped(k, 2, 1).computeGradient(ye, z, identity,
+                null).toDoubleVector(), 1e-12);
+        assertArrayEquals(new double[] {-0.25, 0.75, -0.5}, unclipped(k, 0, 1).computeGradient(ye, z, identity, null)
+                .toDoubleVector(), 1e-12);
+        // A per-output mask of 0 at an exact entry: 0 there, not 0·NaN.
+        INDArray mask = Nd4j.create(new double[][] {{0, 1, 1}});
+        assertArrayEquals(new double[] {0, 0.75, -0.5}, unclipped(k, 0, 1).computeGradient(ye, z, identity, mask)
+                .toDoubleVector(), 1e-12);
+    }
+
+    /** α 0.25 (categorical: all ones), the given γ and β (FL*), clipEpsilon 0. */
+    static ILossFunction unclipped(Kind k, double gamma, double beta) {
+        switch (k) {
+            case FOCAL:
+                return LossFocal.builder().alpha(0.25).gamma(gamma).clipEpsilon(0).build();
+            case CATEGORICAL:
+                return LossCategoricalFocal.builder().gamma(gamma).clipEpsilon(0).build();
+            case STAR:
+                return LossFocalStar.builder().alpha(0.25).gamma(gamma).beta(beta).clipEpsilon(0).build();
+            case SAMEDIFF:
+                return SameDiffFocalLoss.builder(FocalVariant.SIGMOID).alpha(0.25).gamma(gamma).clipEpsilon(0).build();
+            case SAMEDIFF_CATEGORICAL:
+                return SameDiffFocalLoss.builder(FocalVariant.CATEGORICAL).gamma(gamma).clipEpsilon(0).build();
+            default:
+                return SameDiffFocalLoss.builder(FocalVariant.STAR).alpha(0.25).gamma(gamma).beta(beta).clipEpsilon(0)
+                        .build();
+        }
+    }
 
     /** The documented defaults of each kind (what JSON without properties must give). */
     static ILossFunction defaults(Kind k) {

@@ -81,8 +81,8 @@ public abstract class AbstractFocalLoss implements ILossFunction {
      * [rows, cols] in the compute dtype (FLOAT or DOUBLE), {@code y} already smoothed; both are read-only
      * (they may be the caller's arrays). {@code multiplier} is null or a read-only [rows, cols] array of
      * w·m (weights times mask); the returned loss must include it and the gradient must be that of the
-     * multiplied loss. The loss may be [rows, cols] or already row sums [rows, 1]. Returned arrays must be
-     * new; what was not asked for may be null.
+     * multiplied loss. The loss is [rows, cols] (element-wise forms) or may be already row sums [rows, 1] (softmax
+     * form). Returned arrays must be new; what was not asked for may be null.
      */
     protected abstract LossTerms fromLogits(INDArray x, INDArray y, INDArray multiplier, boolean wantScore,
                                             boolean wantGradient);
@@ -90,10 +90,21 @@ public abstract class AbstractFocalLoss implements ILossFunction {
     /**
      * Softmax-form losses only, for activations other than softmax: per-element terms ℓ(p, y) and (if
      * asked) dℓ/dp from probabilities p ∈ [ε, 1−ε] (owned: may be overwritten) and labels y (read-only);
-     * the caller applies weights and masks. The default refuses.
+     * the caller applies weights and masks. With ε = 0, p may be exactly 0 or 1: a term whose label is 0 must then be
+     * 0 with gradient 0 (the limit 0·log 0 = 0), not 0·∞. The default refuses.
      */
     protected LossTerms fromProbabilities(INDArray p, INDArray y, boolean wantGradient) {
         throw new IllegalArgumentException(this + " computes from logits only: use the SOFTMAX activation");
+    }
+
+    /**
+     * Element-wise forms, with clipEpsilon 0 only: where an activation outputs exactly its label (p = y = 0 or 1) the loss
+     * is 0, but the logit log p − log(1 − p) is ±∞ and the chain rule through it 0/0. This gives dℓ/dp there instead:
+     * the limit of the slope as p approaches the label from inside (0, 1), before weights and mask; NaN (the default)
+     * where the loss has no finite limit, and such an entry is then refused.
+     */
+    protected double slopeAtLabel(double label) {
+        return Double.NaN;
     }
 
     /** Whether this loss can use {@code activationFn}; the default takes any. */

@@ -181,12 +181,17 @@ public final class LossCategoricalFocal extends FusedFocalLoss {
      *   ℓ_c     = α_c · y_c · q_c^γ · (−log p_c),   q_c = 1 − p_c
      *   dℓ_c/dp = α_c · y_c · q_c^γ · (γ·log p_c / q_c − 1/p_c)
      * </pre>
+     * With ε = 0, p may be exactly 0 or 1. Where α_c·y_c = 0 the term is 0 for every p, so p is read as 1 there (the
+     * limit 0·log 0 = 0, not 0·∞); where q = 0, log p / q is 0/0 and q is floored at the smallest normal number, which
+     * gives the limit: dℓ_c/dp = −α_c·y_c for γ = 0, and 0 for γ &gt; 0 (q^γ = 0).
      */
     @Override
     protected LossTerms fromProbabilities(INDArray p, INDArray y, boolean wantGradient) {
+        INDArray a = alpha == null ? y.dup() : y.mulRowVector(alphaRow(y));
+        INDArray absent = a.eq(0.0).castTo(p.dataType());             // 1 where α_c·y_c = 0
+        p.addi(absent.muli(p.rsub(1.0)));                               // p, or 1 where the term is absent
         INDArray q = p.rsub(1.0);
         INDArray logp = Transforms.log(p, true);
-        INDArray a = alpha == null ? y.dup() : y.mulRowVector(alphaRow(y));
         INDArray aq = gamma == 0.0 ? a : Transforms.pow(q, gamma, true).muli(a);
         INDArray loss = logp.neg().muli(aq);
         if (!wantGradient) {
@@ -194,7 +199,7 @@ public final class LossCategoricalFocal extends FusedFocalLoss {
         }
         INDArray grad = Transforms.pow(p, -1.0, true).negi();           // −1/p
         if (gamma != 0.0) {
-            grad.addi(logp.divi(q).muli(gamma));
+            grad.addi(logp.divi(Transforms.max(q, tiny(p.dataType()), false)).muli(gamma));
         }
         return new LossTerms(loss, grad.muli(aq));
     }

@@ -100,6 +100,18 @@ public final class LossFocal extends FusedFocalLoss {
     }
 
     /**
+     * dℓ/dp at p = y ∈ {0, 1} (clipEpsilon 0): ℓ = α_t·(1 − p_t)^γ·(−log p_t) has slope −α (y = 1) or 1 − α (y = 0)
+     * there when γ = 0, and 0 when γ &gt; 0 (the factor (1 − p_t)^γ·(1 − p_t) vanishes faster than 1 − p_t).
+     */
+    @Override
+    protected double slopeAtLabel(double label) {
+        if (gamma != 0) {
+            return 0.0;
+        }
+        return label == 1 ? -(alpha < 0 ? 1.0 : alpha) : (alpha < 0 ? 1.0 : 1 - alpha);
+    }
+
+    /**
      * The op path (what CUDA runs): {@link SigmoidFocalElement}'s lines as backend-neutral ND4J ops, with
      * a = p(1−y), b = y(1−p), q = a + b and r = p(1−p)/q ∈ [0, 1]:
      * <pre>

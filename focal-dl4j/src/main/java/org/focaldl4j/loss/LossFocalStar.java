@@ -102,6 +102,19 @@ public final class LossFocalStar extends FusedFocalLoss {
     }
 
     /**
+     * dℓ/dp at p = y ∈ {0, 1} (clipEpsilon 0): near the label ℓ ≈ α_t·e^−β·((1 − p_t)/p_t)^γ/γ, so the slope is 0 for
+     * γ &gt; 1, ∓α_t·e^−β for γ = 1 (− where y = 1), and unbounded for γ &lt; 1 (NaN: such an entry is refused).
+     */
+    @Override
+    protected double slopeAtLabel(double label) {
+        if (gamma != 1) {
+            return gamma > 1 ? 0.0 : Double.NaN;
+        }
+        double alphaT = alpha < 0 ? 1.0 : label == 1 ? alpha : 1 - alpha;
+        return (label == 1 ? -alphaT : alphaT) * Math.exp(-beta);
+    }
+
+    /**
      * From logits, with u = γ·x_t + β: ℓ = α_t·softplus(−u)/γ, softplus(v) = max(v, 0) + log1p(e^−|v|),
      * and dℓ/dx = −α_t·(2y−1)·σ(−u); finite for any finite x.
      */

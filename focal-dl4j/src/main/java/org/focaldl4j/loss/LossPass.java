@@ -172,6 +172,38 @@ final class LossPass {
     }
 
     /**
+     * Element-wise form, clipEpsilon 0, entries where p is 0 or 1: where p equals its label the loss is 0 and dℓ/dp is
+     * the loss's {@link AbstractFocalLoss#slopeAtLabel} (times w·m), where the logit path gave 0·∞ and 0/0; where w·m
+     * is 0 both are 0. Other such entries (p = 1 − y) keep their infinite loss.
+     */
+    private static void atExactLabels(AbstractFocalLoss focal, INDArray p, INDArray y, INDArray multiplier, INDArray loss,
+                                      INDArray dLda) {
+        double[][] pv = p.toDoubleMatrix();
+        double[][] yv = y.toDoubleMatrix();
+        for (int i = 0; i < pv.length; i++) {
+            for (int j = 0; j < pv[i].length; j++) {
+                double m = multiplier == null ? 1.0 : multiplier.getDouble(i, j);
+                if (pv[i][j] * (1 - pv[i][j]) != 0 || (pv[i][j] != yv[i][j] && m != 0)) {
+                    continue;
+                }
+                if (loss != null) {
+                    loss.putScalar(i, j, 0.0);
+                }
+                if (dLda == null) {
+                    continue;
+                }
+                double slope = m == 0 ? 0.0 : focal.slopeAtLabel(yv[i][j]);
+                if (Double.isNaN(slope)) {
+                    throw new IllegalArgumentException(focal + " has no finite gradient where the activation's output equals its "
+                            + "label exactly (p = y = " + yv[i][j] + " at [" + i + ", " + j + "]) with clipEpsilon 0; use a "
+                            + "clipEpsilon > 0");
+                }
+                dLda.putScalar(i, j, m * slope);
+            }
+        }
+    }
+
+    /**
      * Any activation other than the logit one: its output a is read as the probability p, checked to
      * lie in [0, 1] and clipped to [ε, 1−ε]. The sigmoid form computes the logit path at
      * x' = log p − log(1 − p) (so ℓ(p) is the same maths as from logits) and chains dℓ/dp = dℓ/dx' / (p(1−p));
@@ -196,7 +228,11 @@ final class LossPass {
             INDArray logit = Transforms.log(p, true).subi(Transforms.log(pm, true));
             LossTerms t = focal.fromLogits(logit, y, multiplier, wantScore, wantGradient);
             loss = t.loss;
-            dLda = wantGradient ? t.gradient.divi(p.muli(pm)) : null;
+            INDArray dpdx = pm.muli(p);                                     // p(1 − p), 0 only where p is 0 or 1
+            dLda = wantGradient ? t.gradient.divi(dpdx) : null;
+            if (clipEpsilon == 0 && dpdx.minNumber().doubleValue() == 0) {
+                atExactLabels(focal, p, y, multiplier, loss, dLda);
+            }
         } else {
             LossTerms t = focal.fromProbabilities(p, y, wantGradient);
             loss = multiplier == null || t.loss == null ? t.loss : t.loss.muli(multiplier);

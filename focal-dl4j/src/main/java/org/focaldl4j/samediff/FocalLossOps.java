@@ -123,15 +123,37 @@ public final class FocalLossOps {
             terms = modulator(sd, q, gamma, logits.dataType()).mul(terms);
         }
         if (classAlpha != null) {
-            SDVariable alphaRow = sd.constant(Nd4j.create(classAlpha, new long[] {1, classAlpha.length}, DataType.DOUBLE)
-                    .castTo(logits.dataType()));
-            terms = terms.mul(alphaRow);
+            terms = terms.mul(alphaRow(sd, classAlpha, logits.dataType()));
         }
         if (weights != null) {
             terms = terms.mul(weights);
         }
         // Per-class weights are inside the row sums; the mean reductions divide by the number of rows.
         return reduce(sd, name, terms.sum(true, 1), null, reduce);                 // rows: [rows, 1]
+    }
+
+    /**
+     * The categorical loss's per-class terms from probabilities p ∈ [0, 1] (for an activation other than softmax), as
+     * {@code LossCategoricalFocal}'s probability path: α_c·y_c·(1 − p_c)^γ·(−log p_c), shape [rows, K]. Where
+     * α_c·y_c = 0 the term is 0 for every p (the limit 0·log 0 = 0 at p = 0): p is read as 1 there, with zero
+     * gradient, so that neither the term nor its gradient is 0·∞.
+     */
+    static SDVariable categoricalTermsFromProbabilities(SameDiff sd, String name, SDVariable labels,
+                                                        SDVariable probabilities, double[] classAlpha, double gamma) {
+        FocalParameters.checkGamma(gamma);
+        double[] alpha = FocalParameters.checkClassAlpha(classAlpha);
+        SDVariable a = alpha == null ? labels : labels.mul(alphaRow(sd, alpha, probabilities.dataType()));
+        SDVariable absent = a.eq(0.0).castTo(probabilities.dataType());            // 1 where α_c·y_c = 0
+        SDVariable p = probabilities.add(absent.mul(probabilities.rsub(1.0)));      // p, or 1 where the term is absent
+        SDVariable terms = a.mul(sd.math.log(p)).neg();
+        if (gamma != 0.0) {
+            terms = modulator(sd, p.rsub(1.0), gamma, probabilities.dataType()).mul(terms);
+        }
+        return sd.updateVariableNameAndReference(terms, name);
+    }
+
+    private static SDVariable alphaRow(SameDiff sd, double[] classAlpha, DataType type) {
+        return sd.constant(Nd4j.create(classAlpha, new long[] {1, classAlpha.length}, DataType.DOUBLE).castTo(type));
     }
 
     // ------------------------------------------------------------------------------------------

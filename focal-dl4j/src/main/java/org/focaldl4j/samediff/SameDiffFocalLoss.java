@@ -3,7 +3,7 @@ package org.focaldl4j.samediff;
 import java.io.IOException;
 import java.io.ObjectInputStream;
 import java.util.Arrays;
-import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -17,8 +17,6 @@ import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.api.OutAndGrad;
 import org.nd4j.autodiff.samediff.internal.InferenceSession;
-import org.nd4j.linalg.activations.IActivation;
-import org.nd4j.linalg.activations.impl.ActivationSoftmax;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -39,8 +37,9 @@ import org.nd4j.shade.jackson.databind.annotation.JsonDeserialize;
  * </pre>
  * Unlike DL4J's {@code SameDiffLoss} the score array is [rows, 1] (so it works in {@code CnnLossLayer}),
  * per-output masks work, a graph is built per thread and per compute dtype (FLOAT, DOUBLE), score and
- * gradient come from one graph execution, and nothing is printed. The categorical form needs the SOFTMAX
- * activation; the sigmoid and FL* forms read other activations as probabilities, as the losses do.
+ * gradient come from one graph execution, and nothing is printed. Other activations than the logit one are read as
+ * probabilities, as the losses do: the sigmoid and FL* forms through the same graph at the logit log p − log(1 − p),
+ * the categorical form through a second graph of its per-class terms α_c·y_c·(1 − p_c)^γ·(−log p_c).
  */
 public final class SameDiffFocalLoss extends AbstractFocalLoss {
 
@@ -49,6 +48,7 @@ public final class SameDiffFocalLoss extends AbstractFocalLoss {
 
     private static final String LABELS = "labels";
     private static final String LOGITS = "logits";
+    private static final String PROBABILITIES = "probabilities";
     private static final String MULTIPLIER = "multiplier";
     private static final String ELEMENTS = "elements";
     private static final String TOTAL = "total";
@@ -59,8 +59,12 @@ public final class SameDiffFocalLoss extends AbstractFocalLoss {
     private final double gamma;
     private final double beta;
 
-    /** Graphs are per thread and per compute dtype; rebuilt lazily (e.g. after deserialisation). */
-    private transient volatile ThreadLocal<Map<DataType, Graph>> graphs;
+    /** Graphs are per thread, compute dtype and input (logits or probabilities); rebuilt lazily (e.g. after deserialisation). */
+    private transient volatile ThreadLocal<Map<GraphKey, Graph>> graphs;
+
+    /** Which graph: the loss from logits, or the categorical form's terms from probabilities. */
+    private record GraphKey(DataType type, boolean fromProbabilities) {
+    }
 
     /** SameDiff's name of the gradient function (its {@code GRAD_FN_KEY}, protected in 1.0.0-M2.1). */
     private static final String GRADIENT_FUNCTION = "grad";
@@ -203,11 +207,6 @@ public final class SameDiffFocalLoss extends AbstractFocalLoss {
     }
 
     @Override
-    protected boolean acceptsActivation(IActivation activationFn) {
-        return variant != FocalVariant.CATEGORICAL || activationFn instanceof ActivationSoftmax;
-    }
-
-    @Override
     protected double[] perClassWeights() {
         return classAlpha;
     }
@@ -217,17 +216,45 @@ public final class SameDiffFocalLoss extends AbstractFocalLoss {
     protected LossTerms fromLogits(INDArray x, INDArray y, INDArray multiplier, boolean wantScore,
                                    boolean wantGradient) {
         INDArray m = multiplier != null ? multiplier : Nd4j.ones(x.dataType(), x.shape());
-        Graph g = graph(x.dataType());
+        return run(graph(x.dataType(), false), LOGITS, Map.of(LABELS, y, LOGITS, x, MULTIPLIER, m), wantScore,
+                wantGradient);
+    }
+
+    /** The categorical form's per-class terms from probabilities and their gradient, by the second graph. */
+    @Override
+    protected LossTerms fromProbabilities(INDArray p, INDArray y, boolean wantGradient) {
+        if (variant != FocalVariant.CATEGORICAL) {
+            return super.fromProbabilities(p, y, wantGradient);
+        }
+        return run(graph(p.dataType(), true), PROBABILITIES, Map.of(LABELS, y, PROBABILITIES, p), true, wantGradient);
+    }
+
+    /**
+     * For clipEpsilon 0: the limit of dℓ/dp where p equals its label 0 or 1, mirroring {@code LossFocal} (SIGMOID) and
+     * {@code LossFocalStar} (STAR); the categorical terms are handled inside their graph.
+     */
+    @Override
+    protected double slopeAtLabel(double label) {
+        double alphaT = alpha < 0 ? 1.0 : label == 1 ? alpha : 1 - alpha;
+        double sign = label == 1 ? -1.0 : 1.0;
+        if (variant == FocalVariant.STAR) {
+            return gamma > 1 ? 0.0 : gamma == 1 ? sign * alphaT * Math.exp(-beta) : Double.NaN;
+        }
+        return gamma == 0 ? sign * alphaT : 0.0;
+    }
+
+    /** One execution of {@code g}: ELEMENTS (if asked) and their gradient with respect to {@code input} (if asked). */
+    private static LossTerms run(Graph g, String input, Map<String, INDArray> placeholders, boolean wantScore,
+                                 boolean wantGradient) {
         SameDiff sd = g.sd;
-        Map<String, INDArray> placeholders = Map.of(LABELS, y, LOGITS, x, MULTIPLIER, m);
         // The session's arrays are lent for this call and handed to the next: what is returned is copied out first.
         RecyclingMemoryMgr memory = wantGradient ? g.gradientMemory : g.scoreMemory;
         try {
             if (wantGradient) {
                 g.withMemory(sd.getFunction(GRADIENT_FUNCTION), memory);
-                OutAndGrad r = sd.calculateGradientsAndOutputs(placeholders, List.of(ELEMENTS), List.of(LOGITS));
+                OutAndGrad r = sd.calculateGradientsAndOutputs(placeholders, List.of(ELEMENTS), List.of(input));
                 INDArray loss = wantScore ? r.getOutputs().get(ELEMENTS).dup() : null;
-                return new LossTerms(loss, r.getGradients().get(LOGITS).dup());
+                return new LossTerms(loss, r.getGradients().get(input).dup());
             }
             return new LossTerms(g.withMemory(sd, memory).output(placeholders, ELEMENTS).get(ELEMENTS).dup(), null);
         } finally {
@@ -248,35 +275,37 @@ public final class SameDiffFocalLoss extends AbstractFocalLoss {
         }
     }
 
-    /** Arrays this thread's sessions for {@code type} have allocated fresh so far (both sessions; for tests). */
+    /** Arrays this thread's sessions of the logit graph for {@code type} have allocated fresh so far (both sessions; for tests). */
     long freshArrays(DataType type) {
-        Graph g = graph(type);
+        Graph g = graph(type, false);
         return g.scoreMemory.freshArrays() + g.gradientMemory.freshArrays();
     }
 
-    private Graph graph(DataType type) {
-        ThreadLocal<Map<DataType, Graph>> local = graphs;
+    private Graph graph(DataType type, boolean fromProbabilities) {
+        ThreadLocal<Map<GraphKey, Graph>> local = graphs;
         if (local == null) {
             synchronized (this) {
                 if (graphs == null) {
-                    graphs = ThreadLocal.withInitial(() -> new EnumMap<>(DataType.class));
+                    graphs = ThreadLocal.withInitial(HashMap::new);
                 }
                 local = graphs;
             }
         }
-        return local.get().computeIfAbsent(type, t -> new Graph(build(t)));
+        return local.get().computeIfAbsent(new GraphKey(type, fromProbabilities), k -> new Graph(build(k)));
     }
 
-    /** Builds the graph outside any workspace (its constants must outlive the caller's workspace). */
-    private SameDiff build(DataType type) {
+    /** Builds a graph outside any workspace (its constants must outlive the caller's workspace). */
+    private SameDiff build(GraphKey key) {
         try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
             SameDiff sd = SameDiff.create();
-            SDVariable labels = sd.placeHolder(LABELS, type, -1, -1);
-            SDVariable logits = sd.placeHolder(LOGITS, type, -1, -1);
-            SDVariable multiplier = sd.placeHolder(MULTIPLIER, type, -1, -1);
-            SDVariable elements = define(sd, labels, logits, multiplier);
+            SDVariable labels = sd.placeHolder(LABELS, key.type(), -1, -1);
+            String input = key.fromProbabilities() ? PROBABILITIES : LOGITS;
+            SDVariable in = sd.placeHolder(input, key.type(), -1, -1);
+            SDVariable elements = key.fromProbabilities()
+                    ? FocalLossOps.categoricalTermsFromProbabilities(sd, ELEMENTS, labels, in, classAlpha, gamma)
+                    : define(sd, labels, in, sd.placeHolder(MULTIPLIER, key.type(), -1, -1));
             sd.setLossVariables(elements.sum(TOTAL));
-            QuietSameDiff.createGradFunction(sd, LOGITS);     // gradients with respect to a placeholder must be requested
+            QuietSameDiff.createGradFunction(sd, input);      // gradients with respect to a placeholder must be requested
             return sd;
         }
     }

@@ -198,6 +198,8 @@ class SameDiffFocalLossTest {
                 Arguments.of(new SameDiffFocalLoss(), Activation.SIGMOID),
                 Arguments.of(new SameDiffFocalLoss(-1, 0.5), Activation.SIGMOID),
                 Arguments.of(SameDiffFocalLoss.categorical(new double[] {0.25, 1, 2}, 2), Activation.SOFTMAX),
+                // the categorical form's probability path (its second graph), as DL4J's own output-layer checks use it
+                Arguments.of(SameDiffFocalLoss.categorical(new double[] {0.25, 1, 2}, 2), Activation.SIGMOID),
                 Arguments.of(SameDiffFocalLoss.star(0.25, 2, 1), Activation.SIGMOID));
     }
 
@@ -402,10 +404,6 @@ class SameDiffFocalLossTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> new SameDiffFocalLoss().computeScore(y, x.sub(1), new ActivationTanH(), null, false));
         assertTrue(e.getMessage().contains("activation tanh") && e.getMessage().contains("[0, 1]"), e.getMessage());
-        // The categorical form computes from logits only.
-        IllegalArgumentException c = assertThrows(IllegalArgumentException.class,
-                () -> SameDiffFocalLoss.categorical(null, 2).computeScore(y, x, new ActivationSigmoid(), null, false));
-        assertTrue(c.getMessage().contains("SOFTMAX"), c.getMessage());
         assertThrows(IllegalArgumentException.class, () -> SameDiffFocalLoss.builder(FocalVariant.SIGMOID)
                 .classAlpha(1, 2, 3).build());
         assertThrows(IllegalArgumentException.class, () -> SameDiffFocalLoss.builder(FocalVariant.SIGMOID)
@@ -467,7 +465,9 @@ class SameDiffFocalLossTest {
         Object[][] pairs = {
                 {new SameDiffFocalLoss(0.25, 2), new LossFocal(0.25, 2), new ActivationSigmoid(), y},
                 {SameDiffFocalLoss.star(-1, 4, 0), new LossFocalStar(-1, 4, 0), new ActivationSigmoid(), y},
-                {SameDiffFocalLoss.categorical(null, 0.5), new LossCategoricalFocal(0.5), new ActivationSoftmax(), yc}};
+                {SameDiffFocalLoss.categorical(null, 0.5), new LossCategoricalFocal(0.5), new ActivationSoftmax(), yc},
+                {SameDiffFocalLoss.categorical(new double[] {1, 2, 0.5, 1, 1, 3}, 2),
+                        new LossCategoricalFocal(new double[] {1, 2, 0.5, 1, 1, 3}, 2), new ActivationSigmoid(), yc}};
         for (Object[] p : pairs) {
             SameDiffFocalLoss sd = (SameDiffFocalLoss) p[0];
             AbstractFocalLoss direct = (AbstractFocalLoss) p[1];
