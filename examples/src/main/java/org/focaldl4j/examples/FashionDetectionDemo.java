@@ -9,9 +9,7 @@ import java.util.Locale;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
-import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.deeplearning4j.optimize.api.BaseTrainingListener;
 import org.focaldl4j.detection.box.Detection;
 import org.focaldl4j.detection.data.CocoDataset;
 import org.focaldl4j.detection.data.DetectionImages;
@@ -29,7 +27,7 @@ import org.nd4j.linalg.learning.config.Adam;
  * {@link FashionDetector}'s: a {@link RetinaNet} on {@link Backbones#tiny} pretrained for one pass over the
  * Fashion-MNIST items as a plain classifier, a 2-level pyramid, shared classification and box subnets,
  * {@code LossFocal} (γ = 2, α = 0.25) and smooth-L1. It trains with a progress
- * bar and DL4J's score listener, then prints the 12 COCO statistics on the test canvases — for the untrained
+ * bar showing the data loss (classification + box; DL4J's score adds the weight-decay term, 0 here), then prints the 12 COCO statistics on the test canvases — for the untrained
  * network too, as the baseline — and writes a picture of detections and ground truth.
  *
  * <p>{@code mvn -B -q -pl examples -am compile exec:java -Dexec.mainClass=org.focaldl4j.examples.FashionDetectionDemo
@@ -42,18 +40,22 @@ public final class FashionDetectionDemo {
     public static final class Result {
         public final CocoEvaluator.Stats untrained;
         public final CocoEvaluator.Stats trained;
+        /** The data loss (classification + box), mean over the first and the last 20 steps. */
         public final double firstLoss;
         public final double lastLoss;
+        /** The regularisation (weight-decay) term DL4J's score adds, at the last step: 0 with the demo's settings. */
+        public final double regularisation;
         public final double trainSeconds;
         public final List<List<Detection>> detections;
         public final DetectionImages test;
 
         Result(CocoEvaluator.Stats untrained, CocoEvaluator.Stats trained, double firstLoss, double lastLoss,
-               double trainSeconds, List<List<Detection>> detections, DetectionImages test) {
+               double regularisation, double trainSeconds, List<List<Detection>> detections, DetectionImages test) {
             this.untrained = untrained;
             this.trained = trained;
             this.firstLoss = firstLoss;
             this.lastLoss = lastLoss;
+            this.regularisation = regularisation;
             this.trainSeconds = trainSeconds;
             this.detections = detections;
             this.test = test;
@@ -83,8 +85,9 @@ public final class FashionDetectionDemo {
             System.out.printf(Locale.ROOT, "  %-9s %6.3f → %6.3f%n", CocoEvaluator.STAT_NAMES.get(i),
                     r.untrained.values()[i], r.trained.values()[i]);
         }
-        System.out.printf(Locale.ROOT, "training loss %.3f → %.3f in %.0f s; whole run %.0f s%n", r.firstLoss, r.lastLoss,
-                r.trainSeconds, (System.nanoTime() - start) / 1e9);
+        System.out.printf(Locale.ROOT, "training data loss (classification + box) %.3f → %.3f, regularisation %.3f, in %.0f s;"
+                + " whole run %.0f s%n", r.firstLoss, r.lastLoss, r.regularisation, r.trainSeconds,
+                (System.nanoTime() - start) / 1e9);
         int shown = 12;
         List<List<Detection>> confident = new ArrayList<>();        // the picture shows detections scoring ≥ 0.3
         for (List<Detection> image : r.detections.subList(0, shown)) {
@@ -112,7 +115,8 @@ public final class FashionDetectionDemo {
         CocoEvaluator.Stats untrained = CocoEvaluator.evaluate(truth,
                 CocoDataset.results(FashionDetector.detect(retinaNet, net, test)));
 
-        double[] losses = new double[s.iterations];
+        double[] losses = new double[s.iterations];                      // data loss: classification + box
+        double regularisation = 0;
         long t0 = System.nanoTime();
         ProgressBarBuilder bar = new ProgressBarBuilder().setTaskName("RetinaNet").setInitialMax(s.iterations)
                 .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(1000).continuousUpdate();
@@ -120,18 +124,14 @@ public final class FashionDetectionDemo {
             bar.setConsumer(new me.tongfei.progressbar.DelegatingProgressBarConsumer(line -> { }));
         }
         try (ProgressBar pb = bar.build()) {
-            net.setListeners(new BaseTrainingListener() {
-                @Override
-                public void iterationDone(Model model, int iteration, int epoch) {
-                    pb.step();
-                    pb.setExtraMessage(String.format(Locale.ROOT, "loss %.3f", model.score()));
-                }
-            });
             AsyncMultiDataSetIterator it = train.prefetching(retinaNet.targets(), s.batch, 4);
             try {
                 for (int step = 0; step < s.iterations; step++) {
-                    net.fit(FashionDetector.nextCycling(it));
-                    losses[step] = net.score();
+                    FashionDetector.StepLoss loss = FashionDetector.fit(net, FashionDetector.nextCycling(it));
+                    losses[step] = loss.data();
+                    regularisation = loss.regularisation();
+                    pb.step();
+                    pb.setExtraMessage(String.format(Locale.ROOT, "data loss %.3f", loss.data()));
                 }
             } finally {
                 it.shutdown();
@@ -141,7 +141,7 @@ public final class FashionDetectionDemo {
         List<List<Detection>> detections = FashionDetector.detect(retinaNet, net, test);
         CocoEvaluator.Stats trained = CocoEvaluator.evaluate(truth, CocoDataset.results(detections));
         return new Result(untrained, trained, mean(losses, 0, Math.min(20, losses.length)),
-                mean(losses, Math.max(0, losses.length - 20), losses.length), seconds, detections, test);
+                mean(losses, Math.max(0, losses.length - 20), losses.length), regularisation, seconds, detections, test);
     }
 
     private static double mean(double[] v, int from, int to) {

@@ -137,6 +137,29 @@ public final class FashionDetector {
                 + NativeOpsHolder.getInstance().getDeviceNativeOps().ompGetMaxThreads();
     }
 
+    /**
+     * A step's loss split as DL4J's score hides it: the classification and box data losses, and the regularisation
+     * (weight-decay) term that DL4J adds to the score of the network's first output ("cls").
+     */
+    public record StepLoss(double classification, double box, double regularisation) {
+        /** Classification + box: what the detector's losses measure. */
+        public double data() {
+            return classification + box;
+        }
+    }
+
+    /** One {@code fit} on {@code batch}, with its loss split; the regularisation is that of the step's starting parameters. */
+    public static StepLoss fit(ComputationGraph net, MultiDataSet batch) {
+        double regularisation = net.calcRegularizationScore(true);     // what fit adds to the first output's score
+        net.fit(batch);
+        return lastStepLoss(net, regularisation);
+    }
+
+    /** The split of the last computed score, given the regularisation term it included. */
+    public static StepLoss lastStepLoss(ComputationGraph net, double regularisation) {
+        return new StepLoss(net.getLayer("cls").score() - regularisation, net.getLayer("box").score(), regularisation);
+    }
+
     /** The iterator's next batch, starting it again after its last: training for more steps than one epoch has. */
     public static MultiDataSet nextCycling(org.nd4j.linalg.dataset.api.iterator.MultiDataSetIterator it) {
         if (!it.hasNext()) {

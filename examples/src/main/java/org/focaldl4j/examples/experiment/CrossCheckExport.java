@@ -22,6 +22,7 @@ import org.focaldl4j.detection.data.CocoDataset;
 import org.focaldl4j.detection.data.CocoJson;
 import org.focaldl4j.detection.data.DetectionImages;
 import org.focaldl4j.detection.model.RetinaNet;
+import org.focaldl4j.examples.FashionDetector;
 import org.focaldl4j.examples.FashionMnist;
 import org.focaldl4j.examples.experiment.ImbalanceStudy.Level;
 import org.focaldl4j.examples.experiment.RetinaNetExperiment.Config;
@@ -117,7 +118,7 @@ public final class CrossCheckExport {
         org.nd4j.linalg.dataset.AsyncMultiDataSetIterator warm = runner.batches(canvases[0], retinaNet, seed);
         try {
             for (int step = 0; step < CHECK_STEPS; step++) {
-                net.fit(org.focaldl4j.examples.FashionDetector.nextCycling(warm));
+                net.fit(FashionDetector.nextCycling(warm));
             }
         } finally {
             warm.shutdown();
@@ -167,8 +168,9 @@ public final class CrossCheckExport {
         net.setLabels(batch.getLabels());
         net.setLayerMaskArrays(null, batch.getLabelsMaskArrays());
         net.computeGradientAndScore();
-        Map<String, Object> firstBatch = Map.of("canvases", p.batch, "classification",
-                net.getLayer("cls").score() - regularisation, "box", net.getLayer("box").score());
+        FashionDetector.StepLoss loss = FashionDetector.lastStepLoss(net, regularisation);
+        Map<String, Object> firstBatch = Map.of("canvases", p.batch, "classification", loss.classification(), "box",
+                loss.box());
         Files.writeString(out.resolve("gt_val.json"), CocoJson.write(CocoDataset.of(canvases[1], FashionMnist.CLASS_NAMES)),
                 StandardCharsets.UTF_8);
         Files.writeString(out.resolve("gt_test.json"), CocoJson.write(CocoDataset.of(test, FashionMnist.CLASS_NAMES)),

@@ -248,10 +248,9 @@ public final class PlateauProbe {
                     norms[1][step] = net.getVertex("cls_head").getGradientsViewArray().norm2Number().doubleValue() / n;
                     norms[2][step] = net.getVertex("box_head").getGradientsViewArray().norm2Number().doubleValue() / n;
                 }
-                double regularisation = net.calcRegularizationScore(true);
-                net.fit(batch);
-                losses[0][step] = net.getLayer("cls").score() - regularisation;
-                losses[1][step] = net.getLayer("box").score();
+                FashionDetector.StepLoss loss = FashionDetector.fit(net, batch);
+                losses[0][step] = loss.classification();
+                losses[1][step] = loss.box();
             }
         } finally {
             it.shutdown();

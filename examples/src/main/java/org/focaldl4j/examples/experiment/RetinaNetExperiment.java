@@ -541,12 +541,11 @@ public final class RetinaNetExperiment {
                 for (int step = 0; step < p.iterations; step++) {
                     org.nd4j.linalg.dataset.api.MultiDataSet batch = FashionDetector.nextCycling(it);
                     countAnchors(batch, FashionMnist.CLASS_NAMES.size(), anchors);
-                    double regularisation = net.calcRegularizationScore(true);   // what fit adds to the first output
-                    net.fit(batch);
+                    FashionDetector.StepLoss loss = FashionDetector.fit(net, batch);
                     losses[step] = net.score();
-                    parts[0][step] = net.getLayer("cls").score() - regularisation;
-                    parts[1][step] = net.getLayer("box").score();
-                    parts[2][step] = regularisation;
+                    parts[0][step] = loss.classification();
+                    parts[1][step] = loss.box();
+                    parts[2][step] = loss.regularisation();
                     double data = parts[0][step] + parts[1][step];
                     if (!Double.isFinite(losses[step]) || data > p.divergenceFactor * (parts[0][0] + parts[1][0])) {
                         divergedAt = step;
