@@ -1,5 +1,6 @@
 package org.focaldl4j.detection;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -11,6 +12,10 @@ import java.io.InvalidObjectException;
 import java.io.ObjectInputStream;
 import java.io.ObjectOutputStream;
 import java.lang.reflect.Field;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 import org.deeplearning4j.nn.api.OptimizationAlgorithm;
@@ -23,17 +28,22 @@ import org.deeplearning4j.nn.conf.layers.CnnLossLayer;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.focaldl4j.detection.anchor.AnchorGenerator;
 import org.focaldl4j.detection.anchor.AnchorMatcher;
 import org.focaldl4j.detection.anchor.AnchorPyramid;
 import org.focaldl4j.detection.anchor.AnchorTargets;
 import org.focaldl4j.detection.box.BoxCoder;
 import org.focaldl4j.detection.box.Boxes;
+import org.focaldl4j.detection.box.Detection;
+import org.focaldl4j.detection.data.CocoDataset;
 import org.focaldl4j.detection.data.CocoJson;
+import org.focaldl4j.detection.eval.CocoEvaluator;
 import org.focaldl4j.detection.eval.DetectionPicture;
 import org.focaldl4j.detection.layers.AnchorLossLayer;
 import org.focaldl4j.detection.layers.BoxRegressionLossLayer;
 import org.focaldl4j.detection.layers.PositiveNormaliser;
 import org.focaldl4j.detection.layers.SharedHeadVertex;
+import org.focaldl4j.detection.model.Backbone;
 import org.focaldl4j.detection.model.Backbones;
 import org.focaldl4j.detection.model.RetinaNet;
 import org.focaldl4j.loss.LossFocal;
@@ -379,6 +389,139 @@ class AnchorBadInputTest {
                 null, Nd4j.ones(DataType.DOUBLE, 2, 6, 3, 4))), "mask shape [2, 6, 3, 4]");
         rejects(() -> net.score(new DataSet(Nd4j.rand(DataType.DOUBLE, 2, 6, 4, 4), labels, null,
                 Nd4j.ones(DataType.DOUBLE, 32, 6, 1, 1))), "mask shape [32, 6, 1, 1]");
+    }
+
+    @Test
+    void a21NonFiniteScores() throws Exception {
+        double[] box = {1, 2, 5, 6};
+        rejects(() -> new Detection(0, 1, Double.POSITIVE_INFINITY, box), "score must be finite", "Infinity",
+                "(image 0, class 1)");
+        rejects(() -> new Detection(0, 1, Double.NaN, box), "score must be finite", "NaN");
+        rejects(() -> new CocoDataset.Result(3, 1, new double[] {1, 2, 4, 4}, Double.NEGATIVE_INFINITY), "image 3",
+                "must be finite", "-Infinity");
+        // what is accepted survives the round trip through a results file, the largest finite score included
+        CocoDataset.Result r = CocoDataset.Result.of(new Detection(0, 1, Double.MAX_VALUE, box), 3, 2);
+        Path file = Files.createTempFile("a21", ".json");
+        try {
+            Files.writeString(file, CocoJson.resultsToJson(List.of(r)));
+            assertEquals(List.of(r), CocoJson.readResults(file));
+        } finally {
+            Files.delete(file);
+        }
+    }
+
+    @Test
+    void a22NanThresholds() {
+        rejects(() -> new AnchorMatcher(Double.NaN, 0.4, true), "positiveIou = NaN");
+        rejects(() -> new AnchorMatcher(0.5, Double.NaN, true), "negativeIou = NaN");
+        rejects(() -> new AnchorMatcher(0.5, 0.4, true, Double.NaN), "crowdIoa", "NaN");
+        RetinaNet r = TinyDetection.detector();
+        INDArray p = Nd4j.zeros(DataType.FLOAT, 1, 18, 20);
+        INDArray d = Nd4j.zeros(DataType.FLOAT, 1, 36, 20);
+        rejects(() -> r.decode(p, d, Double.NaN, 10, 0.5, 100), "minScore must be in [0, 1]; got NaN");
+        rejects(() -> r.decode(p, d, 0.05, 10, Double.NaN, 100), "nmsIou must be in [0, 1]; got NaN");
+        Boxes one = Boxes.of(new double[][] {{0, 0, 1, 1}}, "box");
+        rejects(() -> one.batchedNms(new double[] {0.5}, new int[] {0}, Double.NaN, 10), "iouThreshold in [0, 1]; got NaN");
+        rejects(() -> Boxes.clip(new double[] {0, 0, 1, 1}, Double.NaN, 4), "image size", "NaN");
+    }
+
+    @Test
+    void a23AnchorCountsBeyondAJavaArray() {
+        rejects(() -> AnchorGenerator.paper(1).anchors(100000, 100000), "100000×100000", "9 anchors per location",
+                "90000000000 anchors");
+        double[] many = new double[50000];
+        Arrays.fill(many, 1.0);
+        rejects(() -> new AnchorGenerator(16, many, many, 8), "50000 scales × 50000 aspect ratios");
+        rejects(() -> AnchorPyramid.paper(1, 2).anchors(100000, 100000), "100000x100000");
+        rejects(() -> AnchorPyramid.paper(1e-6).mapSize(0, 100000, 100000), "stride 1.0E-6", "level 0");
+    }
+
+    @Test
+    void a24HugeOrTinyButFiniteBoxes() {
+        // IoU is right for any finite boxes: identical ones exactly 1 (before: ∞/∞ = NaN for 1e200, 0 for 1e-200)
+        double[] huge = {1e200, 1e200, 3e200, 5e200};
+        assertEquals(1.0, Boxes.iou(huge, huge.clone()), 0.0);
+        double[] tiny = {1e-200, 1e-200, 3e-200, 5e-200};
+        assertEquals(1.0, Boxes.iou(tiny, tiny.clone()), 0.0);
+        double[] widest = {-1e308, -1e308, 1e308, 1e308};
+        assertEquals(1.0, Boxes.iou(widest, widest.clone()), 0.0);
+        assertEquals(1.0 / 7, Boxes.iou(new double[] {0, 0, 2e200, 2e200}, new double[] {1e200, 1e200, 3e200, 3e200}),
+                1e-14);                                                          // the hand-worked 1/7, scaled by 1e200
+        // the COCO evaluation: IoU 1/7 is no match at 0.5 (before: NaN, which matched at every threshold)
+        CocoDataset truth = new CocoDataset(List.of(new CocoDataset.Image(1, 8, 8)), List.of(new CocoDataset.Annotation(
+                1, 1, 1, new double[] {0, 0, 2e200, 2e200}, 50, false)), List.of(new CocoDataset.Category(1, "a")));
+        assertEquals(0.0, CocoEvaluator.evaluate(truth, List.of(new CocoDataset.Result(1, 1,
+                new double[] {1e200, 1e200, 2e200, 2e200}, 0.9))).get("AP50"), 0.0);
+        assertEquals(1.0, CocoEvaluator.evaluate(truth, List.of(new CocoDataset.Result(1, 1,
+                new double[] {0, 0, 2e200, 2e200}, 0.9))).get("AP50"), 1e-12);     // COCOeval's ε: 1 − 2^−52
+        // decoding an anchor whose width overflows: refused, naming it; the single and the batch form alike
+        BoxCoder coder = new BoxCoder();
+        double[] zero = {0, 0, 0, 0};
+        IllegalArgumentException single = assertThrows(IllegalArgumentException.class, () -> coder.decode(widest, zero));
+        assertTrue(single.getMessage().contains("beyond the range of a double"), single.getMessage());
+        INDArray anchors = Nd4j.createFromArray(new double[][] {{0, 0, 16, 16}, widest});
+        IllegalArgumentException batch = assertThrows(IllegalArgumentException.class,
+                () -> coder.decode(anchors, Nd4j.zeros(DataType.DOUBLE, 2, 4)));
+        assertEquals(single.getMessage().replace("anchor ", "anchor (row 1) "), batch.getMessage());
+        IllegalArgumentException one = assertThrows(IllegalArgumentException.class,
+                () -> coder.encode(new double[] {0, 0, 10, 10}, new double[] {5, 5, 5, 9}));
+        IllegalArgumentException rows = assertThrows(IllegalArgumentException.class, () -> coder.encode(
+                Nd4j.createFromArray(new double[][] {{0, 0, 10, 10}}), Nd4j.createFromArray(new double[][] {{5, 5, 5, 9}})));
+        assertEquals(one.getMessage().replace("box ", "box (row 0) "), rows.getMessage());
+        // deltas whose sum overflows, each finite: both forms decode them alike (before: the single form refused them)
+        double[] far = {1e308, 1e308, 0, 0};
+        double[] unit = {0, 0, 1, 1};
+        assertArrayEquals(coder.decode(unit, far), coder.decode(Nd4j.createFromArray(new double[][] {unit}),
+                Nd4j.createFromArray(new double[][] {far})).toDoubleVector(), 0.0);
+        // COCO [x, y, w, h]: each value finite and the far corner too (before: the sum of all four had to be)
+        assertEquals(1e308, new CocoDataset.Result(1, 1, new double[] {1e308, 1e308, 0, 0}, 0.5).bbox()[0], 0.0);
+        rejects(() -> new CocoDataset.Result(1, 1, new double[] {1e308, 0, 1e308, 1}, 0.5), "the result on image 1",
+                "finite far corner", "x + w = Infinity");
+    }
+
+    @Test
+    void a25NullsAndUnequalLengths() {
+        CocoDataset truth = new CocoDataset(List.of(new CocoDataset.Image(1, 8, 8)), List.of(),
+                List.of(new CocoDataset.Category(1, "a")));
+        List<CocoDataset.Result> results = new ArrayList<>();
+        results.add(new CocoDataset.Result(1, 1, new double[] {0, 0, 2, 2}, 0.5));
+        results.add(null);
+        rejects(() -> CocoEvaluator.evaluate(truth, results), "result 1 is null");
+        rejects(() -> CocoEvaluator.evaluate(null, List.of()), "got null and results");
+        INDArray images = Nd4j.zeros(DataType.FLOAT, 2, 1, 8, 8);
+        List<List<Detection>> noList = new ArrayList<>();
+        noList.add(List.of());
+        noList.add(null);
+        rejects(() -> DetectionPicture.draw(images, noList, null, null, List.of("a"), 2, 1), "detections[1] is null");
+        List<Detection> nullDetection = new ArrayList<>();
+        nullDetection.add(null);
+        rejects(() -> DetectionPicture.draw(images, List.of(List.of(), nullDetection), null, null, List.of("a"), 2, 1),
+                "detections[1] holds null at index 0");
+        rejects(() -> DetectionPicture.draw(images, null, null, null, Arrays.asList("a", null), 2, 1),
+                "classNames[1] is null");
+        rejects(() -> new AnchorPyramid(Arrays.asList(AnchorGenerator.paper(8), null)), "level 1 is null");
+        rejects(() -> AnchorPyramid.of(4, (double[]) null), "needs strides; got null");
+        rejects(() -> TinyDetection.detector().decode(Nd4j.zeros(DataType.FLOAT, 1, 18, 20), null, 0.05, 10, 0.5, 100),
+                "got an array and null");
+        rejects(() -> new BoxCoder().decode(Nd4j.zeros(DataType.DOUBLE, 2, 4), Nd4j.zeros(DataType.DOUBLE, 3, 4)),
+                "as many deltas as anchors; got 3 and 2");
+        RetinaNet nullMap = TinyDetection.small().backbone((graph, input, channels) -> Arrays.asList(
+                new Backbone.FeatureMap("image", 1, 8), null)).build();
+        rejects(nullMap::configuration, "the backbone's feature map 1 is null");
+    }
+
+    @Test
+    void a26SharedHeadJsonThatDisagreesWithTheGraph() {
+        String json = TinyDetection.detector().configuration().toJson();
+        String threeAnchors = json.replaceFirst("\"anchors\"\\s*:\\s*9\\b", "\"anchors\" : 3");
+        assertTrue(!threeAnchors.equals(json), "no head with 9 anchors in the detector's JSON");
+        rejectsWrapped(() -> new ComputationGraph(ComputationGraphConfiguration.fromJson(threeAnchors)).init(),
+                "anchors=3", "anchors=9", "same number of anchors per location");
+        String threeClasses = json.replaceFirst("\"outputsPerAnchor\"\\s*:\\s*2\\b", "\"outputsPerAnchor\" : 3");
+        assertTrue(!threeClasses.equals(json), "no head with 2 outputs per anchor in the detector's JSON");
+        rejectsWrapped(() -> new ComputationGraph(ComputationGraphConfiguration.fromJson(threeClasses)).init(),
+                "\"cls_head\"", "\"cls\"", "outputs per anchor 3 vs 2");
+        new ComputationGraph(ComputationGraphConfiguration.fromJson(json)).init();         // as written: accepted
     }
 
     /** The document and this class list the same A rows. */

@@ -10,6 +10,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
+import org.focaldl4j.detection.data.CocoDataset;
+import org.focaldl4j.detection.data.CocoJson;
 import org.focaldl4j.detection.data.DetectionImages;
 import org.focaldl4j.detection.data.ImageFolders;
 import org.focaldl4j.detection.data.LabelledImages;
@@ -267,6 +269,36 @@ class DatasetBadInputTest {
         Files.writeString(v.resolve("ImageSets/Main/train.txt"), "\n");
         refuses(IllegalArgumentException.class, () -> LabelledImages.readVoc(v, "train"),
                 "at least one image and one category");
+    }
+
+    @Test
+    void d16IntegralDecimalsWhereIntegersAreExpected() throws IOException {
+        Path c = coco();
+        Path json = c.resolve("annotations.json");
+        String text = Files.readString(json);
+        String decimals = text.replace("\"width\" : 20", "\"width\" : 20.0").replace("\"image_id\" : 2",
+                "\"image_id\" : 2.0").replace("\"category_id\" : 3", "\"category_id\" : 3e0")
+                .replace("\"iscrowd\" : 0", "\"iscrowd\" : 0.0");
+        assertTrue(decimals.contains("\"width\" : 20.0") && decimals.contains("\"image_id\" : 2.0")
+                && decimals.contains("\"category_id\" : 3e0") && decimals.contains("\"iscrowd\" : 0.0"), decimals);
+        Files.writeString(json, decimals);
+        LabelledImages read = LabelledImages.readCoco(c.resolve("images"), json);        // as pycocotools reads them
+        assertEquals(2, read.size());
+        assertEquals(20, read.groundTruth().images().get(0).width());
+        CocoDataset.Annotation third = read.groundTruth().annotations().get(2);
+        assertEquals(2, third.imageId());
+        assertEquals(3, third.categoryId());
+        refuses(IllegalArgumentException.class, cocoWith("\"width\" : 20", "\"width\" : 20.5"), "annotations.json",
+                "\"width\" must be an integer", "got 20.5", "\"id\":1");
+        refuses(IllegalArgumentException.class, cocoWith("\"image_id\" : 2", "\"image_id\" : 2.5"), "annotations.json",
+                "\"image_id\" must be an integer", "got 2.5", "\"id\":3");
+        // the results reader, by the same rule
+        Path results = tmp.resolve("d16-results.json");
+        Files.writeString(results, "[{\"image_id\": 1.0, \"category_id\": 3.0, \"bbox\": [1, 2, 3, 4], \"score\": 0.5}]");
+        assertEquals(List.of(new CocoDataset.Result(1, 3, new double[] {1, 2, 3, 4}, 0.5)), CocoJson.readResults(results));
+        Files.writeString(results, "[{\"image_id\": 1.5, \"category_id\": 3, \"bbox\": [1, 2, 3, 4], \"score\": 0.5}]");
+        refuses(IllegalArgumentException.class, () -> CocoJson.readResults(results), "d16-results.json",
+                "\"image_id\" must be an integer", "got 1.5");
     }
 
     @Test

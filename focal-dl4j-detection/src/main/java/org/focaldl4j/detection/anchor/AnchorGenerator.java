@@ -1,5 +1,6 @@
 package org.focaldl4j.detection.anchor;
 
+import java.math.BigInteger;
 import java.util.Arrays;
 
 /**
@@ -29,6 +30,9 @@ public final class AnchorGenerator {
         return PAPER_RATIOS.clone();
     }
 
+    /** The most elements a Java array can hold on common JVMs. */
+    static final int MAX_ARRAY = Integer.MAX_VALUE - 8;
+
     private final double baseSize;
     private final double[] scales;
     private final double[] aspectRatios;
@@ -51,6 +55,10 @@ public final class AnchorGenerator {
         for (double v : aspectRatios) {
             require(v > 0 && Double.isFinite(v), "aspectRatios must be finite and > 0; got " + Arrays.toString(aspectRatios));
         }
+        // A = |scales|·|ratios| indexes a Java array (of one location's anchors, and with H·W of a map's).
+        require((long) scales.length * aspectRatios.length <= MAX_ARRAY, scales.length + " scales × "
+                + aspectRatios.length + " aspect ratios make more anchors per location than a Java array holds ("
+                + MAX_ARRAY + ")");
         this.baseSize = baseSize;
         this.scales = scales.clone();
         this.aspectRatios = aspectRatios.clone();
@@ -92,11 +100,20 @@ public final class AnchorGenerator {
         return t;
     }
 
-    /** All H·W·A anchors of an H×W feature map, index (h·W + w)·A + a, each {x1, y1, x2, y2}. */
+    /**
+     * All H·W·A anchors of an H×W feature map, index (h·W + w)·A + a, each {x1, y1, x2, y2}; refused when there are
+     * more than a Java array holds (2³¹ − 9), naming the sizes.
+     */
     public double[][] anchors(int height, int width) {
         require(height > 0 && width > 0, "feature map must be at least 1×1; got " + height + "×" + width);
+        int a = anchorsPerLocation();
+        // H·W < 2^62 fits a long; compared with the limit ÷ A, so that H·W·A is never formed when it could overflow.
+        if ((long) height * width > MAX_ARRAY / a) {
+            throw new IllegalArgumentException("a " + height + "×" + width + " feature map with " + a + " anchors per "
+                    + "location has " + BigInteger.valueOf((long) height * width).multiply(
+                    BigInteger.valueOf(a)) + " anchors, more than a Java array holds (" + MAX_ARRAY + ")");
+        }
         double[][] templates = cellTemplates();
-        int a = templates.length;
         double[][] out = new double[height * width * a][];
         for (int h = 0; h < height; h++) {
             for (int w = 0; w < width; w++) {

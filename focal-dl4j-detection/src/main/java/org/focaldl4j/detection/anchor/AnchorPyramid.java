@@ -21,8 +21,13 @@ public final class AnchorPyramid {
 
     /** Levels from the finest (smallest stride) to the coarsest; all must have the same A. */
     public AnchorPyramid(List<AnchorGenerator> levels) {
-        if (levels == null || levels.isEmpty() || levels.stream().anyMatch(java.util.Objects::isNull)) {
-            throw new IllegalArgumentException("a pyramid needs at least one level");
+        if (levels == null || levels.isEmpty()) {
+            throw new IllegalArgumentException("a pyramid needs at least one level; got " + levels);
+        }
+        for (int l = 0; l < levels.size(); l++) {
+            if (levels.get(l) == null) {
+                throw new IllegalArgumentException("a pyramid's levels must not be null; level " + l + " is null");
+            }
         }
         this.levels = List.copyOf(levels);
         int a = this.levels.get(0).anchorsPerLocation();
@@ -51,6 +56,9 @@ public final class AnchorPyramid {
     public static AnchorPyramid of(double baseFactor, double... strides) {
         if (!(baseFactor > 0) || !Double.isFinite(baseFactor)) {
             throw new IllegalArgumentException("baseFactor must be finite and > 0; got " + baseFactor);
+        }
+        if (strides == null) {
+            throw new IllegalArgumentException("a pyramid needs strides; got null");
         }
         List<AnchorGenerator> levels = new ArrayList<>();
         for (double s : strides) {
@@ -84,7 +92,13 @@ public final class AnchorPyramid {
         checkLevel(level);
         checkImage(imageHeight, imageWidth);
         double s = levels.get(level).stride();
-        return new int[] {(int) Math.ceil(imageHeight / s), (int) Math.ceil(imageWidth / s)};
+        double h = Math.ceil(imageHeight / s);
+        double w = Math.ceil(imageWidth / s);
+        if (h > Integer.MAX_VALUE || w > Integer.MAX_VALUE) {             // a stride below 1: the cast would saturate
+            throw new IllegalArgumentException("a " + imageHeight + "x" + imageWidth + " image has a " + h + "x" + w
+                    + " map at level " + level + " (stride " + s + "), more locations per side than an int holds");
+        }
+        return new int[] {(int) h, (int) w};
     }
 
     /** M_l for l = 0 … L: the first location of each level, and (last entry) the total number of locations M. */
@@ -93,8 +107,9 @@ public final class AnchorPyramid {
         for (int l = 0; l < levels.size(); l++) {
             int[] hw = mapSize(l, imageHeight, imageWidth);
             long next = offsets[l] + (long) hw[0] * hw[1];
-            // The anchors of all levels, A·M, must be indexable by an int (and fit a Java array).
-            if (next * anchorsPerLocation() > Integer.MAX_VALUE - 8) {
+            // The anchors of all levels, A·M, must be indexable by an int (and fit a Java array); compared with the
+            // limit ÷ A so that A·M is never formed when it could overflow a long.
+            if (next > AnchorGenerator.MAX_ARRAY / anchorsPerLocation()) {
                 throw new IllegalArgumentException("a " + imageHeight + "x" + imageWidth + " image has more than "
                         + (Integer.MAX_VALUE - 8) + " anchors on this pyramid");
             }
@@ -108,8 +123,12 @@ public final class AnchorPyramid {
         return locationOffsets(imageHeight, imageWidth)[levels.size()];
     }
 
-    /** All A·M anchors {x1, y1, x2, y2} of an H×W image, by flat index. */
+    /**
+     * All A·M anchors {x1, y1, x2, y2} of an H×W image, by flat index; refused, as by {@link #locationOffsets}, when
+     * there are more than 2³¹ − 9.
+     */
     public double[][] anchors(int imageHeight, int imageWidth) {
+        locationOffsets(imageHeight, imageWidth);                        // refuses sizes whose anchors overflow an array
         List<double[]> out = new ArrayList<>();
         for (int l = 0; l < levels.size(); l++) {
             int[] hw = mapSize(l, imageHeight, imageWidth);

@@ -10,6 +10,8 @@ import java.util.Comparator;
  *   intersection(a, b) = max(0, min(x2a, x2b) − max(x1a, x1b)) · max(0, min(y2a, y2b) − max(y1a, y1b))
  *   IoU(a, b)          = intersection / (area(a) + area(b) − intersection),   0 when either has no area
  * </pre>
+ * computed right for any finite boxes, however large or small (where an area would overflow or underflow, on the
+ * boxes scaled by a power of two).
  * {@link #pairwiseIou} (detectron2's {@code pairwise_iou}), {@link #clip} to an image and
  * {@link #batchedNms}: greedy non-maximum suppression within each group (class), best score first,
  * returning the kept indices (torchvision's {@code batched_nms}).
@@ -84,12 +86,43 @@ public final class Boxes {
 
     /** IoU of two valid boxes. */
     private static double overlap(double[] a, double[] b) {
-        double inter = intersection(a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3]);
-        if (inter == 0) {
+        return ratio(a, b, false);
+    }
+
+    /**
+     * The intersection of two valid boxes over their union (or, {@code overFirst}, over the first box's area), 0 when
+     * they do not overlap. The direct formula wherever the intersection is a normal double and the denominator finite;
+     * otherwise (sides beyond ~1e154, whose areas overflow, or below ~1e-154, whose areas underflow) the same formula
+     * on the boxes scaled by a power of two per axis, which changes neither the ratio nor its rounding: right for any
+     * finite boxes (identical boxes with coordinates near 1e200 have IoU exactly 1, not ∞/∞).
+     */
+    private static double ratio(double[] a, double[] b, boolean overFirst) {
+        double iw = Math.min(a[2], b[2]) - Math.max(a[0], b[0]);
+        double ih = Math.min(a[3], b[3]) - Math.max(a[1], b[1]);
+        if (iw <= 0 || ih <= 0) {
             return 0.0;
         }
-        double union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter;
-        return union <= 0 ? 0.0 : inter / union;
+        double inter = iw * ih;
+        double first = (a[2] - a[0]) * (a[3] - a[1]);
+        double whole = overFirst ? first : first + (b[2] - b[0]) * (b[3] - b[1]) - inter;
+        if (inter >= Double.MIN_NORMAL && whole < Double.POSITIVE_INFINITY) {      // false for NaN (∞ − ∞) too
+            return whole <= 0 ? 0.0 : inter / whole;
+        }
+        int kx = -Math.getExponent(Math.max(Math.max(Math.abs(a[0]), Math.abs(a[2])), Math.max(Math.abs(b[0]),
+                Math.abs(b[2]))));
+        int ky = -Math.getExponent(Math.max(Math.max(Math.abs(a[1]), Math.abs(a[3])), Math.max(Math.abs(b[1]),
+                Math.abs(b[3]))));
+        double[] sa = {Math.scalb(a[0], kx), Math.scalb(a[1], ky), Math.scalb(a[2], kx), Math.scalb(a[3], ky)};
+        double[] sb = {Math.scalb(b[0], kx), Math.scalb(b[1], ky), Math.scalb(b[2], kx), Math.scalb(b[3], ky)};
+        iw = Math.min(sa[2], sb[2]) - Math.max(sa[0], sb[0]);
+        ih = Math.min(sa[3], sb[3]) - Math.max(sa[1], sb[1]);
+        if (iw <= 0 || ih <= 0) {
+            return 0.0;                     // an overlap below 2^-1074 of the largest coordinate: IoU 0 to rounding
+        }
+        inter = iw * ih;
+        first = (sa[2] - sa[0]) * (sa[3] - sa[1]);
+        whole = overFirst ? first : first + (sb[2] - sb[0]) * (sb[3] - sb[1]) - inter;
+        return whole <= 0 ? 0.0 : inter / whole;
     }
 
     /** IoU of box {@code i} of these boxes with box {@code j} of {@code other} (both valid since they were made). */
@@ -114,10 +147,7 @@ public final class Boxes {
      */
     public double ioa(int i, Boxes other, int j) {
         checkPair("ioa", i, other, j);
-        double[] a = boxes[i];
-        double[] b = other.boxes[j];
-        double inter = intersection(a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3]);
-        return inter == 0 ? 0.0 : inter / ((a[2] - a[0]) * (a[3] - a[1]));
+        return ratio(boxes[i], other.boxes[j], true);
     }
 
     /** IoU of every box of {@code a} (rows) with every box of {@code b} (columns). */
@@ -137,8 +167,7 @@ public final class Boxes {
 
     /**
      * {@code box} with its coordinates clamped to [0, width] × [0, height]; it may be left with no area. Coordinates
-     * may be infinite (a box decoded with extreme coder weights can be; it is clamped like any other), not NaN, with
-     * x2 ≥ x1 and y2 ≥ y1.
+     * may be infinite (clamped like any other), not NaN, with x2 ≥ x1 and y2 ≥ y1.
      */
     public static double[] clip(double[] box, double width, double height) {
         if (box == null || box.length != 4 || Double.isNaN(box[0]) || Double.isNaN(box[1]) || Double.isNaN(box[2])
@@ -172,9 +201,11 @@ public final class Boxes {
                 throw new IllegalArgumentException("score " + i + " is NaN");
             }
         }
-        if (!(iouThreshold >= 0 && iouThreshold <= 1) || max < 1) {
-            throw new IllegalArgumentException("batchedNms needs iouThreshold in [0, 1] and max >= 1; got "
-                    + iouThreshold + ", " + max);
+        if (!(iouThreshold >= 0 && iouThreshold <= 1)) {
+            throw new IllegalArgumentException("batchedNms needs iouThreshold in [0, 1]; got " + iouThreshold);
+        }
+        if (max < 1) {
+            throw new IllegalArgumentException("batchedNms needs max >= 1; got " + max);
         }
         Integer[] order = new Integer[boxes.length];
         for (int i = 0; i < order.length; i++) {

@@ -3,7 +3,7 @@ package org.focaldl4j.detection.box;
 import java.util.Arrays;
 
 /**
- * One detection, immutable: the image it belongs to, its class, its score and its box
+ * One detection, immutable: the image it belongs to, its class, its finite score and its finite box
  * {x1, y1, x2, y2} in input-image pixels (x2 ≥ x1, y2 ≥ y1).
  */
 public final class Detection {
@@ -15,16 +15,18 @@ public final class Detection {
 
     /**
      * @throws IllegalArgumentException when {@code image} or {@code classIndex} is negative, {@code score} is
-     *                                  NaN, or {@code box} is not a finite {x1, y1, x2, y2} with x2 ≥ x1, y2 ≥ y1
+     *                                  not finite (NaN or ±∞), or {@code box} is not a finite {x1, y1, x2, y2}
+     *                                  with x2 ≥ x1, y2 ≥ y1
      */
     public Detection(int image, int classIndex, double score, double[] box) {
         if (image < 0 || classIndex < 0) {
             throw new IllegalArgumentException("a detection needs image >= 0 and class >= 0; got image " + image
                     + ", class " + classIndex);
         }
-        if (Double.isNaN(score)) {
-            throw new IllegalArgumentException("a detection's score must not be NaN (image " + image + ", class "
-                    + classIndex + ")");
+        if (!Double.isFinite(score)) {
+            // ±∞ would be written to a COCO results file as a string, which no reader (ours, pycocotools') accepts.
+            throw new IllegalArgumentException("a detection's score must be finite; got " + score + " (image " + image
+                    + ", class " + classIndex + ")");
         }
         this.image = image;
         this.classIndex = classIndex;

@@ -82,12 +82,14 @@ public final class CocoDataset {
         }
     }
 
-    /** One detection in COCO's results format. */
+    /** One detection in COCO's results format: a finite box [x, y, w, h] (as annotations) and a finite score. */
     public record Result(long imageId, long categoryId, double[] bbox, double score) {
         public Result {
             bbox = checkedBox(bbox, "the result on image " + imageId);
-            if (Double.isNaN(score)) {
-                throw new IllegalArgumentException("the score of a result on image " + imageId + " is NaN");
+            if (!Double.isFinite(score)) {
+                // ±∞ would be written as a string that no results reader (ours, pycocotools') accepts
+                throw new IllegalArgumentException("the score of a result on image " + imageId + " (category "
+                        + categoryId + ") must be finite; got " + score);
             }
         }
 
@@ -257,11 +259,20 @@ public final class CocoDataset {
         return new double[] {c[0], c[1], c[2] - c[0], c[3] - c[1]};
     }
 
+    /**
+     * A copy of {@code xywh} when each value is finite, w, h ≥ 0 and the far corner x + w, y + h is finite too (the
+     * evaluation and {@link #toCorners} use it); each value is tested on its own, so no sum overflows.
+     */
     private static double[] checkedBox(double[] xywh, String what) {
-        if (xywh == null || xywh.length != 4 || !Double.isFinite(xywh[0] + xywh[1] + xywh[2] + xywh[3])
-                || !(xywh[2] >= 0) || !(xywh[3] >= 0)) {
+        if (xywh == null || xywh.length != 4 || !Double.isFinite(xywh[0]) || !Double.isFinite(xywh[1])
+                || !Double.isFinite(xywh[2]) || !Double.isFinite(xywh[3]) || !(xywh[2] >= 0) || !(xywh[3] >= 0)) {
             throw new IllegalArgumentException(what + " must be a finite [x, y, w, h] with w, h >= 0; got "
                     + Arrays.toString(xywh));
+        }
+        if (!Double.isFinite(xywh[0] + xywh[2]) || !Double.isFinite(xywh[1] + xywh[3])) {
+            throw new IllegalArgumentException(what + " must have a finite far corner (x + w, y + h); got "
+                    + Arrays.toString(xywh) + ", whose x + w = " + (xywh[0] + xywh[2]) + ", y + h = "
+                    + (xywh[1] + xywh[3]));
         }
         return xywh.clone();
     }

@@ -26,7 +26,9 @@ import org.nd4j.shade.jackson.databind.node.ObjectNode;
  *       category_id, bbox: [x, y, w, h], area, iscrowd}], "categories": [{id, name}]}};</li>
  *   <li>results: {@code [{image_id, category_id, bbox: [x, y, w, h], score}]}.</li>
  * </ul>
- * Every value read is validated; a refusal names the file (or source) and the offending object.
+ * Every value read is validated; a refusal names the file (or source) and the offending object. Where an integer is
+ * expected (ids, {@code width}, {@code height}, {@code iscrowd}), an integral number written as a decimal
+ * ({@code 640.0}, as Python writes floats) is accepted up to 2^53, as pycocotools accepts it; {@code 640.5} is refused.
  */
 public final class CocoJson {
 
@@ -228,16 +230,16 @@ public final class CocoJson {
     private static long longField(JsonNode n, String field, String where) {
         JsonNode v = n.get(field);
         // The message names the whole object, which is costly to print: only made when the value is refused.
-        return isLong(v) ? v.asLong() : longValue(v, field, where + " (" + brief(n) + ")");
+        return isLong(v) ? integral(v) : longValue(v, field, where + " (" + brief(n) + ")");
     }
 
-    /** {@code iscrowd}: 0 or 1, or false or true. */
+    /** {@code iscrowd}: 0 or 1 (also 0.0 or 1.0, as any integer), or false or true. */
     private static boolean crowd(JsonNode v, String where) {
         if (v != null && v.isBoolean()) {
             return v.asBoolean();
         }
-        if (isLong(v) && (v.asLong() == 0 || v.asLong() == 1)) {
-            return v.asLong() == 1;
+        if (isLong(v) && (integral(v) == 0 || integral(v) == 1)) {
+            return integral(v) == 1;
         }
         throw new IllegalArgumentException(where + ": \"iscrowd\" must be 0, 1, false or true; got " + v);
     }
@@ -248,15 +250,37 @@ public final class CocoJson {
         return t.length() <= 200 ? t : t.substring(0, 200) + "…";
     }
 
+    /** Integers of up to 2^53 are exact in a double: 640.0 is read as 640, as Python reads it where it needs an int. */
+    private static final double EXACT = 0x1p53;
+
+    /**
+     * Whether {@code v} is an integer of 64 bits: an integral JSON number, or one written with a fraction or an
+     * exponent whose value is an integer of at most 2^53 in magnitude ({@code 640.0}, {@code 6.4e2}; pycocotools,
+     * reading Python floats, accepts them as ids and sizes). Beyond 2^53 such a number may already have been rounded,
+     * and is refused.
+     */
     private static boolean isLong(JsonNode v) {
-        return v != null && v.isIntegralNumber() && v.canConvertToLong();
+        if (v == null || !v.isNumber()) {
+            return false;
+        }
+        if (v.isIntegralNumber()) {
+            return v.canConvertToLong();
+        }
+        double d = v.asDouble();
+        return d == Math.rint(d) && Math.abs(d) <= EXACT && v.decimalValue().stripTrailingZeros().scale() <= 0;
+    }
+
+    /** The value of a number {@link #isLong} accepts. */
+    private static long integral(JsonNode v) {
+        return v.isIntegralNumber() ? v.asLong() : (long) v.asDouble();
     }
 
     private static long longValue(JsonNode v, String field, String where) {
         if (!isLong(v)) {
-            throw new IllegalArgumentException(where + ": \"" + field + "\" must be an integer of 64 bits; got " + v);
+            throw new IllegalArgumentException(where + ": \"" + field + "\" must be an integer of 64 bits (an integral "
+                    + "number such as 640 or 640.0); got " + v);
         }
-        return v.asLong();
+        return integral(v);
     }
 
     private static double number(JsonNode v, String field, String where) {

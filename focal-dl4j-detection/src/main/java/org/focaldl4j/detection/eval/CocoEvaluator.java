@@ -127,8 +127,14 @@ public final class CocoEvaluator {
      * truth; results of categories that the ground truth does not list are not counted (as in COCOeval).
      */
     public static Stats evaluate(CocoDataset groundTruth, List<CocoDataset.Result> results) {
-        if (groundTruth == null || results == null || results.stream().anyMatch(java.util.Objects::isNull)) {
-            throw new IllegalArgumentException("evaluate needs a ground truth and a list of results without nulls");
+        if (groundTruth == null || results == null) {
+            throw new IllegalArgumentException("evaluate needs a ground truth and a list of results; got "
+                    + (groundTruth == null ? "null" : "a ground truth") + " and " + (results == null ? "null" : "results"));
+        }
+        for (int i = 0; i < results.size(); i++) {
+            if (results.get(i) == null) {
+                throw new IllegalArgumentException("evaluate needs results without null; result " + i + " is null");
+            }
         }
         long[] imageIds = groundTruth.images().stream().mapToLong(CocoDataset.Image::id).sorted().toArray();
         long[] categoryIds = groundTruth.categories().stream().mapToLong(CocoDataset.Category::id).sorted().toArray();

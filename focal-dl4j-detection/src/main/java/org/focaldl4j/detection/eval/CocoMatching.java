@@ -36,20 +36,44 @@ final class CocoMatching {
         }
         for (int g = 0; g < gt.size(); g++) {
             double[] gb = gt.get(g).bbox();
-            double gArea = gb[2] * gb[3];
             for (int d = 0; d < dt.size(); d++) {
-                double[] db = dbs[d];
-                double dArea = db[2] * db[3];
-                double inter = Boxes.intersection(db[0], db[1], db[0] + db[2], db[1] + db[3], gb[0], gb[1],
-                        gb[0] + gb[2], gb[1] + gb[3]);
-                if (inter == 0) {
-                    continue;
-                }
-                double union = gt.get(g).crowd() ? dArea : dArea + gArea - inter;
-                out[d][g] = inter / union;
+                out[d][g] = overlap(dbs[d], gb, gt.get(g).crowd());
             }
         }
         return out;
+    }
+
+    /**
+     * pycocotools' {@code bbIou} of one pair, in its operation order; where the intersection is not a normal double
+     * or the denominator overflows (sides beyond ~1e154 or below ~1e-154), the same formula on the boxes scaled by a
+     * power of two per axis, which changes neither the ratio nor its rounding (as {@link Boxes} does): never ∞/∞.
+     */
+    private static double overlap(double[] db, double[] gb, boolean crowd) {
+        double v = bbIou(db, gb, crowd);
+        if (v >= 0) {
+            return v;
+        }
+        // scaled: at most 2 in magnitude per axis, so neither an area nor the intersection can overflow
+        int kx = -Math.getExponent(Math.max(Math.max(Math.abs(db[0]), Math.abs(db[0] + db[2])),
+                Math.max(Math.abs(gb[0]), Math.abs(gb[0] + gb[2]))));
+        int ky = -Math.getExponent(Math.max(Math.max(Math.abs(db[1]), Math.abs(db[1] + db[3])),
+                Math.max(Math.abs(gb[1]), Math.abs(gb[1] + gb[3]))));
+        double[] sd = {Math.scalb(db[0], kx), Math.scalb(db[1], ky), Math.scalb(db[2], kx), Math.scalb(db[3], ky)};
+        double[] sg = {Math.scalb(gb[0], kx), Math.scalb(gb[1], ky), Math.scalb(gb[2], kx), Math.scalb(gb[3], ky)};
+        return Math.max(0.0, bbIou(sd, sg, crowd));
+    }
+
+    /** The direct formula (that of {@link Boxes#intersection} for the overlap); −1 when it left the normal doubles. */
+    private static double bbIou(double[] db, double[] gb, boolean crowd) {
+        double iw = Math.min(db[0] + db[2], gb[0] + gb[2]) - Math.max(db[0], gb[0]);
+        double ih = Math.min(db[1] + db[3], gb[1] + gb[3]) - Math.max(db[1], gb[1]);
+        if (iw <= 0 || ih <= 0) {
+            return 0.0;
+        }
+        double inter = iw * ih;
+        double dArea = db[2] * db[3];
+        double union = crowd ? dArea : dArea + gb[2] * gb[3] - inter;
+        return inter >= Double.MIN_NORMAL && union < Double.POSITIVE_INFINITY ? inter / union : -1;
     }
 
     static boolean outside(double area, double[] range) {

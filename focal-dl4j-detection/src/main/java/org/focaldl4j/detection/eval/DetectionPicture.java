@@ -34,7 +34,7 @@ public final class DetectionPicture {
 
     /**
      * @param images      [N, C, H, W], C = 1 or 3
-     * @param detections  per image (or null for none), boxes in input pixels
+     * @param detections  per image a list (empty for none), boxes in input pixels; or null for no detections at all
      * @param truthBoxes  per image, ground-truth boxes {x1, y1, x2, y2} (or null)
      * @param truthClasses per image, their classes (or null)
      * @param classNames  a name per class
@@ -45,12 +45,29 @@ public final class DetectionPicture {
             throw new IllegalArgumentException("images must be [N, 1 or 3, H, W]");
         }
         if (columns < 1 || scale < 1 || classNames == null) {
-            throw new IllegalArgumentException("need columns >= 1, scale >= 1 and class names");
+            throw new IllegalArgumentException("need columns >= 1, scale >= 1 and class names; got " + columns + ", "
+                    + scale + ", " + classNames);
+        }
+        for (int k = 0; k < classNames.size(); k++) {
+            if (classNames.get(k) == null) {
+                throw new IllegalArgumentException("classNames[" + k + "] is null");
+            }
         }
         long count = images.size(0);
         if (detections != null && detections.size() != count) {
             throw new IllegalArgumentException("detections must hold one list per image (" + count + "); got "
                     + detections.size());
+        }
+        for (int i = 0; detections != null && i < detections.size(); i++) {
+            List<Detection> found = detections.get(i);
+            int nullAt = -1;
+            for (int k = 0; found != null && k < found.size() && nullAt < 0; k++) {
+                nullAt = found.get(k) == null ? k : -1;          // a loop: List.of's indexOf(null) throws
+            }
+            if (found == null || nullAt >= 0) {
+                throw new IllegalArgumentException("detections[" + i + "] " + (found == null ? "is null (use an empty "
+                        + "list for none)" : "holds null at index " + nullAt));
+            }
         }
         if (truthBoxes != null && truthBoxes.length != count) {
             throw new IllegalArgumentException("truthBoxes must hold one array per image (" + count + "); got "
@@ -116,7 +133,7 @@ public final class DetectionPicture {
                     box(g, TRUTH, truthBoxes[i][b], label, ox, oy, scale, false);
                 }
             }
-            if (detections != null && detections.get(i) != null) {
+            if (detections != null) {
                 for (Detection d : detections.get(i)) {
                     box(g, DETECTION, d.box(), String.format(Locale.ROOT, "%s %.2f", name(classNames, d.classIndex()),
                             d.score()), ox, oy, scale, true);

@@ -69,6 +69,7 @@ class SharedHeadGraphVertex extends SameDiffGraphVertex {
     SharedHeadGraphVertex(SharedHeadVertex head, ComputationGraph graph, String name, int vertexIndex,
                           INDArray paramsView, boolean initParams, DataType dataType) {
         super((SameDiffVertex) head, graph, name, vertexIndex, paramsView, initParams, dataType);
+        HeadAgreement.check(head, name, graph == null ? null : graph.getConfiguration());   // sizes edited in JSON
         this.head = head;
     }
 

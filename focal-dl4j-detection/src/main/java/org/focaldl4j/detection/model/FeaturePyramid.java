@@ -31,6 +31,14 @@ final class FeaturePyramid {
      * names of its outputs P_0 … P_{L−1}, one per level of {@code pyramid}.
      */
     static String[] addTo(GraphBuilder g, List<FeatureMap> maps, AnchorPyramid pyramid, int fpnChannels) {
+        if (maps == null || maps.isEmpty()) {                // the backbone's answer: user code
+            throw new IllegalArgumentException("the backbone must return at least one feature map; got " + maps);
+        }
+        for (int m = 0; m < maps.size(); m++) {
+            if (maps.get(m) == null) {
+                throw new IllegalArgumentException("the backbone's feature map " + m + " is null");
+            }
+        }
         for (int m = 1; m < maps.size(); m++) {
             if (maps.get(m).stride() != 2 * maps.get(m - 1).stride()) {
                 throw new IllegalArgumentException("the backbone's feature-map strides must double from map to map; got "

@@ -37,10 +37,14 @@ final class PostProcessing {
         this.width = width;
     }
 
+    /** Refuses a setting out of its range (NaN included), naming it. */
     static void checkSettings(double minScore, int topK, double nmsIou, int maxDetections) {
-        if (!(minScore >= 0 && minScore <= 1) || topK < 1 || !(nmsIou >= 0 && nmsIou <= 1) || maxDetections < 1) {
-            throw new IllegalArgumentException("post-processing needs minScore in [0, 1], topK >= 1, nmsIou in [0, 1], "
-                    + "maxDetections >= 1; got " + minScore + ", " + topK + ", " + nmsIou + ", " + maxDetections);
+        String bad = !(minScore >= 0 && minScore <= 1) ? "minScore must be in [0, 1]; got " + minScore
+                : topK < 1 ? "topK must be >= 1; got " + topK
+                : !(nmsIou >= 0 && nmsIou <= 1) ? "nmsIou must be in [0, 1]; got " + nmsIou
+                : maxDetections < 1 ? "maxDetections must be >= 1; got " + maxDetections : null;
+        if (bad != null) {
+            throw new IllegalArgumentException("post-processing: " + bad);
         }
     }
 
@@ -48,7 +52,8 @@ final class PostProcessing {
     List<List<Detection>> decode(INDArray probabilities, INDArray deltas, double minScore, int topK, double nmsIou,
                                  int maxDetections) {
         if (probabilities == null || deltas == null) {
-            throw new IllegalArgumentException("decode needs class probabilities and box deltas");
+            throw new IllegalArgumentException("decode needs class probabilities and box deltas; got "
+                    + (probabilities == null ? "null" : "an array") + " and " + (deltas == null ? "null" : "an array"));
         }
         checkSettings(minScore, topK, nmsIou, maxDetections);
         int a = pyramid.anchorsPerLocation();
@@ -86,6 +91,15 @@ final class PostProcessing {
         }
     }
 
+    /** The box that {@code delta} makes of anchor {@code i}; a refusal of the coder (a box that overflows) names both. */
+    private double[] decoded(int n, int i, double[] delta) {
+        try {
+            return coder.decode(anchors.get(i), delta);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("image " + n + ", anchor " + i + ": " + e.getMessage(), e);
+        }
+    }
+
     /** One image's detections from its probabilities p [A·K, M] and deltas d [4·A, M], row-major. */
     private List<Detection> image(int n, float[] p, float[] d, int[] offsets, double minScore,
                                   int topK, double nmsIou, int maxDetections) {
@@ -110,7 +124,7 @@ final class PostProcessing {
                 for (int j = 0; j < 4; j++) {
                     delta[j] = d[(4 * anchor + j) * m + c[1]];
                 }
-                double[] box = Boxes.clip(coder.decode(anchors.get(a * c[1] + anchor), delta), width, height);
+                double[] box = Boxes.clip(decoded(n, a * c[1] + anchor, delta), width, height);
                 if (box[2] > box[0] && box[3] > box[1]) {
                     boxes.add(box);
                     scores.add((double) p[c[0] * m + c[1]]);
