@@ -464,6 +464,22 @@ class BadInputCatalogueTest {
                     .reshape(6).toDoubleVector(), 1e-12);
             assertArrayEquals(new double[] {-1, 0, 0, 0, -2, 0}, unclipped(k, 0, 1).computeGradient(yc, z, identity, null)
                     .reshape(6).toDoubleVector(), 1e-12);
+            // small γ: the limit 0 at p = y = 1 exactly, not the twin's floored tiny^γ
+            assertEquals(0.0, unclipped(k, 0.01, 1).computeGradient(yc, z, identity, null).getDouble(0, 0), 0.0);
+            // a row the mask excludes, smoothed labels and a p of 0 there: 0, not ∞·0; the other row as if alone
+            ILossFunction smoothed = k == Kind.CATEGORICAL
+                    ? LossCategoricalFocal.builder().gamma(2).clipEpsilon(0).labelSmoothing(0.1).build()
+                    : SameDiffFocalLoss.builder(FocalVariant.CATEGORICAL).gamma(2).clipEpsilon(0).labelSmoothing(0.1).build();
+            INDArray zs = Nd4j.create(new double[][] {{1, 0, 0.5}, {0.3, 0.6, 0.1}});
+            INDArray rowMask = Nd4j.create(new double[][] {{0}, {1}});
+            INDArray masked = smoothed.computeScoreArray(yc, zs, identity, rowMask);
+            INDArray alone = smoothed.computeScoreArray(yc.getRow(1, true), zs.getRow(1, true), identity, null);
+            assertEquals(0.0, masked.getDouble(0), 0.0);
+            assertEquals(alone.getDouble(0), masked.getDouble(1), 1e-12);
+            INDArray g = smoothed.computeGradient(yc, zs, identity, rowMask);
+            assertArrayEquals(new double[] {0, 0, 0}, g.getRow(0).toDoubleVector(), 0.0);
+            assertArrayEquals(smoothed.computeGradient(yc.getRow(1, true), zs.getRow(1, true), identity, null)
+                    .toDoubleVector(), g.getRow(1).toDoubleVector(), 1e-12);
             return;
         }
         INDArray z = Nd4j.create(new double[][] {{1, 0, 0.5}});
@@ -486,6 +502,11 @@ class BadInputCatalogueTest {
                 null).toDoubleVector(), 1e-12);
         assertArrayEquals(new double[] {-0.25, 0.75, -0.5}, unclipped(k, 0, 1).computeGradient(ye, z, identity, null)
                 .toDoubleVector(), 1e-12);
+        // FLOAT with a clipEpsilon that rounds away (1 − 1e-9 is 1.0f): the same limits as clipEpsilon 0.
+        ILossFunction tinyEpsilon = k == Kind.FOCAL ? LossFocal.builder().alpha(0.25).gamma(2).clipEpsilon(1e-9).build()
+                : SameDiffFocalLoss.builder(FocalVariant.SIGMOID).alpha(0.25).gamma(2).clipEpsilon(1e-9).build();
+        assertEquals(0.04332169878499658, tinyEpsilon.computeScore(ye.castTo(DataType.FLOAT), z.castTo(DataType.FLOAT),
+                identity, null, false), 1e-6);
         // A per-output mask of 0 at an exact entry: 0 there, not 0·NaN.
         INDArray mask = Nd4j.create(new double[][] {{0, 1, 1}});
         assertArrayEquals(new double[] {0, 0.75, -0.5}, unclipped(k, 0, 1).computeGradient(ye, z, identity, mask)

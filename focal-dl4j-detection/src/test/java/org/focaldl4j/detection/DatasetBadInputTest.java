@@ -299,6 +299,10 @@ class DatasetBadInputTest {
         Files.writeString(results, "[{\"image_id\": 1.5, \"category_id\": 3, \"bbox\": [1, 2, 3, 4], \"score\": 0.5}]");
         refuses(IllegalArgumentException.class, () -> CocoJson.readResults(results), "d16-results.json",
                 "\"image_id\" must be an integer", "got 1.5");
+        // from 2^53 on a decimal may have been rounded already: 9007199254740993.0 reads as 2^53, and is refused
+        Files.writeString(results, "[{\"image_id\": 9007199254740993.0, \"category_id\": 3, \"bbox\": [1, 2, 3, 4], "
+                + "\"score\": 0.5}]");
+        refuses(IllegalArgumentException.class, () -> CocoJson.readResults(results), "\"image_id\" must be an integer");
     }
 
     @Test

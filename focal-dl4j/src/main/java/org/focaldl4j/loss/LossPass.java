@@ -172,35 +172,64 @@ final class LossPass {
     }
 
     /**
-     * Element-wise form, clipEpsilon 0, entries where p is 0 or 1: where p equals its label the loss is 0 and dℓ/dp is
-     * the loss's {@link AbstractFocalLoss#slopeAtLabel} (times w·m), where the logit path gave 0·∞ and 0/0; where w·m
-     * is 0 both are 0. Other such entries (p = 1 − y) keep their infinite loss.
+     * Element-wise form, entries where p is exactly 0 or 1 (clipEpsilon 0, or one that rounds away in the compute type),
+     * where the logit path gives 0·∞ and 0/0: where p equals its label the loss is 0 and dℓ/dp the loss's
+     * {@link AbstractFocalLoss#slopeAtLabel} times w·m; where w·m is 0 both are 0. Elsewhere (p = 0 against a label
+     * above 0, p = 1 against one below 1) the loss's limit depends on the variant (∞ for the focal loss, for FL* with
+     * soft labels possibly 0): those entries keep what the formulas gave, non-finite as a rule. One bulk copy of each
+     * array, not a read per element.
      */
     private static void atExactLabels(AbstractFocalLoss focal, INDArray p, INDArray y, INDArray multiplier, INDArray loss,
                                       INDArray dLda) {
-        double[][] pv = p.toDoubleMatrix();
-        double[][] yv = y.toDoubleMatrix();
-        for (int i = 0; i < pv.length; i++) {
-            for (int j = 0; j < pv[i].length; j++) {
-                double m = multiplier == null ? 1.0 : multiplier.getDouble(i, j);
-                if (pv[i][j] * (1 - pv[i][j]) != 0 || (pv[i][j] != yv[i][j] && m != 0)) {
-                    continue;
-                }
-                if (loss != null) {
-                    loss.putScalar(i, j, 0.0);
-                }
-                if (dLda == null) {
-                    continue;
-                }
-                double slope = m == 0 ? 0.0 : focal.slopeAtLabel(yv[i][j]);
+        long cols = p.size(1);
+        if (loss != null && loss.size(1) != cols) {
+            throw new IllegalStateException(focal.getClass().getName() + ".fromLogits returned losses of shape "
+                    + Arrays.toString(loss.shape()) + "; an element-wise form must return one per element, "
+                    + Arrays.toString(p.shape()));
+        }
+        double[] pv = flat(p);
+        double[] yv = flat(y);
+        double[] mv = multiplier == null ? null : flat(multiplier);
+        double[] lv = loss == null ? null : flat(loss);
+        double[] gv = dLda == null ? null : flat(dLda);
+        for (int k = 0; k < pv.length; k++) {
+            double pk = pv[k];
+            if (pk != 0 && pk != 1) {
+                continue;
+            }
+            double m = mv == null ? 1.0 : mv[k];
+            if (m != 0 && pk != yv[k]) {
+                continue;
+            }
+            double slope;
+            if (m == 0) {
+                slope = 0;
+            } else {
+                slope = gv == null ? 0 : focal.slopeAtLabel(yv[k]);
                 if (Double.isNaN(slope)) {
-                    throw new IllegalArgumentException(focal + " has no finite gradient where the activation's output equals its "
-                            + "label exactly (p = y = " + yv[i][j] + " at [" + i + ", " + j + "]) with clipEpsilon 0; use a "
-                            + "clipEpsilon > 0");
+                    throw new IllegalArgumentException(focal + " has no finite gradient where the activation's output equals "
+                            + "its label exactly (p = y = " + yv[k] + " at [" + k / cols + ", " + k % cols + "]); use a "
+                            + "clipEpsilon > 0 that the compute type " + p.dataType() + " can hold");
                 }
-                dLda.putScalar(i, j, m * slope);
+            }
+            if (lv != null) {
+                lv[k] = 0.0;
+            }
+            if (gv != null) {
+                gv[k] = m * slope;
             }
         }
+        if (lv != null) {
+            loss.assign(Nd4j.create(lv, loss.shape(), 'c').castTo(loss.dataType()));
+        }
+        if (gv != null) {
+            dLda.assign(Nd4j.create(gv, dLda.shape(), 'c').castTo(dLda.dataType()));
+        }
+    }
+
+    /** The values of a [rows, cols] array in row-major order, as double. */
+    private static double[] flat(INDArray a) {
+        return Nd4j.toFlattened('c', a).castTo(DataType.DOUBLE).toDoubleVector();
     }
 
     /**
@@ -230,11 +259,14 @@ final class LossPass {
             loss = t.loss;
             INDArray dpdx = pm.muli(p);                                     // p(1 − p), 0 only where p is 0 or 1
             dLda = wantGradient ? t.gradient.divi(dpdx) : null;
-            if (clipEpsilon == 0 && dpdx.minNumber().doubleValue() == 0) {
+            if (dpdx.minNumber().doubleValue() == 0) {
                 atExactLabels(focal, p, y, multiplier, loss, dLda);
             }
         } else {
-            LossTerms t = focal.fromProbabilities(p, y, wantGradient);
+            // An entry that w·m excludes is absent from the softmax form's terms: its label is taken as 0 there, so that a
+            // p of 0 (clipEpsilon 0) gives 0, not ∞·0, even where label smoothing made the label positive.
+            INDArray present = multiplier == null ? y : y.mul(multiplier.neq(0.0).castTo(y.dataType()));
+            LossTerms t = focal.fromProbabilities(p, present, wantGradient);
             loss = multiplier == null || t.loss == null ? t.loss : t.loss.muli(multiplier);
             dLda = !wantGradient || multiplier == null ? t.gradient : t.gradient.muli(multiplier);
         }

@@ -147,7 +147,11 @@ public final class FocalLossOps {
         SDVariable p = probabilities.add(absent.mul(probabilities.rsub(1.0)));      // p, or 1 where the term is absent
         SDVariable terms = a.mul(sd.math.log(p)).neg();
         if (gamma != 0.0) {
-            terms = modulator(sd, p.rsub(1.0), gamma, probabilities.dataType()).mul(terms);
+            // q^γ, exactly 0 where q = 0 (p = 1 exactly, clipEpsilon 0): the floor's tiny^γ would leave a gradient there
+            SDVariable q = p.rsub(1.0);
+            SDVariable modulator = modulator(sd, q, gamma, probabilities.dataType())
+                    .mul(q.gt(0.0).castTo(probabilities.dataType()));
+            terms = modulator.mul(terms);
         }
         return sd.updateVariableNameAndReference(terms, name);
     }

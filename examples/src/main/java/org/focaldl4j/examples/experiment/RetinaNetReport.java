@@ -326,8 +326,9 @@ final class RetinaNetReport {
                 + "α=0.75)", "test AP", Double.NaN, gx, gy, gs, px, py);
 
         XYChart curves = new XYChartBuilder().width(960).height(600)
-                .title("Training loss (class + box, moving mean of 20 steps), seed " + res.firstSeed + "; axis cut at 8")
-                .xAxisTitle("iteration").yAxisTitle("DL4J score: data loss + weight decay").build();
+                .title("DL4J score (class + box data loss + weight decay, moving mean of 20 steps), seed " + res.firstSeed
+                        + "; axis cut at 8")
+                .xAxisTitle("iteration").yAxisTitle("score").build();
         // a linear axis cut at 8: the no-prior runs start near 100 and would flatten every other curve
         curves.getStyler().setXAxisMin(0.0).setYAxisMin(0.0).setYAxisMax(8.0).setXAxisTickMarkSpacingHint(90)
                 .setXAxisDecimalPattern("0").setYAxisDecimalPattern("0.0")

@@ -255,9 +255,9 @@ public final class CocoJson {
 
     /**
      * Whether {@code v} is an integer of 64 bits: an integral JSON number, or one written with a fraction or an
-     * exponent whose value is an integer of at most 2^53 in magnitude ({@code 640.0}, {@code 6.4e2}; pycocotools,
-     * reading Python floats, accepts them as ids and sizes). Beyond 2^53 such a number may already have been rounded,
-     * and is refused.
+     * exponent whose value read as a double (as pycocotools reads it) is an integer below 2^53 in magnitude
+     * ({@code 640.0}, {@code 6.4e2}). From 2^53 on such a number may already have been rounded (9007199254740993.0
+     * reads as 2^53), and is refused.
      */
     private static boolean isLong(JsonNode v) {
         if (v == null || !v.isNumber()) {
@@ -267,7 +267,7 @@ public final class CocoJson {
             return v.canConvertToLong();
         }
         double d = v.asDouble();
-        return d == Math.rint(d) && Math.abs(d) <= EXACT && v.decimalValue().stripTrailingZeros().scale() <= 0;
+        return d == Math.rint(d) && Math.abs(d) < EXACT && v.decimalValue().stripTrailingZeros().scale() <= 0;
     }
 
     /** The value of a number {@link #isLong} accepts. */
