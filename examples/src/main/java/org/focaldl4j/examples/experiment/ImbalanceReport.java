@@ -268,9 +268,8 @@ final class ImbalanceReport {
             double chosen = l.rate(c);
             for (Map<String, Object> r : l.runs(c)) {
                 if (seedOf(r) == 1) {
-                    Object diverged = r.get("diverged_at");
-                    String v = diverged != null ? "diverged at " + diverged : String.format(Locale.ROOT, "%.4f", val(r, "AP"));
-                    grid.computeIfAbsent(rateOf(r), x -> new String[] {"—", "—"})[f] = v + (rateOf(r) == chosen ? " ✓" : "");
+                    grid.computeIfAbsent(rateOf(r), x -> new String[] {"—", "—"})[f] = valCell(r)
+                            + (rateOf(r) == chosen ? " ✓" : "");
                 }
             }
         }
@@ -283,8 +282,8 @@ final class ImbalanceReport {
         for (double alpha : new double[] {0.25, 0.5, 0.75}) {
             Map<String, Object> r = l.bySeed(Config.ce(alpha, ImbalanceStudy.PI), ceRate).get(1L);
             if (r != null) {
-                alphas.append(String.format(Locale.ROOT, "%sα %s: %.4f", alphas.length() == 0 ? "" : ", ",
-                        RetinaNetExperiment.fmt(alpha), val(r, "AP")));
+                alphas.append(String.format(Locale.ROOT, "%sα %s: %s", alphas.length() == 0 ? "" : ", ",
+                        RetinaNetExperiment.fmt(alpha), valCell(r)));
             }
         }
         w.println("CE α at CE's rate, validation AP (seed 1): " + alphas + ".");
@@ -303,8 +302,9 @@ final class ImbalanceReport {
             for (int i = 0; i < seeds.size(); i++) {
                 Map<String, Object> c = ces.get(seeds.get(i));
                 Map<String, Object> f = fls.get(seeds.get(i));
-                w.printf(Locale.ROOT, "| %d | %.3f / %.3f | %.3f / %.3f | %+.3f / %+.3f | %s | %s | %s / %s | %s / %s |%n",
-                        seeds.get(i), ap[0][i], ap50[0][i], ap[1][i], ap50[1][i], ap[2][i], ap50[2][i], scores(c, "background_top_score"),
+                w.printf(Locale.ROOT, "| %d | %.3f / %.3f%s | %.3f / %.3f%s | %+.3f / %+.3f | %s | %s | %s / %s | %s / %s |%n",
+                        seeds.get(i), ap[0][i], ap50[0][i], divergedNote(c), ap[1][i], ap50[1][i], divergedNote(f), ap[2][i],
+                        ap50[2][i], scores(c, "background_top_score"),
                         scores(f, "background_top_score"), score(c, "positive_true_class_score", "p50"),
                         score(f, "positive_true_class_score", "p50"), lastLoss(c), lastLoss(f));
             }
@@ -317,12 +317,24 @@ final class ImbalanceReport {
             w.println("| configuration | rate | val AP | test AP / AP50 | background top score p50 / p99 |");
             w.println("|---|---:|---:|---|---|");
             for (Map<String, Object> r : extras) {
-                w.printf(Locale.ROOT, "| %s | %s | %.4f | %.3f / %.3f | %s |%n", r.get("name"),
-                        RetinaNetExperiment.fmt(rateOf(r)), val(r, "AP"), test(r, "AP"), test(r, "AP50"),
+                w.printf(Locale.ROOT, "| %s | %s | %s | %.3f / %.3f | %s |%n", r.get("name"),
+                        RetinaNetExperiment.fmt(rateOf(r)), valCell(r), test(r, "AP"), test(r, "AP50"),
                         scores(r, "background_top_score"));
             }
             w.println();
         }
+    }
+
+    /** A run's validation AP, or "diverged at N" (the protocol counts it as AP 0). */
+    private static String valCell(Map<String, Object> r) {
+        Object diverged = r.get("diverged_at");
+        return diverged != null ? "diverged at " + diverged : String.format(Locale.ROOT, "%.4f", val(r, "AP"));
+    }
+
+    /** " (diverged at N)" after a diverged run's AP 0, else nothing. */
+    private static String divergedNote(Map<String, Object> r) {
+        Object diverged = r.get("diverged_at");
+        return diverged != null ? " (diverged at " + diverged + ")" : "";
     }
 
     private static String score(Map<String, Object> r, String which, String key) {
@@ -344,6 +356,9 @@ final class ImbalanceReport {
         List<Object> box = (List<Object>) r.get("box_loss_curve");
         if (cls == null || box == null || cls.isEmpty()) {
             return "—";
+        }
+        if (r.get("diverged_at") != null) {
+            return "diverged";                                           // its curve is the first iterations' blow-up
         }
         int from = cls.size() - Math.max(1, cls.size() / 10);
         double c = 0;

@@ -237,12 +237,14 @@ class ImbalanceStudyTest {
                 record("ce-a0.5", 1, 0.01, 0.30, 0.30, 40),           // the best CE
                 record("ce-a0.25", 1, 0.01, 0.30, 0.99, 40),          // a tie with α 0.5: goes to the smaller α
                 record("ce-a0.25", 2, 0.01, 0.10, 0.20, 44),
+                record("ce-a0.25", 3, 0.01, Double.NaN, 0, 44),       // diverged: AP 0, named in the tables
                 record("fl-g2-a0.25", 1, 0.0025, 0.10, 0.10, 40),     // the halving the rule asked for
                 record("fl-g2-a0.25", 1, 0.005, 0.25, 0.40, 40),
                 record("fl-g2-a0.25", 1, 0.01, 0.25, 0.10, 40),       // a tie with 0.005: goes to the smaller rate
                 record("fl-g2-a0.25", 1, 0.02, 0.10, 0.10, 40),
                 record("fl-g2-a0.25", 2, 0.005, 0.10, 0.10, 44),
-                record("fl-g2-a0.25", 3, 0.005, 0.10, 0.10, 44));     // no CE at seed 3: not paired
+                record("fl-g2-a0.25", 3, 0.005, 0.10, 0.10, 44),
+                record("fl-g2-a0.25", 4, 0.005, 0.10, 0.10, 44));     // no CE at seed 4: not paired
         all = new java.util.ArrayList<>(all);
         for (Map<String, Object> r : List.of(record("ce-a0.75", 1, 0.04, Double.NaN, 0, 40),   // diverged
                 record("ce-a0.75", 1, 0.08, 0.50, 0.50, 40))) {                           // trains, but chooses nothing
@@ -250,6 +252,9 @@ class ImbalanceStudyTest {
             above.put("phase", "above");
             all.add(above);
         }
+        Map<String, Object> extra = new LinkedHashMap<>(record("fl-g5-a0.25", 1, 0.005, Double.NaN, 0, 40));
+        extra.put("phase", "extras");                                   // a diverged extra is named, not shown as AP 0
+        all.add(extra);
         for (Map<String, Object> r : all) {
             json.writeValue(records.resolve(r.get("config") + "_s" + r.get("seed") + "_lr" + r.get("learning_rate")
                     + ".json").toFile(), r);
@@ -259,15 +264,19 @@ class ImbalanceStudyTest {
                 "seed", 1, "learning_rate", 0.005, "iterations", 4, "test", Map.of("AP", 0.35, "AP50", 0.7)));
         assertTrue(ImbalanceReport.write(dir));
         String md = Files.readString(dir.resolve("table.md"), StandardCharsets.UTF_8);
-        // CE α=0.25 over seeds 1, 2: 0.99, 0.20; FL at 0.005: 0.40, 0.10; FL − CE: −0.59, −0.10 → −0.345 ± 0.346
-        assertTrue(md.contains("| e0 | empty canvases | 41 | 418 | 0.01 | 0.005 | 0.02 / 0.01 | CE α=0.25 | 0.595 ± 0.559 [0.200–0.990] "
-                + "| 0.250 ± 0.212 [0.100–0.400] | -0.345 ± 0.346 [-0.590, -0.100] | 2 |"), md);
+        // CE α=0.25 over seeds 1, 2, 3: 0.99, 0.20, 0 (diverged); FL at 0.005: 0.40, 0.10, 0.10;
+        // FL − CE: −0.59, −0.10, +0.10 → −0.197 ± 0.355
+        assertTrue(md.contains("| e0 | empty canvases | 41 | 420 | 0.01 | 0.005 | 0.02 / 0.01 | CE α=0.25 | 0.397 ± 0.523 [0.000–0.990] "
+                + "| 0.200 ± 0.173 [0.100–0.400] | -0.197 ± 0.355 [-0.590, +0.100] | 3 |"), md);
+        assertTrue(md.contains("| 3 | 0.000 / 0.000 (diverged at 7) | 0.100 / 0.200 | +0.100 / +0.200 |"), md);
+        assertTrue(md.contains("| 2 | 0.200 / 0.400 | 0.100 / 0.200 | -0.100 / -0.200 |"), md);
         assertTrue(md.contains("| 0.04 | diverged at 7 | — |"), md);
+        assertTrue(md.contains("| FL γ=5 α=0.25 | 0.005 | diverged at 7 | 0.000 / 0.000 | — / — |"), md);
         assertTrue(md.contains("| 0.01 | 0.2000 ✓ | 0.2500 |"), md);
         assertTrue(md.contains("| 0.005 | 0.0500 | 0.2500 ✓ |"), md);
         assertTrue(md.contains("| 1 | 0.990 / 1.980 | 0.400 / 0.800 | -0.590 / -1.180 |"), md);
-        // the twin beside DL4J's same run and DL4J's seeds (0.40, 0.10, 0.10: 0.200 ± 0.173)
-        assertTrue(md.contains("| e0 | FL γ=2 α=0.25 | 1 | 0.005 | 0.350 / 0.700 | 0.400 / 0.800 | 0.200 ± 0.173 "
-                + "[0.100–0.400] | -0.050 | yes (0.150 ≤ 0.346, 3 seeds) |"), md);
+        // the twin beside DL4J's same run and DL4J's seeds (0.40, 0.10, 0.10, 0.10: 0.175 ± 0.150)
+        assertTrue(md.contains("| e0 | FL γ=2 α=0.25 | 1 | 0.005 | 0.350 / 0.700 | 0.400 / 0.800 | 0.175 ± 0.150 "
+                + "[0.100–0.400] | -0.050 | yes (0.175 ≤ 0.300, 4 seeds) |"), md);
     }
 }
