@@ -131,7 +131,10 @@ final class ImbalanceReport {
         return ((Number) r.get("learning_rate")).doubleValue();
     }
 
-    /** The records of every level at {@code iterations}, in the study's level order (levels without runs left out). */
+    /**
+     * The records of every level at {@code iterations}, knob by knob (in the study's order of knobs) and within a knob
+     * by the measured neg:pos anchor ratio, the run order's own last (levels without runs left out).
+     */
     static List<LevelRuns> read(Path out, int iterations, double[] grid, int maxHalvings) throws IOException {
         List<LevelRuns> levels = new ArrayList<>();
         for (Level level : ImbalanceStudy.LEVELS) {
@@ -141,6 +144,9 @@ final class ImbalanceReport {
                 levels.add(new LevelRuns(level, iterations, grid, maxHalvings, records));
             }
         }
+        List<String> knobs = ImbalanceStudy.LEVELS.stream().map(Level::knob).distinct().toList();
+        levels.sort(Comparator.comparingInt((LevelRuns l) -> knobs.indexOf(l.level().knob()))
+                .thenComparingDouble(l -> l.meanOf("neg_pos_anchors")));   // NaN (no run trained) sorts last
         return levels;
     }
 
@@ -159,7 +165,9 @@ final class ImbalanceReport {
                 : ImbalanceStudy.MAX_HALVINGS;
         List<LevelRuns> levels = read(out, iterations, grid, maxHalvings);
         try (PrintWriter w = new PrintWriter(Files.newBufferedWriter(out.resolve("table.md"), StandardCharsets.UTF_8))) {
-            scheduleTable(w, schedule);
+            Path convergenceFile = out.resolve("convergence.json");
+            scheduleTable(w, schedule, Files.exists(convergenceFile) ? new ObjectMapper().readValue(
+                    convergenceFile.toFile(), new TypeReference<Map<String, Object>>() { }) : null);
             levelsTable(w, levels);
             for (LevelRuns l : levels) {
                 levelDetail(w, l);
@@ -170,8 +178,9 @@ final class ImbalanceReport {
         return true;
     }
 
+    /** The schedule stage's table; with the convergence check's column when {@code convergence} is not null. */
     @SuppressWarnings("unchecked")
-    private static void scheduleTable(PrintWriter w, Map<String, Object> schedule) {
+    private static void scheduleTable(PrintWriter w, Map<String, Object> schedule, Map<String, Object> convergence) {
         List<Number> candidates = (List<Number>) schedule.get("candidates");
         w.println("# The imbalance study (protocol v2)");
         w.println();
@@ -183,6 +192,11 @@ final class ImbalanceReport {
             head.append(" val AP at ").append(c).append(" |");
             rule.append("---:|");
         }
+        Map<String, Number> check = convergence == null ? Map.of() : (Map<String, Number>) convergence.get("validation_ap");
+        if (convergence != null) {
+            head.append(" val AP at ").append(convergence.get("iterations")).append(" (check) |");
+            rule.append("---:|");
+        }
         w.println(head);
         w.println(rule);
         Map<String, Number> rates = (Map<String, Number>) schedule.get("learning_rates");
@@ -192,11 +206,20 @@ final class ImbalanceReport {
             for (Object v : (List<Object>) e.getValue()) {
                 row.append(v == null ? " — |" : String.format(Locale.ROOT, " %.4f |", ((Number) v).doubleValue()));
             }
+            if (convergence != null) {
+                Number v = check.get(e.getKey());
+                row.append(v == null ? " — |" : String.format(Locale.ROOT, " %.4f |", v.doubleValue()));
+            }
             w.println(row);
         }
         w.println();
         w.println("Schedule: **" + schedule.get("schedule") + " iterations** (" + schedule.get("rule") + ").");
         w.println();
+        if (convergence != null) {
+            w.println("Convergence check: the same four runs at " + convergence.get("iterations") + " iterations, "
+                    + "twice the schedule, with the decay points at the same fractions; it chooses nothing.");
+            w.println();
+        }
     }
 
     private static void levelsTable(PrintWriter w, List<LevelRuns> levels) {

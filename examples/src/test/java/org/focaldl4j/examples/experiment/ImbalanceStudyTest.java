@@ -262,8 +262,12 @@ class ImbalanceStudyTest {
         Files.createDirectories(dir.resolve("crosscheck"));
         json.writeValue(dir.resolve("crosscheck/e0_fl.json").toFile(), Map.of("level", "e0", "config", "fl-g2-a0.25",
                 "seed", 1, "learning_rate", 0.005, "iterations", 4, "test", Map.of("AP", 0.35, "AP50", 0.7)));
+        json.writeValue(dir.resolve("convergence.json").toFile(), Map.of("iterations", 16, "validation_ap",
+                Map.of("e0 ce-a0.75", 0.125)));
         assertTrue(ImbalanceReport.write(dir));
         String md = Files.readString(dir.resolve("table.md"), StandardCharsets.UTF_8);
+        assertTrue(md.contains("| level, configuration | rate | val AP at 4 | val AP at 8 | val AP at 16 (check) |"), md);
+        assertTrue(md.contains("| e0 ce-a0.75 | 0.01 | 0.1000 | 0.1000 | 0.1250 |"), md);
         // CE α=0.25 over seeds 1, 2, 3: 0.99, 0.20, 0 (diverged); FL at 0.005: 0.40, 0.10, 0.10;
         // FL − CE: −0.59, −0.10, +0.10 → −0.197 ± 0.355
         assertTrue(md.contains("| e0 | empty canvases | 41 | 420 | 0.01 | 0.005 | 0.02 / 0.01 | CE α=0.25 | 0.397 ± 0.523 [0.000–0.990] "
