@@ -41,7 +41,8 @@ import org.nd4j.shade.jackson.databind.SerializationFeature;
  * <p>{@code mvn -B -q -pl examples exec:java -Dexec.mainClass=org.focaldl4j.examples.experiment.ImbalanceStudy}
  * [{@code -Dexec.args="key=value …"}]: {@code out} (docs/results/imbalance), {@code backbone} (the directory of the
  * pretrained backbone.zip: docs/results/retinanet, the first protocol's; made there if absent), {@code stage} (all,
- * schedule or levels), {@code levels} (all, in the order below), {@code minutes} (start no run after this many
+ * schedule or levels), {@code levels} (all, in the order below), {@code families} (CE, FL or CE,FL, the default: the
+ * families whose runs the levels stage makes, so that two processes can share a level), {@code minutes} (start no run after this many
  * minutes: a sitting's budget; run again to resume), {@code iterations} (skip the schedule stage and use this
  * schedule: for tests), {@code schedules} (the candidates, 900,1800,3600: for tests), {@code report}
  * (true: only regenerate the report, {@link ImbalanceReport}), {@code grid}, {@code train}, {@code val}, {@code test}, {@code data}, {@code pretrain}.
@@ -72,6 +73,8 @@ public final class ImbalanceStudy {
     static final Config CE = RetinaNetExperiment.CE_075;
     static final Config FL = RetinaNetExperiment.FL_2;
     static final double PI = RetinaNetExperiment.PI;
+    /** The two loss families the study compares, by {@link Config#family()}. */
+    static final List<String> FAMILIES = List.of("CE", "FL");
 
     /** Thrown when the sitting's budget is spent before a run would start. */
     static final class BudgetSpent extends RuntimeException {
@@ -87,9 +90,17 @@ public final class ImbalanceStudy {
     private final Path backboneDir;
     private final long deadline;
     private final int[] schedules;
+    private final List<String> families;
     private final ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     ImbalanceStudy(Protocol base, Path out, Path backboneDir, long deadlineNanos, int[] schedules) {
+        this(base, out, backboneDir, deadlineNanos, schedules, FAMILIES);
+    }
+
+    /** {@code families}: the loss families whose runs the levels stage makes (see {@link #level}). */
+    ImbalanceStudy(Protocol base, Path out, Path backboneDir, long deadlineNanos, int[] schedules,
+                   List<String> families) {
+        this.families = List.copyOf(families);
         this.schedules = schedules;
         this.base = base;
         this.out = out;
@@ -108,6 +119,7 @@ public final class ImbalanceStudy {
         Integer iterations = null;
         int[] schedules = SCHEDULES;
         boolean reportOnly = false;
+        List<String> families = FAMILIES;
         for (Map.Entry<String, String> e : Arguments.parse(args).entrySet()) {
             String k = e.getKey();
             String v = e.getValue();
@@ -127,6 +139,7 @@ public final class ImbalanceStudy {
                 case "iterations" -> iterations = Arguments.atLeast(k, v, 1);
                 case "schedules" -> schedules = Arguments.integers(k, v, 1);
                 case "report" -> reportOnly = Arguments.bool(k, v);
+                case "families" -> families = families(v);
                 default -> throw new IllegalArgumentException("unknown argument \"" + k + "\"");
             }
         }
@@ -142,7 +155,7 @@ public final class ImbalanceStudy {
         FashionDetector.oneNd4jThread();                               // the recommended set-up (docs/performance.md)
         FashionDetector.dl4jOneDnnHelpers();
         long deadline = Double.isInfinite(minutes) ? Long.MAX_VALUE : System.nanoTime() + (long) (minutes * 60e9);
-        ImbalanceStudy study = new ImbalanceStudy(p, out, backbone, deadline, schedules);
+        ImbalanceStudy study = new ImbalanceStudy(p, out, backbone, deadline, schedules, families);
         if (reportOnly) {
             report(out);
             return;
@@ -168,6 +181,15 @@ public final class ImbalanceStudy {
     private static void report(Path out) throws IOException {
         System.out.println(ImbalanceReport.write(out) ? "report: " + out.resolve("table.md") + ", "
                 + out.resolve("fl_minus_ce.png") : "no report: the schedule stage has not finished");
+    }
+
+    /** The {@code families} argument: CE, FL or both, comma-separated, each once. */
+    static List<String> families(String value) {
+        List<String> f = Arrays.asList(value.split(",", -1));
+        if (f.isEmpty() || !FAMILIES.containsAll(f) || f.stream().distinct().count() != f.size()) {
+            throw new IllegalArgumentException("families is CE, FL or CE,FL (each once); got \"" + value + "\"");
+        }
+        return f;
     }
 
     static Level level(String id) {
@@ -313,36 +335,54 @@ public final class ImbalanceStudy {
         return record.get("diverged_at") == null && Runner.valAp(record) >= bestAp / 2;
     }
 
-    /** Stage 2 at one level (see the class comment). */
+    /**
+     * Stage 2 at one level (see the class comment), for the families this study makes: CE's rate grid, its α at that
+     * rate, the best α's seeds 2 and 3, its extra at e4032 and its runs above the grid; then FL's. The two families
+     * share no run, so two processes, one per family, can make a level together; the level's choices.json is written
+     * by a process that makes both (with every run recorded, that starts no run).
+     */
     void level(Level level, int iterations) throws IOException {
-        System.out.println("level " + level.id + " at " + iterations + " iterations");
+        System.out.println("level " + level.id + " at " + iterations + " iterations, families " + families);
         Runner r = runner(level, iterations);
-        double ceRate = r.bestRate(CE, 1);
-        double flRate = r.bestRate(FL, 1);
+        Double ceRate = null;
         Config bestCe = null;
-        double bestAp = Double.NEGATIVE_INFINITY;
-        for (double alpha : new double[] {0.25, 0.5, 0.75}) {          // ascending α: ties go to the smaller
-            Config c = Config.ce(alpha, PI);
-            double ap = Runner.valAp(r.ensure(c, 1, ceRate, alpha == 0.75 ? "grid" : "alpha"));
-            if (ap > bestAp) {
-                bestAp = ap;
-                bestCe = c;
+        if (families.contains("CE")) {
+            ceRate = r.bestRate(CE, 1);
+            double bestAp = Double.NEGATIVE_INFINITY;
+            for (double alpha : new double[] {0.25, 0.5, 0.75}) {      // ascending α: ties go to the smaller
+                Config c = Config.ce(alpha, PI);
+                double ap = Runner.valAp(r.ensure(c, 1, ceRate, alpha == 0.75 ? "grid" : "alpha"));
+                if (ap > bestAp) {
+                    bestAp = ap;
+                    bestCe = c;
+                }
             }
+            for (long seed : new long[] {2, 3}) {
+                r.ensure(bestCe, seed, ceRate, "seeds");
+            }
+            if (level.emptyPerBatch == 4032) {
+                r.ensure(Config.ce(bestCe.alpha(), 0.5), 1, ceRate, "extras");
+            }
+            aboveTheGrid(r, CE, ceRate);
         }
-        List<Config> extras = new ArrayList<>();
-        if (level.emptyPerBatch == 4032) {
-            extras.addAll(List.of(Config.fl(0.5, 0.25, PI), Config.fl(1, 0.25, PI), Config.fl(5, 0.25, PI),
-                    Config.star(2, 1), Config.ce(bestCe.alpha(), 0.5)));
+        Double flRate = null;
+        if (families.contains("FL")) {
+            flRate = r.bestRate(FL, 1);
+            for (long seed : new long[] {2, 3}) {
+                r.ensure(FL, seed, flRate, "seeds");
+            }
+            if (level.emptyPerBatch == 4032) {
+                for (Config c : List.of(Config.fl(0.5, 0.25, PI), Config.fl(1, 0.25, PI), Config.fl(5, 0.25, PI),
+                        Config.star(2, 1))) {
+                    r.ensure(c, 1, flRate, "extras");
+                }
+            }
+            aboveTheGrid(r, FL, flRate);
         }
-        for (long seed : new long[] {2, 3}) {
-            r.ensure(bestCe, seed, ceRate, "seeds");
-            r.ensure(FL, seed, flRate, "seeds");
+        if (ceRate == null || flRate == null) {
+            System.out.println("level " + level.id + ": " + families + " done; choices.json needs both families");
+            return;
         }
-        for (Config c : extras) {
-            r.ensure(c, 1, c.family().equals("CE") ? ceRate : flRate, "extras");
-        }
-        aboveTheGrid(r, CE, ceRate);
-        aboveTheGrid(r, FL, flRate);
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("level", level.id);
         m.put("iterations", iterations);

@@ -88,6 +88,41 @@ class ImbalanceStudyTest {
         assertEquals(modified, Files.getLastModifiedTime(fl).toMillis());
     }
 
+    /** Two processes, one per family, make a level together: disjoint runs, the choices once both are recorded. */
+    @Test
+    void theFamiliesShareALevelWithoutSharingARun(@TempDir Path dir) throws Exception {
+        Path level = dir.resolve("runs/e48/it3/records");
+        ImbalanceStudy.main(args(dir, "iterations=3", "families=FL"));
+        try (var files = Files.list(level)) {
+            List<String> names = files.map(f -> f.getFileName().toString()).sorted().toList();
+            assertEquals(List.of("fl-g2-a0.25_s1_lr0.01.json", "fl-g2-a0.25_s1_lr0.02.json", "fl-g2-a0.25_s1_lr0.04.json",
+                    "fl-g2-a0.25_s2_lr0.01.json", "fl-g2-a0.25_s3_lr0.01.json"), names);
+        }
+        assertFalse(Files.exists(level.resolveSibling("choices.json")), "one family cannot choose the level's CE");
+        ImbalanceStudy.main(args(dir, "iterations=3", "families=CE"));
+        try (var files = Files.list(level)) {
+            assertEquals(5 + 7, files.count(), "CE's grid, two more α, two seeds, two rates above the grid");
+        }
+        assertFalse(Files.exists(level.resolveSibling("choices.json")));
+        Path fl = level.resolve("fl-g2-a0.25_s3_lr0.01.json");
+        long modified = Files.getLastModifiedTime(fl).toMillis();
+        ImbalanceStudy.main(args(dir, "iterations=3"));                      // both families, all recorded: no run
+        assertEquals(modified, Files.getLastModifiedTime(fl).toMillis());
+        try (var files = Files.list(level)) {
+            assertEquals(12, files.count());
+        }
+        @SuppressWarnings("unchecked")
+        Map<String, Object> choices = new ObjectMapper().readValue(level.resolveSibling("choices.json").toFile(), Map.class);
+        assertEquals(0.01, choices.get("fl_rate"));
+        assertEquals(0.01, choices.get("ce_rate"));
+        for (String bad : List.of("families=", "families=CE,CE", "families=FL*", "families=ce")) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> ImbalanceStudy.main(args(dir, "iterations=3", bad)), bad);
+            assertTrue(e.getMessage().contains("families") && e.getMessage().contains("\"" + bad.substring(9) + "\""),
+                    e.getMessage());
+        }
+    }
+
     @Test
     void aSpentBudgetStartsNoRun(@TempDir Path dir) throws Exception {
         ImbalanceStudy spent = new ImbalanceStudy(new RetinaNetExperiment.Protocol(), dir, dir, System.nanoTime() - 1,
