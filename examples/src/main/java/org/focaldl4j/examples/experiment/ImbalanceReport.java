@@ -166,8 +166,8 @@ final class ImbalanceReport {
         List<LevelRuns> levels = read(out, iterations, grid, maxHalvings);
         try (PrintWriter w = new PrintWriter(Files.newBufferedWriter(out.resolve("table.md"), StandardCharsets.UTF_8))) {
             Path convergenceFile = out.resolve("convergence.json");
-            scheduleTable(w, schedule, Files.exists(convergenceFile) ? new ObjectMapper().readValue(
-                    convergenceFile.toFile(), new TypeReference<Map<String, Object>>() { }) : null);
+            scheduleTable(w, schedule, Files.exists(convergenceFile) ? convergenceCells(out, new ObjectMapper()
+                    .readValue(convergenceFile.toFile(), new TypeReference<Map<String, Object>>() { }), schedule) : null);
             levelsTable(w, levels);
             for (LevelRuns l : levels) {
                 levelDetail(w, l);
@@ -178,9 +178,33 @@ final class ImbalanceReport {
         return true;
     }
 
+    /**
+     * The convergence check's cells by "level configuration": its validation AP, or "diverged at N" from the run's
+     * record (convergence.json counts a diverged run as AP 0); the key "iterations" holds its schedule.
+     */
+    @SuppressWarnings("unchecked")
+    private static Map<String, String> convergenceCells(Path out, Map<String, Object> convergence,
+                                                        Map<String, Object> schedule) throws IOException {
+        Map<String, String> cells = new LinkedHashMap<>();
+        Object iterations = convergence.get("iterations");
+        cells.put("iterations", String.valueOf(iterations));
+        Map<String, Number> rates = (Map<String, Number>) schedule.get("learning_rates");
+        for (Map.Entry<String, Object> e : ((Map<String, Object>) convergence.get("validation_ap")).entrySet()) {
+            String[] key = e.getKey().split(" ");
+            Path record = out.resolve("runs").resolve(key[0]).resolve("it" + iterations).resolve("records").resolve(
+                    RetinaNetExperiment.recordName(RetinaNetExperiment.config(key[1]), 1,
+                            rates.get(e.getKey()).doubleValue()));
+            Object diverged = Files.exists(record) ? new ObjectMapper().readValue(record.toFile(), Map.class)
+                    .get("diverged_at") : null;
+            cells.put(e.getKey(), diverged != null ? "diverged at " + diverged
+                    : String.format(Locale.ROOT, "%.4f", ((Number) e.getValue()).doubleValue()));
+        }
+        return cells;
+    }
+
     /** The schedule stage's table; with the convergence check's column when {@code convergence} is not null. */
     @SuppressWarnings("unchecked")
-    private static void scheduleTable(PrintWriter w, Map<String, Object> schedule, Map<String, Object> convergence) {
+    private static void scheduleTable(PrintWriter w, Map<String, Object> schedule, Map<String, String> convergence) {
         List<Number> candidates = (List<Number>) schedule.get("candidates");
         w.println("# The imbalance study (protocol v2)");
         w.println();
@@ -192,7 +216,6 @@ final class ImbalanceReport {
             head.append(" val AP at ").append(c).append(" |");
             rule.append("---:|");
         }
-        Map<String, Number> check = convergence == null ? Map.of() : (Map<String, Number>) convergence.get("validation_ap");
         if (convergence != null) {
             head.append(" val AP at ").append(convergence.get("iterations")).append(" (check) |");
             rule.append("---:|");
@@ -207,8 +230,7 @@ final class ImbalanceReport {
                 row.append(v == null ? " — |" : String.format(Locale.ROOT, " %.4f |", ((Number) v).doubleValue()));
             }
             if (convergence != null) {
-                Number v = check.get(e.getKey());
-                row.append(v == null ? " — |" : String.format(Locale.ROOT, " %.4f |", v.doubleValue()));
+                row.append(" ").append(convergence.getOrDefault(e.getKey(), "—")).append(" |");
             }
             w.println(row);
         }

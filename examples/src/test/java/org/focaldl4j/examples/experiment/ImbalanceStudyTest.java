@@ -261,7 +261,8 @@ class ImbalanceStudyTest {
     void theReportChoosesByValidationAndPairsTheSeeds(@TempDir Path dir) throws Exception {
         ObjectMapper json = new ObjectMapper();
         json.writeValue(dir.resolve("schedule.json").toFile(), Map.of("candidates", List.of(4, 8), "rule", "test",
-                "learning_rates", Map.of("e0 ce-a0.75", 0.01), "validation_ap", Map.of("e0 ce-a0.75", List.of(0.1, 0.1)),
+                "learning_rates", Map.of("e0 ce-a0.75", 0.01, "e0 fl-g2-a0.25", 0.005), "validation_ap",
+                Map.of("e0 ce-a0.75", List.of(0.1, 0.1), "e0 fl-g2-a0.25", List.of(0.2, 0.3)),
                 "schedule", 4, "grid", List.of(0.005, 0.01, 0.02), "max_halvings", 4));
         Path records = Files.createDirectories(dir.resolve("runs/e0/it4/records"));
         List<Map<String, Object>> all = List.of(
@@ -298,11 +299,15 @@ class ImbalanceStudyTest {
         json.writeValue(dir.resolve("crosscheck/e0_fl.json").toFile(), Map.of("level", "e0", "config", "fl-g2-a0.25",
                 "seed", 1, "learning_rate", 0.005, "iterations", 4, "test", Map.of("AP", 0.35, "AP50", 0.7)));
         json.writeValue(dir.resolve("convergence.json").toFile(), Map.of("iterations", 16, "validation_ap",
-                Map.of("e0 ce-a0.75", 0.125)));
+                Map.of("e0 ce-a0.75", 0.125, "e0 fl-g2-a0.25", 0.0)));
+        Path check = Files.createDirectories(dir.resolve("runs/e0/it16/records"));       // the check's FL run diverged
+        json.writeValue(check.resolve("fl-g2-a0.25_s1_lr0.005.json").toFile(), record("fl-g2-a0.25", 1, 0.005,
+                Double.NaN, 0, 40));
         assertTrue(ImbalanceReport.write(dir));
         String md = Files.readString(dir.resolve("table.md"), StandardCharsets.UTF_8);
         assertTrue(md.contains("| level, configuration | rate | val AP at 4 | val AP at 8 | val AP at 16 (check) |"), md);
         assertTrue(md.contains("| e0 ce-a0.75 | 0.01 | 0.1000 | 0.1000 | 0.1250 |"), md);
+        assertTrue(md.contains("| e0 fl-g2-a0.25 | 0.005 | 0.2000 | 0.3000 | diverged at 7 |"), md);
         // CE α=0.25 over seeds 1, 2, 3: 0.99, 0.20, 0 (diverged); FL at 0.005: 0.40, 0.10, 0.10;
         // FL − CE: −0.59, −0.10, +0.10 → −0.197 ± 0.355
         assertTrue(md.contains("| e0 | empty canvases | 41 | 420 | 0.01 | 0.005 | 0.02 / 0.01 | CE α=0.25 | 0.397 ± 0.523 [0.000–0.990] "
