@@ -11,6 +11,7 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -133,7 +134,8 @@ final class ImbalanceReport {
 
     /**
      * The records of every level at {@code iterations}, knob by knob (in the study's order of knobs) and within a knob
-     * by the measured neg:pos anchor ratio, the run order's own last (levels without runs left out).
+     * by the measured neg:pos anchor ratio; a level with no run that trained (no ratio) last in its knob. Levels
+     * without records are left out.
      */
     static List<LevelRuns> read(Path out, int iterations, double[] grid, int maxHalvings) throws IOException {
         List<LevelRuns> levels = new ArrayList<>();
@@ -164,16 +166,20 @@ final class ImbalanceReport {
         int maxHalvings = schedule.containsKey("max_halvings") ? ((Number) schedule.get("max_halvings")).intValue()
                 : ImbalanceStudy.MAX_HALVINGS;
         List<LevelRuns> levels = read(out, iterations, grid, maxHalvings);
-        try (PrintWriter w = new PrintWriter(Files.newBufferedWriter(out.resolve("table.md"), StandardCharsets.UTF_8))) {
-            Path convergenceFile = out.resolve("convergence.json");
-            scheduleTable(w, schedule, Files.exists(convergenceFile) ? convergenceCells(out, new ObjectMapper()
-                    .readValue(convergenceFile.toFile(), new TypeReference<Map<String, Object>>() { }), schedule) : null);
+        Path convergenceFile = out.resolve("convergence.json");
+        Map<String, String> convergence = Files.exists(convergenceFile) ? convergenceCells(out, new ObjectMapper()
+                .readValue(convergenceFile.toFile(), new TypeReference<Map<String, Object>>() { }), schedule) : null;
+        // written beside and moved over the old report: a failure, or a second study process, never leaves half a table
+        Path tmp = out.resolve("table.md.tmp");
+        try (PrintWriter w = new PrintWriter(Files.newBufferedWriter(tmp, StandardCharsets.UTF_8))) {
+            scheduleTable(w, schedule, convergence);
             levelsTable(w, levels);
             for (LevelRuns l : levels) {
                 levelDetail(w, l);
             }
             crossCheck(w, out, levels);
         }
+        Files.move(tmp, out.resolve("table.md"), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         plot(out, levels);
         return true;
     }
@@ -191,6 +197,10 @@ final class ImbalanceReport {
         Map<String, Number> rates = (Map<String, Number>) schedule.get("learning_rates");
         for (Map.Entry<String, Object> e : ((Map<String, Object>) convergence.get("validation_ap")).entrySet()) {
             String[] key = e.getKey().split(" ");
+            if (key.length != 2 || rates.get(e.getKey()) == null) {
+                throw new IllegalStateException("convergence.json: \"" + e.getKey() + "\" is not a (level, configuration) "
+                        + "pair of schedule.json's learning_rates " + rates.keySet());
+            }
             Path record = out.resolve("runs").resolve(key[0]).resolve("it" + iterations).resolve("records").resolve(
                     RetinaNetExperiment.recordName(RetinaNetExperiment.config(key[1]), 1,
                             rates.get(e.getKey()).doubleValue()));
@@ -451,7 +461,9 @@ final class ImbalanceReport {
             dots.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
             dots.setMarker(SeriesMarkers.CIRCLE);
         }
-        BitmapEncoder.saveBitmap(chart, out.resolve("fl_minus_ce").toString(), BitmapEncoder.BitmapFormat.PNG);
+        BitmapEncoder.saveBitmap(chart, out.resolve("fl_minus_ce.tmp").toString(), BitmapEncoder.BitmapFormat.PNG);
+        Files.move(out.resolve("fl_minus_ce.tmp.png"), out.resolve("fl_minus_ce.png"), StandardCopyOption.REPLACE_EXISTING,
+                StandardCopyOption.ATOMIC_MOVE);
     }
 
     /**

@@ -41,8 +41,10 @@ import org.nd4j.shade.jackson.databind.SerializationFeature;
  * <p>{@code mvn -B -q -pl examples exec:java -Dexec.mainClass=org.focaldl4j.examples.experiment.ImbalanceStudy}
  * [{@code -Dexec.args="key=value …"}]: {@code out} (docs/results/imbalance), {@code backbone} (the directory of the
  * pretrained backbone.zip: docs/results/retinanet, the first protocol's; made there if absent), {@code stage} (all,
- * schedule or levels), {@code levels} (all, in the order below), {@code families} (CE, FL or CE,FL, the default: the
- * families whose runs the levels stage makes, so that two processes can share a level), {@code minutes} (start no run after this many
+ * schedule, levels or convergence), {@code levels} (all, in the order below), {@code families} (CE, FL or CE,FL, the
+ * default: the families whose runs the levels stage makes, so that two processes can share a level; one family only
+ * with stage=levels, and a level's choices.json only from a process that makes both), {@code minutes} (start no run
+ * after this many
  * minutes: a sitting's budget; run again to resume), {@code iterations} (skip the schedule stage and use this
  * schedule: for tests), {@code schedules} (the candidates, 900,1800,3600: for tests), {@code report}
  * (true: only regenerate the report, {@link ImbalanceReport}), {@code grid}, {@code train}, {@code val}, {@code test}, {@code data}, {@code pretrain}.
@@ -143,6 +145,10 @@ public final class ImbalanceStudy {
                 default -> throw new IllegalArgumentException("unknown argument \"" + k + "\"");
             }
         }
+        if (!families.equals(FAMILIES) && !stage.equals("levels")) {
+            throw new IllegalArgumentException("families=" + String.join(",", families) + " needs stage=levels: the "
+                    + "schedule and convergence stages make both families' runs; got stage=" + stage);
+        }
         if (iterations != null && stage.equals("schedule")) {
             throw new IllegalArgumentException("iterations=N replaces the schedule stage; it cannot be run with it");
         }
@@ -186,7 +192,7 @@ public final class ImbalanceStudy {
     /** The {@code families} argument: CE, FL or both, comma-separated, each once. */
     static List<String> families(String value) {
         List<String> f = Arrays.asList(value.split(",", -1));
-        if (f.isEmpty() || !FAMILIES.containsAll(f) || f.stream().distinct().count() != f.size()) {
+        if (!FAMILIES.containsAll(f) || f.stream().distinct().count() != f.size()) {
             throw new IllegalArgumentException("families is CE, FL or CE,FL (each once); got \"" + value + "\"");
         }
         return f;

@@ -92,21 +92,21 @@ class ImbalanceStudyTest {
     @Test
     void theFamiliesShareALevelWithoutSharingARun(@TempDir Path dir) throws Exception {
         Path level = dir.resolve("runs/e48/it3/records");
-        ImbalanceStudy.main(args(dir, "iterations=3", "families=FL"));
+        ImbalanceStudy.main(args(dir, "iterations=3", "stage=levels", "families=FL"));
         try (var files = Files.list(level)) {
             List<String> names = files.map(f -> f.getFileName().toString()).sorted().toList();
             assertEquals(List.of("fl-g2-a0.25_s1_lr0.01.json", "fl-g2-a0.25_s1_lr0.02.json", "fl-g2-a0.25_s1_lr0.04.json",
                     "fl-g2-a0.25_s2_lr0.01.json", "fl-g2-a0.25_s3_lr0.01.json"), names);
         }
         assertFalse(Files.exists(level.resolveSibling("choices.json")), "one family cannot choose the level's CE");
-        ImbalanceStudy.main(args(dir, "iterations=3", "families=CE"));
+        ImbalanceStudy.main(args(dir, "iterations=3", "stage=levels", "families=CE"));
         try (var files = Files.list(level)) {
             assertEquals(5 + 7, files.count(), "CE's grid, two more α, two seeds, two rates above the grid");
         }
         assertFalse(Files.exists(level.resolveSibling("choices.json")));
         Path fl = level.resolve("fl-g2-a0.25_s3_lr0.01.json");
         long modified = Files.getLastModifiedTime(fl).toMillis();
-        ImbalanceStudy.main(args(dir, "iterations=3"));                      // both families, all recorded: no run
+        ImbalanceStudy.main(args(dir, "iterations=3", "stage=levels"));      // both families, all recorded: no run
         assertEquals(modified, Files.getLastModifiedTime(fl).toMillis());
         try (var files = Files.list(level)) {
             assertEquals(12, files.count());
@@ -117,9 +117,14 @@ class ImbalanceStudyTest {
         assertEquals(0.01, choices.get("ce_rate"));
         for (String bad : List.of("families=", "families=CE,CE", "families=FL*", "families=ce")) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> ImbalanceStudy.main(args(dir, "iterations=3", bad)), bad);
+                    () -> ImbalanceStudy.main(args(dir, "iterations=3", "stage=levels", bad)), bad);
             assertTrue(e.getMessage().contains("families") && e.getMessage().contains("\"" + bad.substring(9) + "\""),
                     e.getMessage());
+        }
+        for (String stage : List.of("stage=all", "stage=schedule", "stage=convergence")) {  // these make both families
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> ImbalanceStudy.main(args(dir, stage, "families=CE")), stage);
+            assertTrue(e.getMessage().contains("stage=levels") && e.getMessage().contains(stage), e.getMessage());
         }
     }
 
@@ -300,6 +305,8 @@ class ImbalanceStudyTest {
                 "seed", 1, "learning_rate", 0.005, "iterations", 4, "test", Map.of("AP", 0.35, "AP50", 0.7)));
         json.writeValue(dir.resolve("convergence.json").toFile(), Map.of("iterations", 16, "validation_ap",
                 Map.of("e0 ce-a0.75", 0.125, "e0 fl-g2-a0.25", 0.0)));
+        Path e48 = Files.createDirectories(dir.resolve("runs/e48/it4/records"));  // fewer background anchors than e0's
+        json.writeValue(e48.resolve("ce-a0.75_s1_lr0.01.json").toFile(), record("ce-a0.75", 1, 0.01, 0.2, 0.2, 30));
         Path check = Files.createDirectories(dir.resolve("runs/e0/it16/records"));       // the check's FL run diverged
         json.writeValue(check.resolve("fl-g2-a0.25_s1_lr0.005.json").toFile(), record("fl-g2-a0.25", 1, 0.005,
                 Double.NaN, 0, 40));
@@ -312,7 +319,11 @@ class ImbalanceStudyTest {
         // FL − CE: −0.59, −0.10, +0.10 → −0.197 ± 0.355
         assertTrue(md.contains("| e0 | empty canvases | 41 | 420 | 0.01 | 0.005 | 0.02 / 0.01 | CE α=0.25 | 0.397 ± 0.523 [0.000–0.990] "
                 + "| 0.200 ± 0.173 [0.100–0.400] | -0.197 ± 0.355 [-0.590, +0.100] | 3 |"), md);
-        assertTrue(md.contains("| 3 | 0.000 / 0.000 (diverged at 7) | 0.100 / 0.200 | +0.100 / +0.200 |"), md);
+        assertTrue(md.contains("| 3 | 0.000 / 0.000 (diverged at 7) | 0.100 / 0.200 | +0.100 / +0.200 | — / — | — / — "
+                + "| — / — | diverged / 0.500+0.125 |"), md);
+        int e48Row = md.indexOf("| e48 | empty canvases | 30 |");
+        assertTrue(e48Row > 0 && e48Row < md.indexOf("| e0 | empty canvases | 41 |"), "levels by measured ratio: " + md);
+        assertTrue(md.indexOf("## Level e48") < md.indexOf("## Level e0"), md);
         assertTrue(md.contains("| 2 | 0.200 / 0.400 | 0.100 / 0.200 | -0.100 / -0.200 |"), md);
         assertTrue(md.contains("| 0.04 | diverged at 7 | — |"), md);
         assertTrue(md.contains("| FL γ=5 α=0.25 | 0.005 | diverged at 7 | 0.000 / 0.000 | — / — |"), md);
