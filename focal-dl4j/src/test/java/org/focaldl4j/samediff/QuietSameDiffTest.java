@@ -12,6 +12,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.activations.impl.ActivationSigmoid;
@@ -37,10 +38,14 @@ class QuietSameDiffTest {
         System.setOut(capture);
         try {
             CountDownLatch building = new CountDownLatch(1);
+            AtomicBoolean printed = new AtomicBoolean();
             Future<?> builder = pool.submit(() -> {
                 INDArray x = Nd4j.rand(DataType.FLOAT, 4, 3);
                 INDArray y = Nd4j.zeros(DataType.FLOAT, 4, 3);
-                for (int i = 0; i < 6; i++) {
+                // Builds until the printer is done, so that its lines overlap builds however fast either runs (a
+                // fixed number of builds could all end before the printer's middle line on a loaded machine).
+                long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+                for (int i = 0; !printed.get() && System.nanoTime() < deadline; i++) {
                     if (i == 1) {
                         building.countDown();
                     }
@@ -63,10 +68,15 @@ class QuietSameDiffTest {
                         System.out.println(MIMIC);
                     }
                 }
+                printed.set(true);
                 return null;
             });
+            try {
+                printer.get(5, TimeUnit.MINUTES);
+            } finally {
+                printed.set(true);                                 // a failed printer stops the builder too
+            }
             builder.get(5, TimeUnit.MINUTES);
-            printer.get(5, TimeUnit.MINUTES);
             assertSame(capture, System.out, "System.out is the caller's stream again");
         } finally {
             System.setOut(original);
